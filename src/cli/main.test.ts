@@ -1,0 +1,56 @@
+import { execa } from 'execa';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../core/paths.ts';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'prodlike.mjs');
+const prodlike = (args: string[], cwd = PACKAGE_ROOT) => execa('node', [BIN, ...args], { cwd, reject: false, env: { CI: 'true' } });
+
+describe('prodlike CLI', () => {
+  it('lists every subcommand in --help with the exit codes', async () => {
+    const r = await prodlike(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const cmd of ['setup', 'up', 'down', 'status', 'run', 'load', 'check', 'doctor', 'report']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    expect(r.stdout).toContain('1 a documented target was missed');
+  });
+
+  it('explains each subcommand in its own --help', async () => {
+    const r = await prodlike(['setup', '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/Idempotent/);
+    expect(r.stdout).toMatch(/--kind/);
+  });
+
+  it('exits 2 on a config typo, naming file, key path and allowed keys', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prodlike-cli-'));
+    await writeFile(join(dir, 'prodlike.yaml'), 'topology:\n  backend:\n    replics: 3\n');
+    const r = await prodlike(['doctor'], dir);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('prodlike.yaml:3:5: topology.backend.replics: unknown key "replics" (did you mean "replicas"?)');
+    expect(r.stderr).toContain('allowed: enabled, replicas');
+  });
+
+  it('exits 2 on an unknown option or command', async () => {
+    expect((await prodlike(['up', '--provder', 'kind'])).exitCode).toBe(2);
+    expect((await prodlike(['launch'])).exitCode).toBe(2);
+  });
+
+  it('says which issue builds a command that does not exist yet, exit 3, without pretending', async () => {
+    const r = await prodlike(['report']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/not built yet \(tracked in issue #8\); nothing was run/);
+  });
+
+  it('prints errors as JSON with --json', async () => {
+    const r = await prodlike(['report', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'NOT_BUILT_YET', exitCode: 3 } });
+  });
+
+  it('prints the JSON schema of prodlike.yaml', async () => {
+    const r = await prodlike(['schema']);
+    const schemas = JSON.parse(r.stdout) as Record<string, { properties: Record<string, unknown> }>;
+    expect(Object.keys(schemas['prodlike.schema.json']!.properties)).toEqual(expect.arrayContaining(['provider', 'imageSource', 'topology', 'targets']));
+  });
+});

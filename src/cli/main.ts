@@ -1,0 +1,220 @@
+import { Command, CommanderError, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadConfig, type LoadedConfig } from '../config/load-config.ts';
+import { configSchema, IMAGE_SOURCES, PROVIDERS, type ImageSource, type ProviderName } from '../config/schema.ts';
+import { targetsFileSchema } from '../config/targets-schema.ts';
+import { runDoctor } from '../doctor/doctor.ts';
+import { EXIT_CODES, NotBuiltYetError, toProdlikeError, type ExitCode } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
+import { runSetup } from '../setup/setup.ts';
+import { ProgressRenderer, stepTable, table } from './render.ts';
+
+interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+interface Context {
+  bus: EventBus;
+  renderer: ProgressRenderer;
+  json: boolean;
+  stdout: (text: string) => void;
+  load: (overrides?: { provider?: ProviderName; imageSource?: ImageSource; profile?: string }) => Promise<LoadedConfig>;
+  exitCode: ExitCode;
+  /** Aborted on Ctrl-C/SIGTERM: long steps stop and clean up. */
+  abort: AbortController;
+}
+
+const HELP_FOOTER = `
+Exit codes: 0 all targets met · 1 a documented target was missed · 2 usage or config error ·
+            3 environment/infrastructure error (the harness could not run) · 70 internal bug
+Config: prodlike.yaml in the current directory (or --config). Targets and their source documents:
+        fixtures/targets.yaml. Docs: README.md.`;
+
+/** Builds the program. Exported for tests (exitOverride, captured output). */
+export function buildProgram(ctx: Context): Command {
+  const program = new Command('prodlike')
+    .description('Boot the documented production architecture locally (kind or docker) and check its RTO/RPO/p95 promises with real measurements.')
+    .version(PACKAGE_VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: ./prodlike.yaml)')
+    .option('--json', 'print machine-readable JSON on stdout instead of tables')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText('after', HELP_FOOTER);
+  const act = <A extends unknown[]>(fn: (...args: A) => Promise<ExitCode>) => async (...args: A): Promise<void> => {
+    ctx.exitCode = await fn(...args);
+  };
+
+  program
+    .command('setup')
+    .description('Get this host ready: container engine (installs Debian docker.io and starts dockerd when root), '
+      + 'the privileged-container runtime fix where the capability bounding set needs it, tools, and images: '
+      + 'official images online, or equivalents built locally offline (debootstrap + Go). Idempotent: cached '
+      + 'artifacts are stamped and skipped; a second run builds nothing.')
+    .option('--kind', 'also build/verify the kind node image and cluster add-on images (cold: 45-90 min)')
+    .addOption(new Option('--image-source <source>', 'override imageSource from the config').choices(IMAGE_SOURCES))
+    .option('--no-smoke', 'skip the smoke checks of the images')
+    .action(act(async (opts: { kind?: boolean; imageSource?: ImageSource; smoke: boolean }) => {
+      const loaded = await ctx.load(opts.imageSource ? { imageSource: opts.imageSource } : {});
+      const result = await runSetup({ config: loaded.config, bus: ctx.bus, kind: Boolean(opts.kind), smoke: opts.smoke, signal: ctx.abort.signal });
+      ctx.renderer.close();
+      if (ctx.json) ctx.stdout(JSON.stringify(result, null, 2));
+      else ctx.stdout(`\n${stepTable(ctx.renderer.rows)}\n\n${result.summary}`);
+      return result.ok ? EXIT_CODES.ok : EXIT_CODES.environment;
+    }));
+
+  program
+    .command('doctor')
+    .description('Check this host for everything the chosen provider needs (engine, privileged containers, kind, '
+      + 'kubectl, k6, go, disk, ports, images) and say how to fix what is missing. Exit 0 only when the '
+      + 'provider can run.')
+    .addOption(new Option('-p, --provider <provider>', 'provider to check for').choices(PROVIDERS))
+    .action(act(async (opts: { provider?: ProviderName }) => {
+      const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      const report = await runDoctor({ config: loaded.config });
+      if (ctx.json) ctx.stdout(JSON.stringify(report, null, 2));
+      else {
+        const rows = report.checks.map((c) => [c.status === 'ok' ? '✔' : c.status === 'fail' ? '✖' : c.status === 'warn' ? '⚠' : 'ℹ', c.title, c.detail, c.status === 'ok' ? '' : c.hint ?? '']);
+        ctx.stdout(table(['', 'check', 'detail', 'fix'], rows));
+        ctx.stdout(`\nprovider ${report.provider}: ${report.ready ? 'ready' : 'NOT ready (fix the ✖ rows above)'}`);
+      }
+      return report.ready ? EXIT_CODES.ok : EXIT_CODES.environment;
+    }));
+
+  const notBuilt = (feature: string, issue: string) => async () => {
+    throw new NotBuiltYetError(feature, issue);
+  };
+
+  program
+    .command('up')
+    .description('Create the environment and wait until every workload is ready, then print where to reach it. '
+      + 'kind: a cluster (1 control plane + 2 workers), add-ons (metrics-server, ingress path), the manifests '
+      + 'applied with server-side apply. docker: the same topology as labelled containers. Idempotent.')
+    .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
+    .action(notBuilt('`prodlike up`', 'issue #5 (docker) and #7 (kind)'));
+
+  program
+    .command('down')
+    .description('Remove exactly what `up` created for this environment (labelled containers, networks, volumes, or the kind cluster). Idempotent.')
+    .option('--keep-data', 'keep data volumes (docker provider)')
+    .action(notBuilt('`prodlike down`', 'issue #5 (docker) and #7 (kind)'));
+
+  program
+    .command('status')
+    .description('Show the environment: nodes, workloads and their health, HPA current/target, PVCs, endpoints.')
+    .option('--show-secrets', 'also print the generated passwords and keys')
+    .action(notBuilt('`prodlike status`', 'issue #5 (docker) and #7 (kind)'));
+
+  program
+    .command('run')
+    .description('Run scenario suites (failover, backup-restore, hpa, execution-load) against the environment and '
+      + 'report every measured RTO/RPO/p95 next to its documented target. Exit 1 if a target is missed.')
+    .argument('<scenario...>', 'suites to run')
+    .option('--profile <name>', 'target profile (onprem, platform, performance, execution)')
+    .action(notBuilt('`prodlike run`', 'issue #8 (failover, backup-restore) and #9 (hpa, execution-load)'));
+
+  program
+    .command('load')
+    .description('Run a k6 load test (loadtests/) with thresholds generated from the target profile.')
+    .argument('<script>', 'k6 script name, e.g. execution-load')
+    .option('--profile <profile>', 'load profile: smoke | ci | release')
+    .action(notBuilt('`prodlike load`', 'issue #9'));
+
+  program
+    .command('check')
+    .description('Statically check the rendered manifests against the documented targets (PDB vs HPA, probe '
+      + 'timing vs RTO, backup schedule vs RPO, HPA speed vs "scale within", network policies…). No cluster needed.')
+    .argument('[kustomize-dir]', 'manifests to check (default: manifests in the config)')
+    .option('--profile <name>', 'target profile')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+    .action(notBuilt('`prodlike check`', 'issue #10'));
+
+  program
+    .command('report')
+    .description('Re-render a past run (runs/<id>/) as tables and report.html, or compare two runs.')
+    .argument('[run]', 'run id (default: the latest)')
+    .option('--compare <runs...>', 'compare two runs: RTO/RPO/p95 regressions')
+    .action(notBuilt('`prodlike report`', 'issue #8'));
+
+  program
+    .command('schema')
+    .description('Print the JSON schemas of prodlike.yaml and the targets file (for editors).')
+    .option('--write', 'write prodlike.schema.json and targets.schema.json at the package root')
+    .action(act(async (opts: { write?: boolean }) => {
+      const schemas = jsonSchemas();
+      if (opts.write) {
+        for (const [file, schema] of Object.entries(schemas)) await writeFile(join(PACKAGE_ROOT, file), `${JSON.stringify(schema, null, 2)}\n`);
+        ctx.stdout(`wrote ${Object.keys(schemas).join(', ')}`);
+      } else ctx.stdout(JSON.stringify(schemas, null, 2));
+      return EXIT_CODES.ok;
+    }));
+
+  return program;
+}
+
+export function jsonSchemas(): Record<string, unknown> {
+  return {
+    'prodlike.schema.json': z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    'targets.schema.json': z.toJSONSchema(targetsFileSchema, { io: 'input', unrepresentable: 'any' }),
+  };
+}
+
+export async function main(argv: string[]): Promise<ExitCode> {
+  const bus = new EventBus();
+  const renderer = new ProgressRenderer();
+  const json = argv.includes('--json');
+  if (!json) bus.on(renderer.handle);
+  let global: GlobalOptions = {};
+  const ctx: Context = {
+    bus,
+    renderer,
+    json,
+    stdout: (text) => process.stdout.write(`${text}\n`),
+    load: (overrides = {}) => loadConfig({ ...(global.config ? { file: global.config } : {}), overrides }),
+    exitCode: EXIT_CODES.ok,
+    abort: new AbortController(),
+  };
+  const program = buildProgram(ctx);
+  let code: ExitCode = EXIT_CODES.ok;
+  program.hook('preAction', (cmd) => {
+    global = cmd.optsWithGlobals() as GlobalOptions;
+  });
+  // First Ctrl-C: abort the running command (subprocesses are cancelled, rollbacks run), then exit.
+  // A second Ctrl-C, or cleanup taking over 30 s, exits at once.
+  let interrupts = 0;
+  const interrupted = () => {
+    interrupts += 1;
+    renderer.close();
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to exit at once)\n');
+    ctx.abort.abort(new Error('interrupted'));
+    setTimeout(() => process.exit(130), 30_000).unref();
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  try {
+    await program.parseAsync(argv);
+    code = ctx.exitCode;
+  } catch (error) {
+    renderer.close();
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_CODES.ok;
+      return EXIT_CODES.usage;
+    }
+    const e = toProdlikeError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
+    else {
+      process.stderr.write(`\n✖ ${e.message}\n`);
+      if (e.hint) process.stderr.write(`  → ${e.hint}\n`);
+      if (e.code === 'INTERNAL' && e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
+    }
+    code = e.exitCode;
+  } finally {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+  }
+  return code;
+}

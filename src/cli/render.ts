@@ -1,0 +1,122 @@
+import { formatDuration } from '../core/duration.ts';
+import type { StepStatus, TimedEvent } from '../core/events.ts';
+
+const SYMBOL: Record<StepStatus, string> = { ok: '✔', cached: '●', skipped: '○', failed: '✖', warn: '⚠' };
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export interface StepRow {
+  id: string;
+  title: string;
+  status: StepStatus | 'running';
+  durationMs: number;
+  detail: string;
+}
+
+/**
+ * Renders library events on a terminal: a live line with a spinner and elapsed time for the running
+ * step (TTY), or plain start/progress/end lines (CI logs, pipes). Collects rows for the summary table.
+ */
+export class ProgressRenderer {
+  readonly rows: StepRow[] = [];
+  readonly #out: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  readonly #running = new Map<string, { title: string; started: number; message: string; lastPrinted: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #frame = 0;
+
+  constructor(out: NodeJS.WriteStream = process.stderr) {
+    this.#out = out;
+    this.#tty = Boolean(out.isTTY) && process.env.CI !== 'true';
+  }
+
+  handle = (event: TimedEvent): void => {
+    switch (event.kind) {
+      case 'step.start':
+        this.#running.set(event.id, { title: event.title, started: event.at, message: '', lastPrinted: event.at });
+        this.rows.push({ id: event.id, title: event.title, status: 'running', durationMs: 0, detail: '' });
+        if (this.#tty) this.#startTimer();
+        else this.#line(`▶ ${event.title}`);
+        break;
+      case 'step.progress': {
+        const step = this.#running.get(event.id);
+        if (!step) break;
+        step.message = event.message;
+        // Plain output: at most one progress line every 15 s per step, so CI logs show life, not noise.
+        if (!this.#tty && event.at - step.lastPrinted >= 15_000) {
+          step.lastPrinted = event.at;
+          this.#line(`  … ${step.title} (${formatDuration(event.at - step.started)}): ${truncate(event.message, 160)}`);
+        }
+        break;
+      }
+      case 'step.end': {
+        const step = this.#running.get(event.id);
+        this.#running.delete(event.id);
+        const row = [...this.rows].reverse().find((r) => r.id === event.id);
+        if (row) Object.assign(row, { status: event.status, durationMs: event.durationMs, detail: event.detail ?? '' });
+        this.#clear();
+        this.#line(`${SYMBOL[event.status]} ${step?.title ?? event.id} (${formatDuration(event.durationMs)})${event.detail ? ` — ${truncate(event.detail, 200)}` : ''}`);
+        if (this.#running.size === 0) this.#stopTimer();
+        break;
+      }
+      case 'log':
+        if (event.level === 'debug' && !process.env.DEBUG) break;
+        this.#clear();
+        this.#line(`${event.level === 'warn' ? '⚠ ' : event.level === 'error' ? '✖ ' : ''}${event.message}`);
+        break;
+      default:
+        break;
+    }
+  };
+
+  close(): void {
+    this.#stopTimer();
+    this.#clear();
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#paint(), 120);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #paint(): void {
+    const last = [...this.#running.values()].at(-1);
+    if (!last) return;
+    this.#frame = (this.#frame + 1) % FRAMES.length;
+    const width = (this.#out.columns ?? 100) - 1;
+    const text = `${FRAMES[this.#frame]} ${last.title} ${formatDuration(Date.now() - last.started)}${last.message ? ` · ${last.message}` : ''}`;
+    this.#out.write(`\r\x1b[K${truncate(text, width)}`);
+  }
+
+  #clear(): void {
+    if (this.#tty) this.#out.write('\r\x1b[K');
+  }
+
+  #line(text: string): void {
+    this.#out.write(`${text}\n`);
+  }
+}
+
+export function truncate(text: string, max: number): string {
+  const single = text.replace(/\s+/g, ' ').trim();
+  return single.length <= max ? single : `${single.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** A plain aligned table (no dependency): header row, separator, rows. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [fmt(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+export function stepTable(rows: StepRow[]): string {
+  return table(
+    ['step', 'result', 'time', 'detail'],
+    rows.map((r) => [r.title, r.status, formatDuration(r.durationMs), truncate(r.detail, 90)]),
+  );
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/** The roles prodlike knows in the documented topology (document 001 + the object store of 000/004). */
+export const WORKLOAD_ROLES = ['postgres', 'redis', 'minio', 'backend', 'worker', 'frontend'] as const;
+export type WorkloadRole = (typeof WORKLOAD_ROLES)[number];
+
+export const PROVIDERS = ['kind', 'docker'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const IMAGE_SOURCES = ['online', 'offline', 'auto'] as const;
+export type ImageSource = (typeof IMAGE_SOURCES)[number];
+
+const workloadSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Deploy this workload.'),
+  replicas: z.number().int().min(0).max(50).describe('Replica count (docker provider; kind uses the manifests unless set).').optional(),
+  namespace: z.string().min(1).describe('Kubernetes namespace of the workload in the manifests.').optional(),
+  workload: z
+    .string()
+    .regex(/^(deployment|statefulset)\/[a-z0-9-]+$/, 'must look like deployment/<name> or statefulset/<name>')
+    .describe('The workload object in the manifests, e.g. statefulset/postgres.')
+    .optional(),
+  service: z.string().min(1).describe('Service name other workloads use to reach it (e.g. postgres-service).').optional(),
+  selector: z.record(z.string(), z.string()).describe('Pod labels that select this workload.').optional(),
+});
+export type WorkloadConfig = z.infer<typeof workloadSchema>;
+
+const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z
+    .string()
+    .regex(NAME, 'must be 2-32 chars of lowercase letters, digits and dashes, starting with a letter')
+    .default('prodlike')
+    .describe('Environment name: the kind cluster is kind-<name>, docker resources are prodlike-<name>-*.'),
+  provider: z.enum(PROVIDERS).default('kind').describe('Where the environment runs.'),
+  imageSource: z
+    .enum(IMAGE_SOURCES)
+    .default('auto')
+    .describe('online: official images from registries; offline: images built locally by `prodlike setup`; auto: probe the registry once.'),
+  manifests: z.string().min(1).default('kind/manifests/overlays/kind').describe('Kustomize directory with the application manifests.'),
+  targets: z
+    .strictObject({
+      file: z.string().min(1).default('fixtures/targets.yaml').describe('Targets file (documented RTO/RPO/p95… with sources).'),
+      profile: z.string().min(1).default('onprem').describe('Target profile to check against.'),
+    })
+    .prefault({}),
+  topology: z
+    .strictObject(Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, workloadSchema.optional()])) as Record<WorkloadRole, z.ZodOptional<typeof workloadSchema>>)
+    .prefault({})
+    .describe('Which workloads exist and how to find them in the manifests.'),
+  ports: z
+    .strictObject({
+      entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),
+    })
+    .prefault({}),
+  kind: z
+    .strictObject({
+      kubernetesVersion: z.string().regex(/^v1\.\d+\.\d+$/, 'must look like v1.34.4').default('v1.34.4'),
+      workers: z.number().int().min(0).max(4).default(2).describe('Worker nodes besides the control plane.'),
+      nodeImage: z.string().min(1).optional().describe('Override the node image (default: kindest/node online, the locally built one offline).'),
+    })
+    .prefault({}),
+});
+
+export type ProdlikeConfigInput = z.input<typeof configSchema>;
+export type ProdlikeConfig = z.output<typeof configSchema>;
+
+/** Defaults for the documented topology (document 001 names), merged under what the user wrote. */
+export const DEFAULT_TOPOLOGY: Record<WorkloadRole, Required<Pick<WorkloadConfig, 'namespace' | 'workload' | 'service'>> & { replicas: number; port: number }> = {
+  postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
+  redis: { namespace: 'app-backend', workload: 'deployment/redis', service: 'redis-service', replicas: 1, port: 6379 },
+  minio: { namespace: 'app-backend', workload: 'statefulset/minio', service: 'minio-service', replicas: 1, port: 9000 },
+  backend: { namespace: 'app-backend', workload: 'deployment/backend', service: 'backend-service', replicas: 3, port: 5000 },
+  worker: { namespace: 'app-backend', workload: 'deployment/worker', service: 'worker', replicas: 1, port: 0 },
+  frontend: { namespace: 'app-frontend', workload: 'deployment/frontend', service: 'frontend-service', replicas: 3, port: 80 },
+};
+
+export interface ResolvedWorkload {
+  role: WorkloadRole;
+  enabled: boolean;
+  replicas: number;
+  namespace: string;
+  workload: string;
+  service: string;
+  port: number;
+  selector: Record<string, string>;
+}
+
+export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
+  return WORKLOAD_ROLES.map((role) => {
+    const base = DEFAULT_TOPOLOGY[role];
+    const user = config.topology[role] ?? { enabled: true };
+    return {
+      role,
+      enabled: user.enabled,
+      replicas: user.replicas ?? base.replicas,
+      namespace: user.namespace ?? base.namespace,
+      workload: user.workload ?? base.workload,
+      service: user.service ?? base.service,
+      port: base.port,
+      selector: user.selector ?? { app: role },
+    };
+  });
+}

@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProdlikeConfig } from '../config/schema.ts';
+import { formatDuration } from '../core/duration.ts';
+import { ProdlikeError } from '../core/errors.ts';
+import { outcome, type EventBus, type StepOutcome } from '../core/events.ts';
+import { run } from '../core/exec.ts';
+import { cacheDir as defaultCacheDir, PACKAGE_ROOT, toolBinDir } from '../core/paths.ts';
+import { ensureCommands, ensureDockerEngine, ensurePrivilegedRuntime } from './docker-engine.ts';
+import { IMAGE_CATALOG_FILE, loadImageCatalog, type ImageCatalog, type ResolvedSource } from './image-catalog.ts';
+import { inspectImage, readStamp, runBuildScript, writeStamp } from './image-builder.ts';
+import { inputsHash } from './inputs-hash.ts';
+import { resolveImageSource } from './image-source.ts';
+
+export interface SetupOptions {
+  config: ProdlikeConfig;
+  bus: EventBus;
+  /** Also build the kind node image and the cluster add-on images. */
+  kind: boolean;
+  /** Run the smoke checks of images whose checks are not yet stamped as passed. */
+  smoke: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Ctrl-C: the running build is cancelled; finished artifacts stay cached. */
+  signal?: AbortSignal;
+}
+
+export interface SetupResult {
+  ok: boolean;
+  source: ResolvedSource;
+  images: Record<string, { tag: string; status: 'cached' | 'built' | 'pulled' | 'present'; id: string }>;
+  skipped: string[];
+  summary: string;
+}
+
+const IMAGE_ORDER = ['debian-base', 'postgres', 'redis', 'nginx', 'node', 'minio', 'k6'] as const;
+const IMAGES_DIR = join(PACKAGE_ROOT, 'fixtures', 'images');
+const BUILD_TIMEOUT_MS = 60 * 60_000;
+
+/** `prodlike setup`: from nothing to ready, online or fully offline; idempotent and resumable. */
+export async function runSetup(options: SetupOptions): Promise<SetupResult> {
+  const { bus, config } = options;
+  const env = options.env ?? process.env;
+  const cache = defaultCacheDir(env);
+  const ci = env.CI === 'true';
+  const result: SetupResult = { ok: true, source: 'offline', images: {}, skipped: [], summary: '' };
+
+  await bus.step('engine', 'Container engine', async (progress) => {
+    const state = await ensureDockerEngine(cache, progress);
+    const detail = `docker ${state.serverVersion}${state.installed ? ' (installed docker.io)' : ''}`;
+    return state.started ? outcome('ok', state, `${detail}, dockerd started`) : outcome('cached', state, `${detail}, already running`);
+  });
+
+  await bus.step('privileged', 'Privileged containers', async (progress) => {
+    const state = await ensurePrivilegedRuntime(progress);
+    if (state.missing.length === 0) return outcome('cached', state, 'capability bounding set complete: nothing to do');
+    return outcome(state.changed ? 'ok' : 'cached', state, `bounding set lacks ${state.missing.join(', ')}: default runtime prodlike-runc${state.changed ? ' (installed)' : ''}`);
+  });
+
+  const source = await bus.step('image-source', 'Image source', async () => {
+    const resolved = await resolveImageSource(config.imageSource);
+    return outcome('ok', resolved.source, resolved.reason);
+  });
+  result.source = source;
+  const catalog = await loadImageCatalog();
+
+  if (source === 'offline') {
+    await bus.step('host-tools', 'Host tools for offline builds', async (progress) => {
+      const installed = await ensureCommands({ debootstrap: 'debootstrap', jq: 'jq', gcc: 'gcc', go: 'golang-go' }, progress);
+      return installed.length ? outcome('ok', installed, `installed ${installed.join(', ')}`) : outcome('cached', installed, 'debootstrap, jq, gcc, go present');
+    });
+  }
+
+  for (const name of IMAGE_ORDER) {
+    const entry = catalog.images[name];
+    if (!entry) continue;
+    if (source === 'online' && name === 'debian-base') continue;
+    const image = await bus.step<ImageRecord>(`image:${name}`, `Image ${name}`, (progress) =>
+      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images['debian-base']?.offline }),
+    );
+    result.images[name] = image;
+  }
+
+  if (source === 'offline') {
+    await bus.step('privileged-verify', 'Privileged container check', async () => {
+      const base = catalog.images['debian-base']!.offline;
+      await run('docker', ['run', '--rm', '--privileged', '--label', 'io.prodlike.managed=true', base, 'true'], { timeoutMs: 60_000 });
+      return outcome('ok', true, `docker run --privileged ${base} works`);
+    });
+  }
+
+  const appBuild = join(PACKAGE_ROOT, 'fixtures', 'app', 'build.sh');
+  if (existsSync(appBuild)) {
+    const node = source === 'online' ? catalog.images.node!.online : catalog.images.node!.offline;
+    const nginx = source === 'online' ? catalog.images.nginx!.online : catalog.images.nginx!.offline;
+    result.images.app = await bus.step('image:app', 'Image app (reference workload)', async (progress) => {
+      const nodeId = (await inspectImage(node))?.id;
+      const nginxId = (await inspectImage(nginx))?.id;
+      const inputs = await inputsHash({ paths: [join(PACKAGE_ROOT, 'fixtures', 'app'), join(IMAGES_DIR, 'lib.sh'), join(PACKAGE_ROOT, 'package-lock.json')], extra: { node: nodeId, nginx: nginxId } });
+      const [backend, frontend] = [await inspectImage(catalog.app.backend), await inspectImage(catalog.app.frontend)];
+      if (backend?.inputs === inputs && frontend?.inputs === inputs) {
+        return outcome<ImageRecord>('cached', { tag: catalog.app.backend, status: 'cached', id: backend.id }, `${catalog.app.backend}, ${catalog.app.frontend} up to date`);
+      }
+      await runBuildScript({ signal: options.signal, script: appBuild, tag: catalog.app.backend, inputs, cacheDir: cache, timeoutMs: 20 * 60_000, progress, env: { NODE_IMAGE: node, NGINX_IMAGE: nginx, FRONTEND_TAG: catalog.app.frontend } });
+      const built = await inspectImage(catalog.app.backend);
+      if (!built) throw new ProdlikeError('BUILD_FAILED', `fixtures/app/build.sh finished but ${catalog.app.backend} does not exist.`);
+      return outcome<ImageRecord>('ok', { tag: catalog.app.backend, status: 'built', id: built.id }, `${catalog.app.backend}, ${catalog.app.frontend}`);
+    });
+  } else result.skipped.push('app image: fixtures/app/build.sh not present yet');
+
+  if (options.smoke) {
+    const { SMOKE_CHECKS } = await import('./smoke-checks.ts');
+    for (const [name, check] of Object.entries(SMOKE_CHECKS)) {
+      const image = result.images[name];
+      if (!image) continue;
+      await bus.step(`smoke:${name}`, `Smoke check ${name}`, async () => {
+        const stamp = await readStamp<{ imageId: string; details: string }>(cache, `smoke-${name}`);
+        if (stamp?.imageId === image.id) return outcome('cached', stamp, `passed before for this image: ${stamp.details}`);
+        const passed = await check({ image: image.tag });
+        await writeStamp(cache, `smoke-${name}`, { imageId: image.id, details: passed.details, at: new Date().toISOString() });
+        return outcome('ok', passed, passed.details);
+      });
+    }
+  }
+
+  const k6 = join(toolBinDir(env), 'k6');
+  await bus.step('tool:k6', 'k6 on the host', async () =>
+    existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` will run k6 in its container only`),
+  );
+
+  if (options.kind) {
+    await bus.step('kind-node', 'kind node image', async (progress) => {
+      const tag = config.kind.nodeImage ?? catalog.kindNode[source];
+      if (source === 'online') return outcome('skipped', undefined, `online: kind pulls ${tag} itself`);
+      const script = join(IMAGES_DIR, catalog.kindNode.build, 'build-node-image.sh');
+      const inputs = await inputsHash({ paths: [join(IMAGES_DIR, catalog.kindNode.build), join(IMAGES_DIR, 'lib.sh')], extra: { version: config.kind.kubernetesVersion } });
+      const existing = await inspectImage(tag);
+      if (existing?.inputs === inputs) return outcome('cached', existing, `${tag} up to date`);
+      const k8sCached = existsSync(join(cache, 'kubernetes', config.kind.kubernetesVersion, '.stamp'));
+      if (ci && !k8sCached) {
+        result.skipped.push(`kind node image: a cold Kubernetes build (45-90 min) cannot finish in CI; run \`npx prodlike setup --kind\` on this host first`);
+        return outcome('skipped', undefined, 'cold build not started in CI (no cached Kubernetes build); kind suites will be skipped');
+      }
+      await runBuildScript({ signal: options.signal, script, tag, inputs, cacheDir: cache, timeoutMs: 3 * 60 * 60_000, progress, env: { K8S_VERSION: config.kind.kubernetesVersion } });
+      const built = await inspectImage(tag);
+      return outcome('ok', built, tag);
+    });
+  }
+
+  const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
+  result.summary = [
+    `image source: ${source} (catalogue: ${IMAGE_CATALOG_FILE.replace(`${PACKAGE_ROOT}/`, '')})`,
+    `images: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
+    ...result.skipped.map((s) => `skipped: ${s}`),
+    `cache: ${cache}`,
+  ].join('\n');
+  return result;
+}
+
+type ImageRecord = SetupResult['images'][string];
+
+async function pullImage(tag: string, progress: (m: string) => void): Promise<StepOutcome<ImageRecord>> {
+  const present = await inspectImage(tag);
+  if (present) return outcome('cached', { tag, status: 'present', id: present.id }, `${tag} present`);
+  progress(`docker pull ${tag}`);
+  await run('docker', ['pull', tag], { timeoutMs: 20 * 60_000, onLine: progress });
+  const pulled = await inspectImage(tag);
+  return outcome('ok', { tag, status: 'pulled', id: pulled?.id ?? '' }, `pulled ${tag}`);
+}
+
+async function buildImage(options: { name: string; catalog: ImageCatalog; cache: string; progress: (m: string) => void; baseImage: string | undefined }): Promise<StepOutcome<ImageRecord>> {
+  const entry = options.catalog.images[options.name]!;
+  const dir = join(IMAGES_DIR, entry.build);
+  const baseId = options.name === 'debian-base' || !options.baseImage ? undefined : (await inspectImage(options.baseImage))?.id;
+  const inputs = await inputsHash({ paths: [dir, join(IMAGES_DIR, 'lib.sh')], extra: { tag: entry.offline, base: baseId } });
+  const existing = await inspectImage(entry.offline);
+  if (existing?.inputs === inputs) {
+    return outcome<ImageRecord>('cached', { tag: entry.offline, status: 'cached', id: existing.id }, `${entry.offline} up to date`);
+  }
+  const started = performance.now();
+  await runBuildScript({ signal: options.signal,
+    script: join(dir, 'build.sh'),
+    tag: entry.offline,
+    inputs,
+    cacheDir: options.cache,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    progress: options.progress,
+    env: options.baseImage ? { BASE_IMAGE: options.baseImage } : {},
+  });
+  const built = await inspectImage(entry.offline);
+  if (!built) throw new ProdlikeError('BUILD_FAILED', `${entry.build}/build.sh finished but ${entry.offline} does not exist.`);
+  return outcome<ImageRecord>('ok', { tag: entry.offline, status: 'built', id: built.id }, `${entry.offline} built in ${formatDuration(performance.now() - started)}`);
+}
