@@ -10,6 +10,10 @@ import { EXIT_CODES, NotBuiltYetError, toProdlikeError, type ExitCode } from '..
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { runSetup } from '../setup/setup.ts';
+import { createProvider } from '../providers/create-provider.ts';
+import { EnvironmentStore } from '../providers/environment-state.ts';
+import type { EnvironmentStatus } from '../providers/provider.ts';
+import { formatDuration } from '../core/duration.ts';
 import { ProgressRenderer, stepTable, table } from './render.ts';
 
 interface GlobalOptions {
@@ -92,21 +96,63 @@ export function buildProgram(ctx: Context): Command {
     .command('up')
     .description('Create the environment and wait until every workload is ready, then print where to reach it. '
       + 'kind: a cluster (1 control plane + 2 workers), add-ons (metrics-server, ingress path), the manifests '
-      + 'applied with server-side apply. docker: the same topology as labelled containers. Idempotent.')
+      + 'applied with server-side apply. docker: the same topology as labelled containers. Idempotent: a '
+      + 'healthy environment is left as it is; Ctrl-C during up removes what it created.')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
-    .action(notBuilt('`prodlike up`', 'issue #5 (docker) and #7 (kind)'));
+    .action(act(async (opts: { provider?: ProviderName }) => {
+      const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      const provider = await createProvider({ loaded, bus: ctx.bus });
+      const started = performance.now();
+      const result = await provider.create({ signal: ctx.abort.signal });
+      ctx.renderer.close();
+      const took = formatDuration(performance.now() - started);
+      if (ctx.json) ctx.stdout(JSON.stringify({ ...result, durationMs: performance.now() - started }, null, 2));
+      else {
+        ctx.stdout(`\n${statusTable(result.status)}`);
+        ctx.stdout(result.outcome === 'unchanged'
+          ? `\nenvironment "${result.status.env}" (${provider.name}) is already up and healthy: nothing to do (${took})`
+          : `\nenvironment "${result.status.env}" (${provider.name}) ${result.outcome} and healthy in ${took}`);
+        ctx.stdout(`entry point: ${result.status.entry}/ (frontend) and ${result.status.entry}/api (backend)`);
+      }
+      return EXIT_CODES.ok;
+    }));
 
   program
     .command('down')
-    .description('Remove exactly what `up` created for this environment (labelled containers, networks, volumes, or the kind cluster). Idempotent.')
+    .description('Remove exactly what `up` created for this environment (labelled containers, networks, volumes, '
+      + 'or the kind cluster). Idempotent: nothing to remove is not an error.')
+    .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--keep-data', 'keep data volumes (docker provider)')
-    .action(notBuilt('`prodlike down`', 'issue #5 (docker) and #7 (kind)'));
+    .action(act(async (opts: { provider?: ProviderName; keepData?: boolean }) => {
+      const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      const provider = await createProvider({ loaded, bus: ctx.bus });
+      const started = performance.now();
+      const { removed } = await provider.destroy({ keepData: Boolean(opts.keepData) });
+      const took = formatDuration(performance.now() - started);
+      if (ctx.json) ctx.stdout(JSON.stringify({ removed, durationMs: performance.now() - started }, null, 2));
+      else ctx.stdout(removed.length ? `removed ${removed.length} resources in ${took}:\n  ${removed.join('\n  ')}` : `nothing to remove for environment "${loaded.config.name}" (${provider.name})`);
+      return EXIT_CODES.ok;
+    }));
 
   program
     .command('status')
-    .description('Show the environment: nodes, workloads and their health, HPA current/target, PVCs, endpoints.')
+    .description('Show the environment: workloads and their health, replicas, endpoints (kind: nodes, HPA current/target, PVCs).')
+    .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--show-secrets', 'also print the generated passwords and keys')
-    .action(notBuilt('`prodlike status`', 'issue #5 (docker) and #7 (kind)'));
+    .action(act(async (opts: { provider?: ProviderName; showSecrets?: boolean }) => {
+      const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      const provider = await createProvider({ loaded, bus: ctx.bus });
+      const status = await provider.status();
+      const secrets = opts.showSecrets ? await new EnvironmentStore(loaded.baseDir, loaded.config.name).secrets() : undefined;
+      if (ctx.json) ctx.stdout(JSON.stringify({ ...status, ...(secrets ? { secrets } : {}) }, null, 2));
+      else if (!status.exists) ctx.stdout(`environment "${status.env}" (${status.provider}) is not up. Start it with \`npx prodlike up --provider ${status.provider}\`.`);
+      else {
+        ctx.stdout(statusTable(status));
+        ctx.stdout(`\n${status.healthy ? 'healthy' : 'NOT healthy'} · entry point ${status.entry}/`);
+        if (secrets) ctx.stdout(`\nsecrets (keep them private):\n${Object.entries(secrets).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+      }
+      return status.exists && status.healthy ? EXIT_CODES.ok : EXIT_CODES.environment;
+    }));
 
   program
     .command('run')
@@ -153,6 +199,16 @@ export function buildProgram(ctx: Context): Command {
     }));
 
   return program;
+}
+
+export function statusTable(status: EnvironmentStatus): string {
+  const rows = status.services.map((s) => {
+    const ready = s.replicas.filter((r) => r.health === 'healthy').length;
+    const health = [...new Set(s.replicas.map((r) => r.health))].join(',') || 'missing';
+    const restarts = s.replicas.reduce((n, r) => n + r.restarts, 0);
+    return [s.role, `${ready}/${s.desired}`, health, String(restarts), s.endpoint ?? ''];
+  });
+  return table(['service', 'ready', 'health', 'restarts', 'endpoint (127.0.0.1)'], rows);
 }
 
 export function jsonSchemas(): Record<string, unknown> {

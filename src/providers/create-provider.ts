@@ -1,0 +1,43 @@
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { ProviderName } from '../config/schema.ts';
+import { NotBuiltYetError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
+import { resolveImageSource } from '../setup/image-source.ts';
+import { DockerProvider } from './docker/docker-provider.ts';
+import type { TopologyImages } from './docker/topology.ts';
+import { EnvironmentStore } from './environment-state.ts';
+import type { Provider } from './provider.ts';
+
+export interface ProviderContext {
+  loaded: LoadedConfig;
+  bus?: EventBus;
+}
+
+/** The images the topology runs, from the one catalogue, for the resolved image source. */
+export async function topologyImages(source: 'online' | 'offline'): Promise<TopologyImages> {
+  const catalog = await loadImageCatalog();
+  return {
+    postgres: imageFor(catalog, 'postgres', source),
+    redis: imageFor(catalog, 'redis', source),
+    minio: imageFor(catalog, 'minio', source),
+    nginx: imageFor(catalog, 'nginx', source),
+    app: catalog.app.backend,
+    frontend: catalog.app.frontend,
+  };
+}
+
+/**
+ * The provider for the configured environment. An environment that is already up keeps the image
+ * source it was created with (recorded in its state file); a new one resolves `imageSource` once.
+ */
+export async function createProvider(ctx: ProviderContext, name: ProviderName = ctx.loaded.config.provider): Promise<Provider> {
+  const { config } = ctx.loaded;
+  const store = new EnvironmentStore(ctx.loaded.baseDir, config.name);
+  const state = await store.readState();
+  const source = state?.imageSource ?? (await resolveImageSource(config.imageSource)).source;
+  if (name === 'docker') {
+    return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}) });
+  }
+  throw new NotBuiltYetError('The kind provider', 'issue #7');
+}

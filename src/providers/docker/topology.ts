@@ -1,0 +1,244 @@
+import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
+import { resolveTopology } from '../../config/schema.ts';
+
+/**
+ * The documented on-prem topology (document 001) as plain containers: one pure function, used by the
+ * docker provider and checked against compose/docker-compose.yaml by a test so the two cannot drift.
+ */
+export type ServiceRole = WorkloadRole | 'ingress';
+
+export interface HealthcheckSpec {
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export interface ContainerSpec {
+  role: ServiceRole;
+  replica: number;
+  name: string;
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  /** DNS names on the environment network: the documented Service names. */
+  aliases: string[];
+  healthcheck?: HealthcheckSpec;
+  /** Published on 127.0.0.1 only; hostPort 0 = a free port chosen by Docker. */
+  publish: { containerPort: number; hostPort: number }[];
+  volumes: { name: string; target: string }[];
+  /** Mirrors Kubernetes: a crashed container comes back (`unless-stopped`). */
+  restart: 'unless-stopped';
+  shmSizeBytes?: number;
+  stopTimeoutSeconds: number;
+  /** Files written into the container before it starts (config that would be a ConfigMap). */
+  files: { path: string; content: string }[];
+}
+
+export interface TopologyImages {
+  postgres: string;
+  redis: string;
+  minio: string;
+  nginx: string;
+  app: string;
+  frontend: string;
+}
+
+export interface EnvironmentSecrets {
+  postgresPassword: string;
+  redisPassword: string;
+  minioAccessKey: string;
+  minioSecretKey: string;
+}
+
+export const DATABASE = { name: 'ai_saas_db', user: 'postgres' } as const; // document 001 StatefulSet env
+export const BUCKET = 'saasit-artifacts';
+
+/** document 001 "PostgreSQL Configuration (via ConfigMap)", passed as `-c key=value` like the official image allows. */
+export const POSTGRES_CONF: Record<string, string> = {
+  max_connections: '100',
+  shared_buffers: '512MB',
+  effective_cache_size: '2GB',
+  maintenance_work_mem: '256MB',
+  checkpoint_completion_target: '0.9',
+  wal_buffers: '16MB',
+  default_statistics_target: '100',
+  random_page_cost: '1.1',
+  effective_io_concurrency: '200',
+  work_mem: '5242kB',
+  min_wal_size: '1GB',
+  max_wal_size: '4GB',
+  max_worker_processes: '4',
+  max_parallel_workers_per_gather: '2',
+  max_parallel_workers: '4',
+};
+
+/** document 001 Redis Deployment command flags. */
+export const REDIS_FLAGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', '2gb', '--maxmemory-policy', 'allkeys-lru'];
+
+export function resourcePrefix(envName: string): string {
+  return `prodlike-${envName}`;
+}
+
+/** The ingress: document 001's Ingress routes `/api` -> backend-service:5000 and `/` -> frontend-service:80. */
+export function ingressConfig(): string {
+  return `# prodlike ingress (docker provider): document 001's Ingress as nginx. Names are resolved per request
+# through Docker's DNS, so replicas added or killed are followed within a second, like Service endpoints.
+server {
+    listen 80;
+    resolver 127.0.0.11 valid=1s ipv6=off;
+    client_max_body_size 10m;
+    proxy_connect_timeout 2s;
+    proxy_next_upstream error timeout http_502 http_503;
+    proxy_next_upstream_tries 3;
+    location = /healthz { access_log off; default_type text/plain; return 200 "ok\\n"; }
+    location /api {
+        set $backend backend-service;
+        proxy_pass http://$backend:5000;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+    location / {
+        set $frontend frontend-service;
+        proxy_pass http://$frontend:80;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+    }
+}
+`;
+}
+
+const healthcheck = (test: string[], over: Partial<HealthcheckSpec> = {}): HealthcheckSpec => ({
+  test,
+  intervalMs: 2000,
+  timeoutMs: 2000,
+  retries: 3,
+  startPeriodMs: 30_000,
+  ...over,
+});
+
+export interface TopologyInput {
+  config: ProdlikeConfig;
+  images: TopologyImages;
+  secrets: EnvironmentSecrets;
+  /** Override replica counts (scale). */
+  replicas?: Partial<Record<WorkloadRole, number>>;
+}
+
+export function buildTopology(input: TopologyInput): ContainerSpec[] {
+  const { config, images, secrets } = input;
+  const prefix = resourcePrefix(config.name);
+  const workloads = resolveTopology(config).filter((w) => w.enabled);
+  const service = (role: WorkloadRole) => workloads.find((w) => w.role === role);
+  const count = (role: WorkloadRole) => input.replicas?.[role] ?? service(role)?.replicas ?? 0;
+  const specs: ContainerSpec[] = [];
+  const names = Object.fromEntries(workloads.map((w) => [w.role, w.service])) as Partial<Record<WorkloadRole, string>>;
+
+  const appEnv: Record<string, string> = {
+    DATABASE_HOST: names.postgres ?? 'postgres-service',
+    DATABASE_PORT: '5432',
+    DATABASE_NAME: DATABASE.name,
+    DATABASE_USER: DATABASE.user,
+    POSTGRES_PASSWORD: secrets.postgresPassword,
+    REDIS_HOST: names.redis ?? 'redis-service',
+    REDIS_PORT: '6379',
+    REDIS_PASSWORD: secrets.redisPassword,
+    STORAGE_TYPE: 's3',
+    UPLOAD_FOLDER: '/app/uploaded_files',
+    S3_ENDPOINT: names.minio ?? 'minio-service',
+    S3_PORT: '9000',
+    S3_BUCKET: BUCKET,
+    S3_ACCESS_KEY: secrets.minioAccessKey,
+    S3_SECRET_KEY: secrets.minioSecretKey,
+    S3_USE_SSL: 'false',
+  };
+
+  const add = (role: ServiceRole, build: (replica: number) => Omit<ContainerSpec, 'role' | 'replica' | 'name' | 'restart' | 'files' | 'publish' | 'volumes' | 'stopTimeoutSeconds'> & Partial<ContainerSpec>, replicas: number) => {
+    for (let replica = 0; replica < replicas; replica++) {
+      specs.push({ role, replica, name: `${prefix}-${role}-${replica}`, restart: 'unless-stopped', files: [], publish: [], volumes: [], stopTimeoutSeconds: 30, ...build(replica) });
+    }
+  };
+
+  if (service('postgres')) {
+    add('postgres', () => ({
+      image: images.postgres,
+      command: ['postgres', ...Object.entries(POSTGRES_CONF).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+      env: { POSTGRES_DB: DATABASE.name, POSTGRES_USER: DATABASE.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
+      aliases: [names.postgres!],
+      healthcheck: healthcheck(['CMD', 'pg_isready', '-U', DATABASE.user, '-d', DATABASE.name], { startPeriodMs: 60_000 }),
+      publish: [{ containerPort: 5432, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-postgres-data`, target: '/var/lib/postgresql/data' }],
+      shmSizeBytes: 256 * 2 ** 20,
+      stopTimeoutSeconds: 30,
+    }), 1);
+  }
+  if (service('redis')) {
+    add('redis', () => ({
+      image: images.redis,
+      command: ['redis-server', ...REDIS_FLAGS, '--requirepass', secrets.redisPassword],
+      env: {},
+      aliases: [names.redis!],
+      // The password comes from the environment (REDISCLI_AUTH), never from the command line of the check.
+      healthcheck: healthcheck(['CMD-SHELL', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG']),
+      publish: [{ containerPort: 6379, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-redis-data`, target: '/data' }],
+      stopTimeoutSeconds: 10,
+    }), 1);
+    const redis = specs.at(-1)!;
+    redis.env.REDIS_PASSWORD = secrets.redisPassword;
+  }
+  if (service('minio')) {
+    add('minio', () => ({
+      image: images.minio,
+      command: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
+      env: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey },
+      aliases: [names.minio!],
+      healthcheck: healthcheck(['CMD', 'mc', 'ready', 'local']),
+      publish: [{ containerPort: 9000, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-minio-data`, target: '/data' }],
+      stopTimeoutSeconds: 10,
+    }), 1);
+  }
+  add('backend', () => ({
+    image: images.app,
+    command: ['node', 'dist/backend.js'],
+    env: { ...appEnv, PORT: '5000' },
+    aliases: [names.backend ?? 'backend-service'],
+    // document 001's readiness probe: GET /health/ready on 5000.
+    healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5000/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"], { intervalMs: 2000, startPeriodMs: 30_000 }),
+    publish: [{ containerPort: 5000, hostPort: 0 }],
+    stopTimeoutSeconds: 30,
+  }), count('backend'));
+  add('worker', (replica) => ({
+    image: images.app,
+    command: ['node', 'dist/worker.js'],
+    env: { ...appEnv, EXECUTION_MODE: 'local', WORKER_ID: `${prefix}-worker-${replica}` },
+    aliases: [names.worker ?? 'worker'],
+    healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5001/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]),
+    stopTimeoutSeconds: 30,
+  }), count('worker'));
+  add('frontend', () => ({
+    image: images.frontend,
+    env: {},
+    aliases: [names.frontend ?? 'frontend-service'],
+    healthcheck: healthcheck(['CMD-SHELL', 'curl -fsS http://127.0.0.1/health >/dev/null || wget -qO- http://127.0.0.1/health >/dev/null']),
+    stopTimeoutSeconds: 10,
+  }), count('frontend'));
+  add('ingress', () => ({
+    image: images.nginx,
+    env: {},
+    aliases: ['ingress-nginx-controller'],
+    healthcheck: healthcheck(['CMD-SHELL', 'curl -fsS http://127.0.0.1/healthz >/dev/null || wget -qO- http://127.0.0.1/healthz >/dev/null']),
+    publish: [{ containerPort: 80, hostPort: config.ports.entry }],
+    files: [{ path: '/etc/nginx/conf.d/default.conf', content: ingressConfig() }],
+    stopTimeoutSeconds: 5,
+  }), 1);
+  return specs;
+}
+
+/** Start order: stateful services first, then the app, then the entry point (readiness gates each). */
+export const START_ORDER: ServiceRole[][] = [['postgres', 'redis', 'minio'], ['backend', 'worker', 'frontend'], ['ingress']];

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WorkloadRole } from '../config/schema.ts';
+import { stateDir } from '../core/paths.ts';
+import type { EnvironmentSecrets } from './docker/topology.ts';
+
+/**
+ * Per-environment state under `<project>/.prodlike/<env>/`: `state.json` (what `up` created, so
+ * `status`, `run` and `down` attach later) and `secrets.json` (0600; generated with a CSPRNG).
+ */
+export interface EnvironmentState {
+  env: string;
+  provider: 'docker' | 'kind';
+  runId: string;
+  createdAt: string;
+  imageSource: 'online' | 'offline';
+  replicas: Partial<Record<WorkloadRole, number>>;
+}
+
+export class EnvironmentStore {
+  readonly dir: string;
+
+  constructor(projectDir: string, readonly envName: string) {
+    this.dir = stateDir(projectDir, envName);
+  }
+
+  async readState(): Promise<EnvironmentState | undefined> {
+    const file = join(this.dir, 'state.json');
+    if (!existsSync(file)) return undefined;
+    return JSON.parse(await readFile(file, 'utf8')) as EnvironmentState;
+  }
+
+  async writeState(state: EnvironmentState): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  /** Existing secrets, or new ones (48 random bytes each, base64url) written with mode 0600. */
+  async secrets(): Promise<EnvironmentSecrets> {
+    const file = join(this.dir, 'secrets.json');
+    if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as EnvironmentSecrets;
+    const secret = (bytes = 24) => randomBytes(bytes).toString('base64url');
+    const secrets: EnvironmentSecrets = {
+      postgresPassword: secret(),
+      redisPassword: secret(),
+      minioAccessKey: `prodlike${randomBytes(6).toString('hex')}`,
+      minioSecretKey: secret(),
+    };
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return secrets;
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+}
