@@ -6,7 +6,7 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.ts';
 import { configSchema, IMAGE_SOURCES, PROVIDERS, type ImageSource, type ProviderName } from '../config/schema.ts';
 import { targetsFileSchema } from '../config/targets-schema.ts';
 import { runDoctor } from '../doctor/doctor.ts';
-import { EXIT_CODES, NotBuiltYetError, toProdlikeError, type ExitCode } from '../core/errors.ts';
+import { EXIT_CODES, NotBuiltYetError, ProdlikeError, toProdlikeError, type ExitCode } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { runSetup } from '../setup/setup.ts';
@@ -101,9 +101,20 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .action(act(async (opts: { provider?: ProviderName }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
-      const provider = await createProvider({ loaded, bus: ctx.bus });
       const started = performance.now();
-      const result = await provider.create({ signal: ctx.abort.signal });
+      let provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
+      let result;
+      try {
+        result = await provider.create({ signal: ctx.abort.signal });
+      } catch (error) {
+        // A newcomer's first `up`: no engine or no images yet. Run setup (idempotent), then try again once.
+        if (!(error instanceof ProdlikeError) || !['IMAGE_MISSING', 'DOCKER_UNAVAILABLE'].includes(error.code)) throw error;
+        ctx.bus.emit({ kind: 'log', level: 'info', message: `${error.message} Running \`prodlike setup\` first.` });
+        const setup = await runSetup({ config: loaded.config, bus: ctx.bus, kind: provider.name === 'kind', smoke: false, signal: ctx.abort.signal });
+        if (!setup.ok) throw error;
+        provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
+        result = await provider.create({ signal: ctx.abort.signal });
+      }
       ctx.renderer.close();
       const took = formatDuration(performance.now() - started);
       if (ctx.json) ctx.stdout(JSON.stringify({ ...result, durationMs: performance.now() - started }, null, 2));
@@ -125,7 +136,7 @@ export function buildProgram(ctx: Context): Command {
     .option('--keep-data', 'keep data volumes (docker provider)')
     .action(act(async (opts: { provider?: ProviderName; keepData?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
-      const provider = await createProvider({ loaded, bus: ctx.bus });
+      const provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
       const started = performance.now();
       const { removed } = await provider.destroy({ keepData: Boolean(opts.keepData) });
       const took = formatDuration(performance.now() - started);
@@ -141,7 +152,7 @@ export function buildProgram(ctx: Context): Command {
     .option('--show-secrets', 'also print the generated passwords and keys')
     .action(act(async (opts: { provider?: ProviderName; showSecrets?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
-      const provider = await createProvider({ loaded, bus: ctx.bus });
+      const provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
       const status = await provider.status();
       const secrets = opts.showSecrets ? await new EnvironmentStore(loaded.baseDir, loaded.config.name).secrets() : undefined;
       if (ctx.json) ctx.stdout(JSON.stringify({ ...status, ...(secrets ? { secrets } : {}) }, null, 2));

@@ -4,7 +4,8 @@ import { NotBuiltYetError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { resolveImageSource } from '../setup/image-source.ts';
-import { DockerProvider } from './docker/docker-provider.ts';
+import Docker from 'dockerode';
+import { DockerProvider, LABELS } from './docker/docker-provider.ts';
 import type { TopologyImages } from './docker/topology.ts';
 import { EnvironmentStore } from './environment-state.ts';
 import type { Provider } from './provider.ts';
@@ -28,16 +29,28 @@ export async function topologyImages(source: 'online' | 'offline'): Promise<Topo
 }
 
 /**
- * The provider for the configured environment. An environment that is already up keeps the image
- * source it was created with (recorded in its state file); a new one resolves `imageSource` once.
+ * The provider for the configured environment. An environment that is already up keeps the provider
+ * and image source it was created with (recorded in its state file); a new one resolves `imageSource` once.
  */
-export async function createProvider(ctx: ProviderContext, name: ProviderName = ctx.loaded.config.provider): Promise<Provider> {
+export async function createProvider(ctx: ProviderContext, explicit?: ProviderName): Promise<Provider> {
   const { config } = ctx.loaded;
   const store = new EnvironmentStore(ctx.loaded.baseDir, config.name);
   const state = await store.readState();
+  // An environment that is up is driven by the provider that created it, unless --provider says otherwise.
+  const name = explicit ?? state?.provider ?? ((await hasDockerResources(config.name)) ? 'docker' : config.provider);
   const source = state?.imageSource ?? (await resolveImageSource(config.imageSource)).source;
   if (name === 'docker') {
     return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}) });
   }
   throw new NotBuiltYetError('The kind provider', 'issue #7');
+}
+
+/** Labelled containers of this environment exist (e.g. its state file was deleted by hand). */
+async function hasDockerResources(envName: string): Promise<boolean> {
+  try {
+    const found = await new Docker().listContainers({ all: true, limit: 1, filters: { label: [`${LABELS.env}=${envName}`] } });
+    return found.length > 0;
+  } catch {
+    return false;
+  }
 }
