@@ -68,7 +68,7 @@ export interface SupportsScale {
   scale(service: WorkloadRole, count: number): Promise<void>;
 }
 export interface SupportsKill {
-  kill(service: WorkloadRole, options?: KillOptions): Promise<{ killed: string; at: number }>;
+  kill(service: WorkloadRole, options?: KillOptions): Promise<{ killed: string; at: number; via: string }>;
 }
 export interface SupportsLifecycle {
   stop(service: WorkloadRole, options?: { replica?: number }): Promise<void>;

@@ -11,7 +11,8 @@ import type {
   CreateResult, Endpoint, EnvironmentStatus, KillOptions, Provider, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
   SupportsEndpoints, SupportsExec, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
-import { BUCKET, buildTopology, resourcePrefix, START_ORDER, type ContainerSpec, type ServiceRole, type TopologyImages } from './topology.ts';
+import { readinessProbe } from './readiness.ts';
+import { BUCKET, buildTopology, resourcePrefix, START_ORDER, type ContainerSpec, type EnvironmentSecrets, type ServiceRole, type TopologyImages } from './topology.ts';
 
 export const LABELS = {
   managed: 'io.prodlike.managed',
@@ -83,7 +84,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
           for (const spec of groupSpecs) {
             if (await this.#ensureContainer(spec, network, state.runId, progress)) created.push(spec.name);
           }
-          await Promise.all(groupSpecs.map((spec) => this.#waitHealthy(spec.name, signal)));
+          await Promise.all(groupSpecs.map((spec) => this.#waitReady(spec, secrets, signal)));
           if (group.includes('minio')) await this.#ensureBucket(secrets);
         });
       }
@@ -111,7 +112,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
         replicas.push({
           id: c.Id.slice(0, 12),
           name: c.Names[0]?.replace(/^\//, '') ?? c.Id,
-          health: healthOf(info),
+          health: await this.#probeHealth(role, info),
           state: info?.State.Status ?? c.State,
           startedAt: info?.State.StartedAt,
           restarts: info?.RestartCount ?? 0,
@@ -123,6 +124,16 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     const exists = containers.length > 0;
     const healthy = exists && services.every((s) => s.replicas.length === s.desired && s.replicas.every((r) => r.health === 'healthy'));
     return { env: this.#options.config.name, provider: 'docker', exists, healthy, services, entry: exists ? `http://127.0.0.1:${this.#options.config.ports.entry}` : undefined };
+  }
+
+  /** Health as a client sees it now: the documented probe through the published port; else Docker's check. */
+  async #probeHealth(role: ServiceRole, info: Docker.ContainerInspectInfo | undefined): Promise<ServiceHealth> {
+    const docker = healthOf(info);
+    if (!info || docker === 'stopped' || docker === 'missing' || info.State.Paused) return docker;
+    const port = Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).find((b) => b.HostIp === '127.0.0.1')?.HostPort;
+    if (!port) return docker;
+    const probe = readinessProbe(role, { host: '127.0.0.1', port: Number(port) }, await this.#store.secrets());
+    return (await probe().catch(() => false)) ? 'healthy' : 'unhealthy';
   }
 
   async destroy(options: { keepData?: boolean } = {}): Promise<{ removed: string[] }> {
@@ -179,15 +190,31 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     for (const spec of specs) await this.#ensureContainer(spec, network, state.runId, () => undefined);
     const extra = (await this.#list()).filter((c) => c.Labels[LABELS.role] === service && Number(c.Labels[LABELS.replica]) >= count);
     await Promise.all(extra.map((c) => this.#docker.getContainer(c.Id).remove({ force: true })));
-    await Promise.all(specs.map((s) => this.#waitHealthy(s.name)));
+    await Promise.all(specs.map((s) => this.#waitReady(s, secrets)));
     await this.#store.writeState(state);
   }
 
-  async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number }> {
+  /**
+   * A crash, not a stop: the container's main process is signalled from the host (as the kernel's OOM
+   * killer or a segfault would end it), so Docker's restart policy brings it back like a kubelet does.
+   * `docker kill` through the API would count as a manual stop and disable the restart policy. Where
+   * the host cannot signal the process (rootless, Docker Desktop VM), the API kill is followed by a
+   * start, and the result says so.
+   */
+  async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: 'host-signal' | 'api-kill+start' }> {
     const c = await this.#container(service, options.replica);
+    const signal = options.signal ?? 'SIGKILL';
+    const info = await c.inspect();
     const at = Date.now();
-    await c.kill({ signal: options.signal ?? 'SIGKILL' });
-    return { killed: c.id, at };
+    try {
+      if (!info.State.Pid) throw new Error('not running');
+      process.kill(info.State.Pid, signal);
+      return { killed: c.id, at, via: 'host-signal' };
+    } catch {
+      await c.kill({ signal });
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') await c.start().catch(() => undefined);
+      return { killed: c.id, at, via: 'api-kill+start' };
+    }
   }
 
   async stop(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
@@ -386,25 +413,33 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     return true;
   }
 
-  async #waitHealthy(name: string, signal?: AbortSignal): Promise<void> {
+  /** Ready = running and answering its documented probe from the host (see readiness.ts). */
+  async #waitReady(spec: ContainerSpec, secrets: EnvironmentSecrets, signal?: AbortSignal): Promise<void> {
     const timeoutMs = this.#options.readyTimeoutMs ?? 120_000;
+    const container = this.#docker.getContainer(spec.name);
+    let probe: (() => Promise<boolean>) | undefined;
     try {
       await waitFor(async () => {
-        const info = await this.#docker.getContainer(name).inspect();
-        if (info.State.Status === 'exited' || info.State.Status === 'dead') {
-          if (info.State.ExitCode !== 0 && info.RestartCount > 3) throw new Error(`${name} keeps exiting (code ${info.State.ExitCode}, ${info.RestartCount} restarts)`);
+        const info = await container.inspect();
+        if (!info.State.Running) {
+          if (info.RestartCount > 3) throw new Error(`${spec.name} keeps exiting (code ${info.State.ExitCode}, ${info.RestartCount} restarts)`);
+          return undefined;
         }
-        return healthOf(info) === 'healthy' ? true : undefined;
-      }, { timeoutMs, intervalMs: 250, description: `${name} to become healthy`, ...(signal ? { signal } : {}) });
+        if (!probe) {
+          const port = Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).find((b) => b.HostIp === '127.0.0.1')?.HostPort;
+          if (!port) return healthOf(info) === 'healthy' ? true : undefined;
+          probe = readinessProbe(spec.role, { host: '127.0.0.1', port: Number(port) }, secrets);
+        }
+        return (await probe()) ? true : undefined;
+      }, { timeoutMs, intervalMs: 250, description: `${spec.name} to become ready`, ...(signal ? { signal } : {}) });
     } catch (error) {
-      if (!(error instanceof ProdlikeError)) throw error;
-      const c = this.#docker.getContainer(name);
-      const info = await c.inspect().catch(() => undefined);
-      const logs = demux((await c.logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''))) as unknown as Buffer);
-      const probe = info?.State.Health?.Log?.at(-1)?.Output?.trim();
-      throw new ProdlikeError('READINESS_TIMEOUT', `${name} did not become healthy within ${timeoutMs / 1000}s (state ${info?.State.Status}, health ${info?.State.Health?.Status}).${probe ? `\n  last health check: ${probe}` : ''}\n  last log lines:\n    ${logs.trim().split('\n').slice(-10).join('\n    ')}`, {
+      if (!(error instanceof ProdlikeError) || error.code !== 'READINESS_TIMEOUT') throw error;
+      const info = await container.inspect().catch(() => undefined);
+      const logs = demux((await container.logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''))) as unknown as Buffer);
+      const last = error.cause instanceof Error ? `\n  last probe error: ${error.cause.message}` : '';
+      throw new ProdlikeError('READINESS_TIMEOUT', `${spec.name} did not become ready within ${timeoutMs / 1000}s (state ${info?.State.Status}, restarts ${info?.RestartCount ?? '?'}).${last}\n  last log lines:\n    ${logs.trim().split('\n').slice(-10).join('\n    ')}`, {
         cause: error,
-        hint: `Inspect with \`docker logs ${name}\`; \`prodlike down\` removes the environment.`,
+        hint: `Inspect with \`docker logs ${spec.name}\`; \`prodlike down\` removes the environment.`,
       });
     }
   }

@@ -112,10 +112,13 @@ server {
 `;
 }
 
+// Docker's own health checks feed `prodlike status` (5 s, document 001's readiness periodSeconds).
+// `up` and the scenarios gate readiness with host-side probes on the published ports (250 ms polling),
+// so a relaxed interval costs no start-up time and keeps `node -e` checks from eating the CPU.
 const healthcheck = (test: string[], over: Partial<HealthcheckSpec> = {}): HealthcheckSpec => ({
   test,
-  intervalMs: 2000,
-  timeoutMs: 2000,
+  intervalMs: 5000,
+  timeoutMs: 3000,
   retries: 3,
   startPeriodMs: 30_000,
   ...over,
@@ -209,7 +212,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     env: { ...appEnv, PORT: '5000' },
     aliases: [names.backend ?? 'backend-service'],
     // document 001's readiness probe: GET /health/ready on 5000.
-    healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5000/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"], { intervalMs: 2000, startPeriodMs: 30_000 }),
+    healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5000/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]),
     publish: [{ containerPort: 5000, hostPort: 0 }],
     stopTimeoutSeconds: 30,
   }), count('backend'));
@@ -219,20 +222,22 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     env: { ...appEnv, EXECUTION_MODE: 'local', WORKER_ID: `${prefix}-worker-${replica}` },
     aliases: [names.worker ?? 'worker'],
     healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5001/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]),
+    publish: [{ containerPort: 5001, hostPort: 0 }],
     stopTimeoutSeconds: 30,
   }), count('worker'));
   add('frontend', () => ({
     image: images.frontend,
     env: {},
     aliases: [names.frontend ?? 'frontend-service'],
-    healthcheck: healthcheck(['CMD-SHELL', 'curl -fsS http://127.0.0.1/health >/dev/null || wget -qO- http://127.0.0.1/health >/dev/null']),
+    healthcheck: healthcheck(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1/health']),
+    publish: [{ containerPort: 80, hostPort: 0 }],
     stopTimeoutSeconds: 10,
   }), count('frontend'));
   add('ingress', () => ({
     image: images.nginx,
     env: {},
     aliases: ['ingress-nginx-controller'],
-    healthcheck: healthcheck(['CMD-SHELL', 'curl -fsS http://127.0.0.1/healthz >/dev/null || wget -qO- http://127.0.0.1/healthz >/dev/null']),
+    healthcheck: healthcheck(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1/healthz']),
     publish: [{ containerPort: 80, hostPort: config.ports.entry }],
     files: [{ path: '/etc/nginx/conf.d/default.conf', content: ingressConfig() }],
     stopTimeoutSeconds: 5,
