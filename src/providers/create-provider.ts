@@ -1,6 +1,5 @@
-import type { LoadedConfig } from '../config/load-config.ts';
+import { resolveFrom, type LoadedConfig } from '../config/load-config.ts';
 import type { ProviderName } from '../config/schema.ts';
-import { NotBuiltYetError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { resolveImageSource } from '../setup/image-source.ts';
@@ -8,6 +7,7 @@ import Docker from 'dockerode';
 import { DockerProvider, LABELS } from './docker/docker-provider.ts';
 import type { TopologyImages } from './docker/topology.ts';
 import { EnvironmentStore } from './environment-state.ts';
+import { KindProvider } from './kind/kind-provider.ts';
 import type { Provider } from './provider.ts';
 
 export interface ProviderContext {
@@ -42,7 +42,18 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
   if (name === 'docker') {
     return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}) });
   }
-  throw new NotBuiltYetError('The kind provider', 'issue #7');
+  const catalog = await loadImageCatalog();
+  const images = await topologyImages(source);
+  const localImages = source === 'offline' ? [images.app, images.frontend, images.postgres, images.redis, images.minio] : [images.app, images.frontend];
+  return new KindProvider({
+    config,
+    projectDir: ctx.loaded.baseDir,
+    manifestsDir: resolveFrom(ctx.loaded, config.manifests),
+    imageSource: source,
+    nodeImage: config.kind.nodeImage ?? catalog.kindNode[source],
+    localImages,
+    ...(ctx.bus ? { bus: ctx.bus } : {}),
+  });
 }
 
 /** Labelled containers of this environment exist (e.g. its state file was deleted by hand). */

@@ -1,0 +1,68 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../config/schema.ts';
+import { clusterName, renderClusterConfig } from './cluster-config.ts';
+import { podProblem, readinessOf } from './readiness.ts';
+
+describe('kind cluster config', () => {
+  it('names clusters after the environment and keeps everything on 127.0.0.1', async () => {
+    expect(clusterName('prodlike')).toBe('prodlike');
+    expect(clusterName('demo')).toBe('prodlike-demo');
+    const config = configSchema.parse({ name: 'demo', ports: { entry: 19000 }, kind: { workers: 2 } });
+    const rendered = parse(await renderClusterConfig(config, { nodeImage: 'prodlike.local/kind-node:v1.34.4', ingressController: false }));
+    expect(rendered.name).toBe('prodlike-demo');
+    expect(rendered.networking.apiServerAddress).toBe('127.0.0.1');
+    expect(rendered.nodes.map((n: { role: string }) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
+    expect(rendered.nodes.every((n: { image: string }) => n.image === 'prodlike.local/kind-node:v1.34.4')).toBe(true);
+    const mappings = rendered.nodes[0].extraPortMappings;
+    expect(mappings).toEqual([
+      { containerPort: 30080, hostPort: 19000, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30500, hostPort: 19001, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ]);
+  });
+});
+
+describe('readiness per kind', () => {
+  it('Deployment: all updated and available for the observed generation', () => {
+    const d = (status: object, generation = 2) => readinessOf({ kind: 'Deployment', metadata: { name: 'backend', generation }, spec: { replicas: 3 }, status });
+    expect(d({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 3 }).ready).toBe(true);
+    expect(d({ observedGeneration: 1, updatedReplicas: 3, availableReplicas: 3, replicas: 3 }).ready).toBe(false);
+    expect(d({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 2, replicas: 3 }).ready).toBe(false);
+    expect(d({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 4 }).ready).toBe(false);
+  });
+
+  it('StatefulSet: ready replicas at the current revision', () => {
+    const s = (status: object) => readinessOf({ kind: 'StatefulSet', metadata: { name: 'postgres', generation: 1 }, spec: { replicas: 1 }, status });
+    expect(s({ observedGeneration: 1, readyReplicas: 1, currentRevision: 'a', updateRevision: 'a' }).ready).toBe(true);
+    expect(s({ observedGeneration: 1, readyReplicas: 1, currentRevision: 'a', updateRevision: 'b' }).ready).toBe(false);
+  });
+
+  it('Job: Complete condition; PVC: Bound', () => {
+    expect(readinessOf({ kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } }).ready).toBe(true);
+    expect(readinessOf({ kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True' }] } })).toEqual({ ready: false, detail: 'failed' });
+    expect(readinessOf({ kind: 'PersistentVolumeClaim', metadata: { name: 'p' }, status: { phase: 'Bound' } }).ready).toBe(true);
+  });
+});
+
+describe('pod problems that do not fix themselves', () => {
+  const pod = (status: object) => ({ metadata: { name: 'backend-1', namespace: 'app-backend' }, status });
+  it('reports image pull errors at once', () => {
+    const p = podProblem(pod({ containerStatuses: [{ name: 'backend', state: { waiting: { reason: 'ErrImageNeverPull', message: 'image "x:1" not present' } } }] }));
+    expect(p).toMatchObject({ reason: 'ErrImageNeverPull', message: expect.stringContaining('x:1') });
+    expect(podProblem(pod({ containerStatuses: [{ name: 'b', state: { waiting: { reason: 'ImagePullBackOff' } } }] }))?.reason).toBe('ImagePullBackOff');
+  });
+  it('reports a crash loop after three restarts, not before', () => {
+    const crash = (restartCount: number) => podProblem(pod({ containerStatuses: [{ name: 'b', restartCount, state: { waiting: { reason: 'CrashLoopBackOff' } } }] }));
+    expect(crash(1)).toBeUndefined();
+    expect(crash(3)?.reason).toBe('CrashLoopBackOff');
+  });
+  it('reports unschedulable pods after a grace period', () => {
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    const p = (since: string) => podProblem(pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes: Insufficient cpu', lastTransitionTime: since }] }), now);
+    expect(p('2026-01-01T00:00:50Z')).toBeUndefined();
+    expect(p('2026-01-01T00:00:00Z')).toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('Insufficient cpu') });
+  });
+  it('is quiet for a pod that is just starting', () => {
+    expect(podProblem(pod({ containerStatuses: [{ name: 'b', state: { waiting: { reason: 'ContainerCreating' } } }] }))).toBeUndefined();
+  });
+});
