@@ -1,0 +1,477 @@
+/**
+ * Smoke checks of the images `prodlike setup` builds or pulls: each one really starts the image with
+ * testcontainers and proves the one thing the environment relies on (a password login to PostgreSQL,
+ * AOF on in Redis, an object round trip through MinIO, a k6 run, a Node 20 runtime, nginx serving a
+ * file). They work the same on the offline images (prodlike.local/...) and the official ones.
+ *
+ * Offline notes:
+ * - testcontainers' reaper (Ryuk) is an image that cannot be pulled without a registry, so it is turned
+ *   off here (TESTCONTAINERS_RYUK_DISABLED=true unless the caller decided otherwise). Every container
+ *   is stopped and removed in a `finally`, and carries io.prodlike.managed=true and
+ *   io.prodlike.smoke=true, so anything left behind by a killed process can be reaped by label.
+ * - testcontainers' default pull policy never pulls an image that exists locally; the checks also
+ *   refuse to start when the image is absent (instead of letting testcontainers try a pull).
+ * - Published ports are bound to 127.0.0.1 (testcontainers binds 0.0.0.0 by default).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ProdlikeError } from '../core/errors.ts';
+import { run } from '../core/exec.ts';
+import { toolBinDir } from '../core/paths.ts';
+
+export interface SmokeCheckOptions {
+  /** The image to check, e.g. prodlike.local/postgres:15-bookworm or postgres:15-alpine. */
+  image: string;
+  signal?: AbortSignal | undefined;
+  /** Startup budget of the container (default 120 s: two busy cores). */
+  startupTimeoutMs?: number;
+  /** Environment used to find $PRODLIKE_CACHE/bin/k6 (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SmokeCheckResult {
+  ok: true;
+  details: string;
+  durationMs: number;
+}
+
+export type SmokeCheck = (options: SmokeCheckOptions) => Promise<SmokeCheckResult>;
+
+const DEFAULT_STARTUP_MS = 120_000;
+const SMOKE_LABELS = { 'io.prodlike.managed': 'true', 'io.prodlike.smoke': 'true' } as const;
+
+type Testcontainers = typeof import('testcontainers');
+type StartedTestContainer = import('testcontainers').StartedTestContainer;
+type GenericContainerT = import('testcontainers').GenericContainer;
+
+let testcontainersModule: Promise<Testcontainers> | undefined;
+
+/** Loads testcontainers with the reaper disabled (it reads the variable when the first container starts). */
+async function loadTestcontainers(): Promise<Testcontainers> {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  testcontainersModule ??= import('testcontainers');
+  return testcontainersModule;
+}
+
+/** Ports bound to loopback when the engine is local (a remote DOCKER_HOST keeps testcontainers' default). */
+function engineIsLocal(): boolean {
+  const host = process.env.DOCKER_HOST;
+  return !host || host.startsWith('unix://') || host.startsWith('npipe://');
+}
+
+/**
+ * A GenericContainer that binds its published ports to loopback and records the id of what it created:
+ * testcontainers removes a container that fails its wait strategy, but not one that fails earlier
+ * (e.g. exits before its ports are bound), so withContainer removes that one itself.
+ */
+async function loopbackContainer(image: string, created: string[]): Promise<GenericContainerT> {
+  const { GenericContainer } = await loadTestcontainers();
+  class LoopbackContainer extends GenericContainer {
+    protected override async beforeContainerCreated(): Promise<void> {
+      if (!engineIsLocal()) return;
+      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {}) as { HostIp?: string }[][]) {
+        for (const binding of bindings) binding.HostIp = '127.0.0.1';
+      }
+    }
+    protected override async containerCreated(containerId: string): Promise<void> {
+      created.push(containerId);
+    }
+  }
+  return new LoopbackContainer(image).withLabels({ ...SMOKE_LABELS });
+}
+
+async function removeContainers(ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true, timeoutMs: 60_000 });
+}
+
+function connectHost(container: StartedTestContainer): string {
+  const host = container.getHost();
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
+
+/** Collects a container's output (stdout+stderr) so failures can quote it. */
+class LogTail {
+  private text = '';
+  readonly consumer = (stream: Readable): void => {
+    stream.on('data', (chunk: Buffer | string) => {
+      this.text = (this.text + chunk.toString()).slice(-20_000);
+    });
+  };
+  tail(lines = 15): string {
+    return this.text.trimEnd().split('\n').slice(-lines).join('\n');
+  }
+  all(): string {
+    return this.text;
+  }
+}
+
+async function assertImagePresent(name: string, image: string): Promise<void> {
+  const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true, timeoutMs: 30_000 });
+  if (r.exitCode !== 0) {
+    throw new ProdlikeError('IMAGE_MISSING', `${name} smoke check: image ${image} is not present locally; run \`npx prodlike setup\` to build or pull it.`, {
+      hint: 'The smoke checks never pull: without a registry a pull cannot succeed. `docker image ls` shows what is there.',
+      details: { image, stderr: r.stderr.slice(-500) },
+    });
+  }
+}
+
+function interrupted(name: string): ProdlikeError {
+  return new ProdlikeError('INTERRUPTED', `${name} smoke check was interrupted; its container was removed. Run setup again to redo the check.`);
+}
+
+/**
+ * Starts the container, runs `body` against it and always removes the container (also on abort).
+ * Start failures become READINESS_TIMEOUT errors quoting the container's last log lines.
+ */
+async function withContainer<T>(
+  name: string,
+  options: SmokeCheckOptions,
+  build: (container: GenericContainerT) => GenericContainerT,
+  body: (container: StartedTestContainer, logs: LogTail) => Promise<T>,
+): Promise<T> {
+  if (options.signal?.aborted) throw interrupted(name);
+  await assertImagePresent(name, options.image);
+  const logs = new LogTail();
+  const created: string[] = [];
+  const timeoutMs = options.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
+  const definition = build(await loopbackContainer(options.image, created)).withStartupTimeout(timeoutMs).withLogConsumer(logs.consumer);
+  let container: StartedTestContainer;
+  try {
+    container = await definition.start();
+  } catch (error) {
+    if (logs.all() === '' && created.length > 0) {
+      // Failed before the log consumer was attached: fetch the output of what exited.
+      const out = await run('docker', ['logs', '--tail', '40', created[0]!], { allowFailure: true, timeoutMs: 30_000 });
+      logs.consumer(Readable.from([`${out.stdout}\n${out.stderr}`]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await removeContainers(created);
+    if (options.signal?.aborted) throw interrupted(name);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ProdlikeError('READINESS_TIMEOUT', `${name} smoke check: ${options.image} exited or did not become ready within ${Math.round(timeoutMs / 1000)} s (${reason}).${logs.tail() ? `\nLast container output:\n${logs.tail()}` : ''}\nRebuild the image (\`docker rmi ${options.image}\`, then \`npx prodlike setup\`) or inspect it with \`docker run --rm -it ${options.image}\`.`, {
+      cause: error,
+      details: { image: options.image, logs: logs.tail(40) },
+    });
+  }
+  const onAbort = () => void container.stop({ timeout: 0 }).catch(() => undefined);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const value = await body(container, logs);
+    if (options.signal?.aborted) throw interrupted(name);
+    return value;
+  } catch (error) {
+    if (options.signal?.aborted) throw interrupted(name);
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await container.stop({ timeout: 0 }).catch(() => removeContainers([container.getId()]));
+  }
+}
+
+function failed(name: string, image: string, what: string, cause?: unknown, logs?: LogTail): ProdlikeError {
+  const reason = cause instanceof Error ? ` (${cause.message})` : cause === undefined ? '' : ` (${String(cause)})`;
+  const tail = logs?.tail() ? `\nLast container output:\n${logs.tail()}` : '';
+  return new ProdlikeError('BUILD_FAILED', `${name} smoke check on ${image}: ${what}${reason}.${tail}\nThe image is not usable as built: rebuild it (\`docker rmi ${image}\`, then \`npx prodlike setup\`) and read its build log under $PRODLIKE_CACHE/logs/.`, {
+    cause,
+    details: { image, logs: logs?.tail(40) },
+  });
+}
+
+function token(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** PostgreSQL: a scram-sha-256 password login over TCP, `select 1`, and a rejected wrong password. */
+export const smokePostgres: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'PostgreSQL';
+  const password = `pw-${token()}`;
+  const { Wait } = await loadTestcontainers();
+  return withContainer(
+    name,
+    options,
+    (c) =>
+      c
+        .withEnvironment({ POSTGRES_PASSWORD: password, POSTGRES_DB: 'smoke', PGDATA: '/var/lib/postgresql/data/pgdata' })
+        // The documented config values go through `postgres -c`, as with the official image.
+        .withCommand(['postgres', '-c', 'max_connections=100', '-c', 'shared_buffers=128MB', '-c', 'work_mem=5242kB'])
+        .withExposedPorts(5432)
+        // The init-time server listens on the socket only, so a TCP pg_isready means the final server is up.
+        .withWaitStrategy(Wait.forAll([Wait.forSuccessfulCommand('pg_isready -h 127.0.0.1 -p 5432 -U postgres'), Wait.forListeningPorts()])),
+    async (container, logs) => {
+      const pg = (await import('pg')).default;
+      const connection = { host: connectHost(container), port: container.getMappedPort(5432), user: 'postgres', database: 'smoke', connectionTimeoutMillis: 10_000 };
+      const client = new pg.Client({ ...connection, password });
+      let row: { one: number; version: string; encryption: string; listen: string };
+      try {
+        await client.connect();
+        const res = await client.query<{ one: number; version: string; encryption: string; listen: string }>(
+          "select 1 as one, current_setting('server_version') as version, current_setting('password_encryption') as encryption, current_setting('listen_addresses') as listen",
+        );
+        row = res.rows[0]!;
+      } catch (error) {
+        throw failed(name, options.image, 'a password login as postgres followed by `select 1` failed', error, logs);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      if (row.one !== 1) throw failed(name, options.image, `\`select 1\` returned ${String(row.one)}`, undefined, logs);
+      if (!row.version.startsWith('15.')) throw failed(name, options.image, `the server is PostgreSQL ${row.version}, not 15`, undefined, logs);
+      const intruder = new pg.Client({ ...connection, password: `wrong-${token()}` });
+      let rejected = false;
+      try {
+        await intruder.connect();
+      } catch (error) {
+        rejected = /password authentication failed/i.test(error instanceof Error ? error.message : String(error));
+        if (!rejected) throw failed(name, options.image, 'a login with a wrong password failed for an unexpected reason', error, logs);
+      } finally {
+        await intruder.end().catch(() => undefined);
+      }
+      if (!rejected) throw failed(name, options.image, 'a login with a wrong password was accepted: non-local connections are not password-protected', undefined, logs);
+      return {
+        ok: true as const,
+        details: `PostgreSQL ${row.version}: password login (${row.encryption}) and select 1 ok, wrong password rejected, listen_addresses=${row.listen}`,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+  );
+};
+
+/** Redis: started like the manifests start it (flags only), PING answers, AOF is on, auth is enforced. */
+export const smokeRedis: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'Redis';
+  const password = `pw-${token()}`;
+  const { Wait } = await loadTestcontainers();
+  return withContainer(
+    name,
+    options,
+    (c) =>
+      c
+        // A first argument starting with '-' means `redis-server ...` (the official entrypoint's rule).
+        .withCommand(['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru', '--requirepass', password])
+        .withExposedPorts(6379)
+        .withWaitStrategy(Wait.forAll([Wait.forLogMessage(/Ready to accept connections/), Wait.forListeningPorts()])),
+    async (container, logs) => {
+      const { createClient } = await import('redis');
+      const url = `redis://${connectHost(container)}:${container.getMappedPort(6379)}`;
+      const client = createClient({ url, password, socket: { connectTimeout: 10_000, reconnectStrategy: false } });
+      client.on('error', () => undefined);
+      let pong: string;
+      let appendonly: string | undefined;
+      let version: string | undefined;
+      try {
+        await client.connect();
+        pong = await client.ping();
+        const config = (await client.configGet('appendonly')) as Record<string, string>;
+        appendonly = config.appendonly;
+        version = /redis_version:(\S+)/.exec(await client.info('server'))?.[1];
+        const key = `smoke:${token()}`;
+        await client.set(key, 'v', { EX: 60 });
+        if ((await client.get(key)) !== 'v') throw new Error('SET then GET did not return the value');
+      } catch (error) {
+        throw failed(name, options.image, 'PING/CONFIG GET/SET/GET with the password failed', error, logs);
+      } finally {
+        await client.close().catch(() => client.destroy());
+      }
+      if (pong !== 'PONG') throw failed(name, options.image, `PING answered ${pong}`, undefined, logs);
+      if (appendonly !== 'yes') throw failed(name, options.image, `started with --appendonly yes but CONFIG GET appendonly is ${String(appendonly)}`, undefined, logs);
+      if (!version?.startsWith('7.')) throw failed(name, options.image, `the server is Redis ${String(version)}, not 7.x`, undefined, logs);
+      const anonymous = createClient({ url, socket: { connectTimeout: 10_000, reconnectStrategy: false } });
+      anonymous.on('error', () => undefined);
+      let authEnforced = false;
+      try {
+        await anonymous.connect();
+        await anonymous.ping();
+      } catch (error) {
+        authEnforced = /NOAUTH/i.test(error instanceof Error ? error.message : String(error));
+      } finally {
+        await anonymous.close().catch(() => anonymous.destroy());
+      }
+      if (!authEnforced) throw failed(name, options.image, 'a client without the password got an answer: --requirepass is not enforced', undefined, logs);
+      return {
+        ok: true as const,
+        details: `Redis ${version}: PING -> PONG, appendonly=yes, SET/GET ok, no-password client refused (NOAUTH)`,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+  );
+};
+
+/** MinIO: health endpoint, then a bucket and an object round trip through the `minio` npm client; `mc` present. */
+export const smokeMinio: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'MinIO';
+  const accessKey = `smoke${token()}`;
+  const secretKey = `secret-${token()}`;
+  const { Wait } = await loadTestcontainers();
+  return withContainer(
+    name,
+    options,
+    (c) =>
+      c
+        .withEnvironment({ MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey })
+        // Both the official entrypoint and ours prepend `minio` to these arguments.
+        .withCommand(['server', '/data', '--address', ':9000', '--console-address', ':9001'])
+        .withExposedPorts(9000)
+        .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000).forStatusCode(200)),
+    async (container, logs) => {
+      const { Client } = await import('minio');
+      const port = container.getMappedPort(9000);
+      const host = connectHost(container);
+      const live = await fetch(`http://${host}:${port}/minio/health/live`, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => error);
+      if (!(live instanceof Response) || live.status !== 200) {
+        throw failed(name, options.image, '/minio/health/live did not answer 200 from the host', live instanceof Response ? `HTTP ${live.status}` : live, logs);
+      }
+      const client = new Client({ endPoint: host, port, useSSL: false, accessKey, secretKey });
+      const bucket = `smoke-${token()}`;
+      const object = 'round-trip.txt';
+      const payload = `prodlike smoke ${token()}`;
+      let readBack = '';
+      try {
+        await client.makeBucket(bucket);
+        if (!(await client.bucketExists(bucket))) throw new Error(`bucket ${bucket} does not exist after makeBucket`);
+        await client.putObject(bucket, object, Buffer.from(payload), payload.length, { 'Content-Type': 'text/plain' });
+        const stream = await client.getObject(bucket, object);
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+        readBack = Buffer.concat(chunks).toString();
+        await client.removeObject(bucket, object);
+        await client.removeBucket(bucket);
+      } catch (error) {
+        throw failed(name, options.image, 'creating a bucket and round-tripping an object through the minio client failed', error, logs);
+      }
+      if (readBack !== payload) throw failed(name, options.image, `the object read back differs from what was written (${JSON.stringify(readBack.slice(0, 80))})`, undefined, logs);
+      const mc = await container.exec(['mc', '--version']);
+      if (mc.exitCode !== 0) throw failed(name, options.image, '`mc --version` failed inside the image (the backup job needs mc)', mc.output.trim(), logs);
+      const version = /minio version (\S+)/.exec((await container.exec(['minio', '--version'])).output)?.[1] ?? 'unknown';
+      return {
+        ok: true as const,
+        details: `MinIO ${version}: /minio/health/live 200, bucket created, ${payload.length}-byte object round-tripped, mc present`,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+  );
+};
+
+const K6_SCRIPT = `import { check, sleep } from 'k6';
+export const options = { vus: 1, duration: '1s', thresholds: { checks: ['rate==1'] } };
+export default function () {
+  check(21 * 2, { 'arithmetic works': (v) => v === 42 });
+  sleep(0.1);
+}
+`;
+
+/** k6: a 1-second script run by the image (ENTRYPOINT k6) and, when present, by $PRODLIKE_CACHE/bin/k6. */
+export const smokeK6: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'k6';
+  const { Wait } = await loadTestcontainers();
+  const containerRun = await withContainer(
+    name,
+    options,
+    (c) =>
+      c
+        .withCopyContentToContainer([{ content: K6_SCRIPT, target: '/tmp/smoke.js', mode: 0o644 }])
+        .withCommand(['run', '--quiet', '--no-usage-report', '/tmp/smoke.js'])
+        .withWaitStrategy(Wait.forOneShotStartup()),
+    async (container) => readLogs(container),
+  ).catch((error: unknown) => {
+    if (error instanceof ProdlikeError && error.code === 'READINESS_TIMEOUT') {
+      throw new ProdlikeError('BUILD_FAILED', `k6 smoke check: \`k6 run\` of a 1-second script in ${options.image} did not exit 0. ${error.message}`, { cause: error });
+    }
+    throw error;
+  });
+  const iterations = /iterations\D+(\d+)/.exec(containerRun)?.[1];
+  let hostDetails = 'host k6 absent';
+  const hostK6 = join(toolBinDir(options.env ?? process.env), 'k6');
+  if (existsSync(hostK6)) {
+    const dir = await mkdtemp(join(tmpdir(), 'prodlike-k6-smoke-'));
+    try {
+      await writeFile(join(dir, 'smoke.js'), K6_SCRIPT);
+      const r = await run(hostK6, ['run', '--quiet', '--no-usage-report', join(dir, 'smoke.js')], {
+        allowFailure: true,
+        timeoutMs: 60_000,
+        cwd: dir,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (r.exitCode !== 0) {
+        throw new ProdlikeError('BUILD_FAILED', `k6 smoke check: ${hostK6} exited ${r.exitCode} on a 1-second script: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}. Delete it and run \`npx prodlike setup\` to reinstall it from the k6 image build.`);
+      }
+      hostDetails = `host ${hostK6} ok`;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return {
+    ok: true as const,
+    details: `k6 run of a 1-second script exited 0 in the image${iterations ? ` (${iterations} iterations)` : ''}; ${hostDetails}`,
+    durationMs: Math.round(performance.now() - started),
+  };
+};
+
+/** Node: `node -e` prints its version; the major must be >= 20. */
+export const smokeNode: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'Node';
+  const { Wait } = await loadTestcontainers();
+  const output = await withContainer(
+    name,
+    options,
+    (c) => c.withCommand(['node', '-e', 'console.log("node-version=" + process.versions.node)']).withWaitStrategy(Wait.forOneShotStartup()),
+    async (container) => readLogs(container),
+  );
+  const version = /node-version=(\d+)\.(\d+)\.(\d+)/.exec(output);
+  if (!version) throw failed(name, options.image, `\`node -e\` printed no version (${JSON.stringify(output.slice(-200))})`);
+  if (Number(version[1]) < 20) throw failed(name, options.image, `Node ${version.slice(1).join('.')} is older than 20`);
+  return { ok: true as const, details: `node ${version.slice(1).join('.')} runs (node -e)`, durationMs: Math.round(performance.now() - started) };
+};
+
+/** nginx: serves a file copied into /usr/share/nginx/html with 200 and the right body. */
+export const smokeNginx: SmokeCheck = async (options) => {
+  const started = performance.now();
+  const name = 'nginx';
+  const body = `prodlike smoke ${token()}\n`;
+  const { Wait } = await loadTestcontainers();
+  return withContainer(
+    name,
+    options,
+    (c) =>
+      c
+        .withCopyContentToContainer([{ content: body, target: '/usr/share/nginx/html/prodlike-smoke.txt', mode: 0o644 }])
+        .withExposedPorts(80)
+        .withWaitStrategy(Wait.forHttp('/', 80).forStatusCode(200)),
+    async (container, logs) => {
+      const url = `http://${connectHost(container)}:${container.getMappedPort(80)}/prodlike-smoke.txt`;
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => error);
+      if (!(res instanceof Response)) throw failed(name, options.image, `GET ${url} failed`, res, logs);
+      const text = await res.text();
+      if (res.status !== 200 || text !== body) throw failed(name, options.image, `GET /prodlike-smoke.txt answered ${res.status} with ${JSON.stringify(text.slice(0, 80))}`, undefined, logs);
+      const version = /nginx\/(\S+)/.exec((await container.exec(['nginx', '-v'])).output)?.[1] ?? 'unknown';
+      return { ok: true as const, details: `nginx ${version} served a copied file with 200`, durationMs: Math.round(performance.now() - started) };
+    },
+  );
+};
+
+async function readLogs(container: StartedTestContainer): Promise<string> {
+  const stream = await container.logs();
+  const chunks: string[] = [];
+  for await (const chunk of stream) chunks.push(String(chunk));
+  return chunks.join('');
+}
+
+/** One check per image of fixtures/images/images.yaml that has behaviour to check (not debian-base). */
+export const SMOKE_CHECKS = {
+  postgres: smokePostgres,
+  redis: smokeRedis,
+  minio: smokeMinio,
+  k6: smokeK6,
+  node: smokeNode,
+  nginx: smokeNginx,
+} as const satisfies Record<string, SmokeCheck>;
+
+export type SmokeCheckName = keyof typeof SMOKE_CHECKS;
