@@ -2,7 +2,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig, type LoadedConfig } from '../config/load-config.ts';
+import { parseAllocatable, runCheck } from '../check/check.ts';
+import { formatTable, toSarif } from '../check/format.ts';
+import { loadConfig, resolveFrom, type LoadedConfig } from '../config/load-config.ts';
+import { loadTargets, selectProfile } from '../config/load-targets.ts';
 import { configSchema, IMAGE_SOURCES, PROVIDERS, type ImageSource, type ProviderName } from '../config/schema.ts';
 import { targetsFileSchema } from '../config/targets-schema.ts';
 import { runDoctor } from '../doctor/doctor.ts';
@@ -10,11 +13,30 @@ import { EXIT_CODES, NotBuiltYetError, ProdlikeError, toProdlikeError, type Exit
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { runSetup } from '../setup/setup.ts';
+import { lockEnvironment } from '../safety/env-lock.ts';
+import { runGc } from '../safety/gc.ts';
 import { createProvider } from '../providers/create-provider.ts';
 import { EnvironmentStore } from '../providers/environment-state.ts';
 import type { EnvironmentStatus } from '../providers/provider.ts';
 import { formatDuration } from '../core/duration.ts';
 import { ProgressRenderer, stepTable, table } from './render.ts';
+import { availableParallelism, loadavg } from 'node:os';
+import { UsageError } from '../core/errors.ts';
+import { createRunDirectory } from '../report/run-directory.ts';
+import { attachEnvironment } from '../load/environment.ts';
+import { findK6 } from '../load/k6.ts';
+import { QueueSampler } from '../load/queue-sampler.ts';
+import { formatValue, resultTable } from '../load/results.ts';
+import { queueTargets, runLoad } from '../load/runner.ts';
+import { runSaturationSearch } from '../load/saturation.ts';
+import { LOAD_PROFILES, LOAD_SCRIPTS, resolveScript, resolveShape, type LoadProfileName } from '../load/scripts.ts';
+
+/** commander parser for --vus/--rate. */
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`"${value}" is not a positive number.`);
+  return n;
+}
 
 interface GlobalOptions {
   config?: string;
@@ -101,6 +123,7 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .action(act(async (opts: { provider?: ProviderName }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      await using _lock = await lockEnvironment(loaded, 'up', ctx);
       const started = performance.now();
       let provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
       let result;
@@ -136,6 +159,7 @@ export function buildProgram(ctx: Context): Command {
     .option('--keep-data', 'keep data volumes (docker provider)')
     .action(act(async (opts: { provider?: ProviderName; keepData?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
+      await using _lock = await lockEnvironment(loaded, 'down', ctx);
       const provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
       const started = performance.now();
       const { removed } = await provider.destroy({ keepData: Boolean(opts.keepData) });
@@ -175,19 +199,98 @@ export function buildProgram(ctx: Context): Command {
 
   program
     .command('load')
-    .description('Run a k6 load test (loadtests/) with thresholds generated from the target profile.')
-    .argument('<script>', 'k6 script name, e.g. execution-load')
-    .option('--profile <profile>', 'load profile: smoke | ci | release')
-    .action(notBuilt('`prodlike load`', 'issue #9'));
+    .description('Run a k6 load test (loadtests/) against the running environment, with thresholds generated from '
+      + 'the target profiles (never written in the scripts). Prints metric · target (source doc) · measured · '
+      + 'verdict and writes the k6 summary JSON under runs/<timestamp>-load/. Exit 1 when a target is missed '
+      + '(k6 thresholds crossed, or the Redis queue over its backlog alert), 3 when k6 could not run.')
+    .argument('<script>', `k6 script: ${Object.keys(LOAD_SCRIPTS).join(', ')}`)
+    .addOption(new Option('--profile <profile>', 'load profile').choices(LOAD_PROFILES).default('ci'))
+    .option('--vus <n>', 'pre-allocated VUs (arrival-rate scripts) or VUs (api-smoke)', positiveNumber)
+    .option('--duration <duration>', 'arrival window / test duration, e.g. 60s, 5m')
+    .option('--rate <n>', 'arrival rate, iterations per second', positiveNumber)
+    .option('--targets <profiles>', 'target profiles to check, comma-separated (default per script, e.g. performance,execution)')
+    .option('--saturate', 'execution-load only: step the arrival rate up (2, 4, 8, 16… /s, 20 s steps, at most ~3 min) and report the highest rate that met every target')
+    .action(act(async (scriptRef: string, opts: { profile: LoadProfileName; vus?: number; duration?: string; rate?: number; targets?: string; saturate?: boolean }) => {
+      const loaded = await ctx.load();
+      const script = resolveScript(scriptRef);
+      if (opts.saturate && !script.drivesQueue) throw new UsageError(`--saturate needs a script that submits executions (execution-load), not ${script.name}.`);
+      const shape = resolveShape(script, opts.profile, { vus: opts.vus, duration: opts.duration, rate: opts.rate });
+      const targetsFile = await loadTargets(resolveFrom(loaded, loaded.config.targets.file));
+      const names = (opts.targets ?? script.defaultTargets.join(',')).split(',').map((n) => n.trim()).filter(Boolean);
+      const targets = names.map((n) => selectProfile(targetsFile, n, loaded.config.targets.file));
+      const k6 = await findK6();
+      const environment = await attachEnvironment(loaded, ctx.bus);
+      const dir = await createRunDirectory({ root: resolveFrom(loaded, 'runs'), id: opts.saturate ? 'saturation' : 'load' });
+      const sampler = script.drivesQueue && environment.redis ? new QueueSampler(environment.redis, { limit: queueTargets(targets)[0]?.limit }) : undefined;
+      const common = { script, targets, baseUrl: environment.baseUrl, outDir: dir.path, bus: ctx.bus, signal: ctx.abort.signal, queue: sampler, queueSkipped: environment.redisSkipped, k6 };
+      try {
+        if (sampler) await sampler.connect();
+        if (opts.saturate) {
+          const result = await runSaturationSearch({ ...common, ...(opts.duration ? { stepDuration: opts.duration } : {}) });
+          await writeFile(join(dir.path, 'saturation.json'), `${JSON.stringify(result, null, 2)}\n`);
+          ctx.renderer.close();
+          if (ctx.json) ctx.stdout(JSON.stringify({ runDirectory: dir.path, ...result }, null, 2));
+          else {
+            ctx.stdout(table(['rate', 'submit p95', 'status p95', 'success', 'queue peak', 'queue trend', 'e2e p95', 'done/min', 'load avg', 'verdict'], result.steps.map((s) => [
+              `${s.rate}/s`, formatValue(s.submitP95Ms, 'ms'), formatValue(s.statusP95Ms, 'ms'), s.successRate === undefined ? '-' : formatValue(s.successRate * 100, '%'),
+              String(s.queuePeak ?? '-'), s.queueSlopePerSecond === undefined ? '-' : `${s.queueSlopePerSecond >= 0 ? '+' : ''}${s.queueSlopePerSecond.toFixed(2)}/s`,
+              formatValue(s.endToEndP95Ms, 'ms'), formatValue(s.throughputPerMinute, '/min'), s.loadAverage?.toFixed(1) ?? '-', s.passed ? '✔ held' : `✖ ${s.broken.join('; ')}`,
+            ])));
+            ctx.stdout(result.highestPassingRate === null
+              ? `\nsaturation: even ${result.steps[0]?.rate}/s broke a target on this machine (${result.stoppedBecause}).`
+              : `\nsaturation: highest sustained rate ${result.highestPassingRate} executions/s${result.lowestFailingRate === null ? ` (no tried rate broke a target; stopped: ${result.stoppedBecause})` : `; ${result.lowestFailingRate}/s broke a target`} — in ${formatDuration(result.elapsedMs)}, load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs).`);
+            ctx.stdout(`results: ${dir.path}`);
+          }
+          return EXIT_CODES.ok;
+        }
+        const result = await runLoad({ ...common, loadProfile: opts.profile, shape });
+        ctx.renderer.close();
+        if (ctx.json) {
+          ctx.stdout(JSON.stringify({ runDirectory: dir.path, ...result, queue: result.queue ? { ...result.queue, samples: undefined } : undefined, error: result.error?.toJSON() }, null, 2));
+          return result.error ? result.error.exitCode : EXIT_CODES.ok;
+        }
+        const view = resultTable(result.rows);
+        ctx.stdout(`\n${table(view.headers, view.cells)}`);
+        ctx.stdout(`\nsources:\n  ${view.footnotes.join('\n  ')}`);
+        for (const u of result.plan.unmapped.filter((x) => !x.measuredBy)) ctx.stdout(`  not a k6 threshold: ${u.targetId} (${u.profile}): ${u.reason}`);
+        ctx.stdout(`\n${script.name} · ${opts.profile} · ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration} · ${environment.baseUrl} · load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs)`);
+        ctx.stdout(`results: ${dir.path} (k6-summary.json, result.json${result.files.queue ? ', queue-samples.json' : ''})`);
+        if (result.error) throw result.error;
+        ctx.stdout('all targets met');
+        return EXIT_CODES.ok;
+      } finally {
+        await sampler?.close();
+      }
+    }));
 
   program
     .command('check')
     .description('Statically check the rendered manifests against the documented targets (PDB vs HPA, probe '
       + 'timing vs RTO, backup schedule vs RPO, HPA speed vs "scale within", network policies…). No cluster needed.')
-    .argument('[kustomize-dir]', 'manifests to check (default: manifests in the config)')
-    .option('--profile <name>', 'target profile')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
-    .action(notBuilt('`prodlike check`', 'issue #10'));
+    .argument('[kustomize-dir]', 'manifests to check: a kustomize directory, a directory of YAML or a file (default: manifests in the config)')
+    .option('--profile <name>', 'target profile (default: targets.profile in the config)')
+    .addOption(new Option('--format <format>', 'output format (JSON documented in docs/check.md; --json = --format json)').choices(['table', 'json', 'sarif']).default('table'))
+    .option('--allocatable <resources>', 'cluster allocatable to check requests against, e.g. cpu=4,memory=16Gi (default: kind on this host, cpu=2,memory=24Gi)')
+    .option('--loadtests <dir>', 'k6 scripts whose thresholds are compared with the SLO (default: loadtests/)')
+    .action(act(async (dir: string | undefined, opts: { profile?: string; format: 'table' | 'json' | 'sarif'; allocatable?: string; loadtests?: string }) => {
+      const loaded = await ctx.load(opts.profile ? { profile: opts.profile } : {});
+      const { config } = loaded;
+      const selected = selectProfile(await loadTargets(resolveFrom(loaded, config.targets.file)), config.targets.profile, config.targets.file);
+      const report = await runCheck({
+        manifestsPath: dir ?? resolveFrom(loaded, config.manifests),
+        selected,
+        config,
+        baseDir: loaded.baseDir,
+        ...(opts.allocatable ? { allocatable: parseAllocatable(opts.allocatable) } : {}),
+        ...(opts.loadtests ? { loadtestsDir: opts.loadtests } : {}),
+        signal: ctx.abort.signal,
+      });
+      const format = ctx.json && opts.format === 'table' ? 'json' : opts.format;
+      if (format === 'json') ctx.stdout(JSON.stringify(report, null, 2));
+      else if (format === 'sarif') ctx.stdout(JSON.stringify(toSarif(report), null, 2));
+      else ctx.stdout(formatTable(report));
+      return report.summary.exitCode === 1 ? EXIT_CODES.targetMissed : EXIT_CODES.ok;
+    }));
 
   program
     .command('report')
@@ -195,6 +298,27 @@ export function buildProgram(ctx: Context): Command {
     .argument('[run]', 'run id (default: the latest)')
     .option('--compare <runs...>', 'compare two runs: RTO/RPO/p95 regressions')
     .action(notBuilt('`prodlike report`', 'issue #8'));
+
+  program
+    .command('gc')
+    .description('Remove leftovers: every docker container/network/volume labelled io.prodlike.managed=true and every '
+      + 'kind cluster named prodlike* whose environment has no state in ./.prodlike/<env>/ (state.json, or a '
+      + 'running command\'s lock). Unlabelled resources are never touched. Environments started from another '
+      + 'project directory have no state here: use --env or --dry-run first.')
+    .option('--dry-run', 'list what would be removed; remove nothing')
+    .option('--env <names...>', 'only resources of these environments')
+    .action(act(async (opts: { dryRun?: boolean; env?: string[] }) => {
+      const loaded = await ctx.load();
+      const result = await runGc({ projectDir: loaded.baseDir, dryRun: Boolean(opts.dryRun), envs: opts.env });
+      const rows = result.garbage.map((g) => [g.kind, g.name, g.env ?? '-', opts.dryRun ? 'would remove' : result.failed.find((f) => f.id === g.id)?.error ?? 'removed', g.reason]);
+      if (ctx.json) ctx.stdout(JSON.stringify({ ...result, dryRun: Boolean(opts.dryRun) }, null, 2));
+      else {
+        ctx.stdout(`environments with state in ${join(result.projectDir, '.prodlike')}: ${result.alive.join(', ') || '(none)'}`);
+        ctx.stdout(rows.length ? table(['kind', 'name', 'env', 'result', 'why'], rows) : 'nothing to collect: every labelled resource belongs to an environment with state');
+        if (!opts.dryRun && rows.length) ctx.stdout(`removed ${result.removed.length}, failed ${result.failed.length}`);
+      }
+      return result.failed.length ? EXIT_CODES.environment : EXIT_CODES.ok;
+    }));
 
   program
     .command('schema')

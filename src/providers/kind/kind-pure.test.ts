@@ -24,7 +24,7 @@ describe('kind cluster config', () => {
 
 describe('readiness per kind', () => {
   it('Deployment: all updated and available for the observed generation', () => {
-    const d = (status: object, generation = 2) => readinessOf({ kind: 'Deployment', metadata: { name: 'backend', generation }, spec: { replicas: 3 }, status });
+    const d = (status: Record<string, unknown>, generation = 2) => readinessOf({ kind: 'Deployment', metadata: { name: 'backend', generation }, spec: { replicas: 3 }, status });
     expect(d({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 3 }).ready).toBe(true);
     expect(d({ observedGeneration: 1, updatedReplicas: 3, availableReplicas: 3, replicas: 3 }).ready).toBe(false);
     expect(d({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 2, replicas: 3 }).ready).toBe(false);
@@ -32,7 +32,7 @@ describe('readiness per kind', () => {
   });
 
   it('StatefulSet: ready replicas at the current revision', () => {
-    const s = (status: object) => readinessOf({ kind: 'StatefulSet', metadata: { name: 'postgres', generation: 1 }, spec: { replicas: 1 }, status });
+    const s = (status: Record<string, unknown>) => readinessOf({ kind: 'StatefulSet', metadata: { name: 'postgres', generation: 1 }, spec: { replicas: 1 }, status });
     expect(s({ observedGeneration: 1, readyReplicas: 1, currentRevision: 'a', updateRevision: 'a' }).ready).toBe(true);
     expect(s({ observedGeneration: 1, readyReplicas: 1, currentRevision: 'a', updateRevision: 'b' }).ready).toBe(false);
   });

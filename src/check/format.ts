@@ -1,0 +1,103 @@
+/** Renderings of a check report: a terminal table with details, and SARIF 2.1.0 for code scanning. */
+import { table, truncate } from '../cli/render.ts';
+import type { CheckReport } from './check.ts';
+import type { Finding, FindingObject, Rule, Severity } from './finding.ts';
+import { RULES } from './rules/index.ts';
+
+const SYMBOL: Record<Severity, string> = { error: '✖', warning: '⚠', info: 'ℹ' };
+
+function objectText(o: FindingObject): string {
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+}
+
+export function formatTable(report: CheckReport): string {
+  const lines: string[] = [];
+  lines.push(`prodlike check · profile ${report.profile.name} (${report.profile.title}; doc ${report.profile.documents.join(', ')}) · ${report.manifests.source} (${report.manifests.renderedWith}, ${report.manifests.objects} objects)`);
+  lines.push('');
+  if (report.findings.length === 0) {
+    lines.push(`✔ no contradiction found (${report.summary.rules.length} rules)`);
+    return lines.join('\n');
+  }
+  const rows = report.findings.map((f, i) => [
+    `${SYMBOL[f.severity]} ${i + 1}`,
+    f.ruleId,
+    truncate(f.objects.slice(0, 2).map(objectText).join(', ') + (f.objects.length > 2 ? ` +${f.objects.length - 2}` : ''), 60),
+    truncate(f.targets.map((t) => `doc ${t.source.doc} §${t.source.section}`).join('; ') || '—', 60),
+  ]);
+  lines.push(table(['#', 'rule', 'objects', 'document'], rows));
+  lines.push('');
+  report.findings.forEach((f, i) => {
+    lines.push(`${SYMBOL[f.severity]} ${i + 1}. [${f.severity}] ${f.ruleId}`);
+    lines.push(`   ${f.message}`);
+    for (const t of f.targets) lines.push(`   target: ${t.id ? `${t.id} ` : ''}${t.value} — ${t.reference}${t.source.quote ? ` ("${t.source.quote}")` : ''}`);
+    const located = f.objects.filter((o) => o.location);
+    if (located.length) lines.push(`   where:  ${located.map((o) => `${objectText(o)} (${o.location!.file}${o.location!.line ? `:${o.location!.line}` : ''})`).join(', ')}`);
+    lines.push(`   fix:    ${f.hint}`);
+    lines.push('');
+  });
+  const s = report.summary;
+  lines.push(`${s.error} error${s.error === 1 ? '' : 's'}, ${s.warning} warning${s.warning === 1 ? '' : 's'}, ${s.info} info · exit ${s.exitCode}`);
+  return lines.join('\n');
+}
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+/** SARIF 2.1.0 log: one run, every rule in tool.driver.rules, one result per finding. */
+export function toSarif(report: CheckReport, rules: readonly Rule[] = RULES): Record<string, unknown> {
+  const index = new Map(rules.map((r, i) => [r.id, i]));
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'prodlike',
+            version: report.tool.version,
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: r.id.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(''),
+              shortDescription: { text: r.title },
+              fullDescription: { text: r.description },
+              help: { text: r.description },
+              defaultConfiguration: { level: LEVEL[r.severity] },
+            })),
+          },
+        },
+        originalUriBaseIds: { PROJECTROOT: { description: { text: 'The project directory (where prodlike.yaml is).' } } },
+        results: report.findings.map((f) => sarifResult(f, index.get(f.ruleId))),
+        properties: { profile: report.profile, manifests: report.manifests },
+      },
+    ],
+  };
+}
+
+function sarifResult(f: Finding, ruleIndex: number | undefined): Record<string, unknown> {
+  const located = f.objects.filter((o) => o.location);
+  const logical = f.objects.map((o) => ({ fullyQualifiedName: `${o.namespace ? `${o.namespace}/` : ''}${o.kind}/${o.name}`, name: o.name, kind: 'resource' }));
+  const locations = located.length > 0
+    ? located.map((o) => ({
+        physicalLocation: {
+          artifactLocation: artifactLocation(o.location!.file),
+          ...(o.location!.line ? { region: { startLine: o.location!.line } } : {}),
+        },
+        logicalLocations: [{ fullyQualifiedName: `${o.namespace ? `${o.namespace}/` : ''}${o.kind}/${o.name}`, name: o.name, kind: 'resource' }],
+      }))
+    : [{ logicalLocations: logical }];
+  return {
+    ruleId: f.ruleId,
+    ...(ruleIndex !== undefined ? { ruleIndex } : {}),
+    level: LEVEL[f.severity],
+    message: { text: `${f.message}${f.targets.length ? ` Documented: ${f.targets.map((t) => `${t.value} (${t.reference})`).join('; ')}.` : ''} Fix: ${f.hint}` },
+    locations,
+    properties: { severity: f.severity, objects: f.objects, targets: f.targets, ...(f.details ? { details: f.details } : {}) },
+  };
+}
+
+function artifactLocation(file: string): { uri: string; uriBaseId?: string } {
+  const path = file.replace(/ \(rendered\)$/, '');
+  if (path.startsWith('/')) return { uri: `file://${path.split('/').map(encodeURIComponent).join('/')}` };
+  return { uri: path.split('/').map(encodeURIComponent).join('/'), uriBaseId: 'PROJECTROOT' };
+}

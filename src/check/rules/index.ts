@@ -1,0 +1,32 @@
+import type { Rule } from '../finding.ts';
+import { documentedAutoscalingRule, hpaRequestsRule, hpaScaleUpRule } from './autoscaling.ts';
+import { backupRule } from './backup.ts';
+import { clusterCapacityRule, quotaRule } from './capacity.ts';
+import { documentedDisruptionRule, pdbMaxUnavailableZeroRule, pdbMinAvailableRule } from './disruption.ts';
+import { minioArchivedRule, pullAlwaysRule, unpinnedImageRule } from './images.ts';
+import { k6ThresholdRule } from './k6.ts';
+import { networkPolicyRule } from './network.ts';
+import { probeTimingRule } from './probes.ts';
+import { redisRule } from './redis.ts';
+import { singleReplicaRule } from './redundancy.ts';
+
+/** Every rule, in the order findings are reported within a severity. Ids are stable (docs/check.md). */
+export const RULES: readonly Rule[] = [
+  pdbMinAvailableRule,
+  pdbMaxUnavailableZeroRule,
+  probeTimingRule,
+  backupRule,
+  redisRule,
+  singleReplicaRule,
+  hpaScaleUpRule,
+  hpaRequestsRule,
+  quotaRule,
+  clusterCapacityRule,
+  networkPolicyRule,
+  unpinnedImageRule,
+  pullAlwaysRule,
+  minioArchivedRule,
+  k6ThresholdRule,
+  documentedAutoscalingRule,
+  documentedDisruptionRule,
+];
