@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { targetSchema } from '../config/targets-schema.ts';
+import { evaluateTarget, missedTargets } from './verdict.ts';
+
+const target = (input: Record<string, unknown>) =>
+  targetSchema.parse({ id: 'redis.rto', metric: 'rto', component: 'redis', source: { doc: '001', section: 'High Availability › 5. Disaster Recovery Plan', quote: 'Redis | 1 minute | 5 minutes' }, ...input });
+
+describe('evaluateTarget', () => {
+  it('passes a max bound with a positive margin and fails it with a negative one', () => {
+    const t = target({ max: '5m' });
+    const pass = evaluateTarget(t, { value: 12_500, unit: 'ms' });
+    expect(pass).toMatchObject({ targetId: 'redis.rto', measured: 12_500, unit: 'ms', limit: 300_000, comparator: '<=', margin: 287_500, verdict: 'pass' });
+    expect(pass.source).toEqual({ doc: '001', section: 'High Availability › 5. Disaster Recovery Plan', quote: 'Redis | 1 minute | 5 minutes', label: 'doc 001 §High Availability › 5. Disaster Recovery Plan' });
+    const fail = evaluateTarget(t, { value: 301_000 });
+    expect(fail).toMatchObject({ verdict: 'fail', margin: -1000 });
+    expect(missedTargets([pass, fail])).toEqual([fail]);
+  });
+
+  it('treats RPO 0 as met by exactly 0', () => {
+    expect(evaluateTarget(target({ id: 'pods.rpo', metric: 'rpo', max: '0s' }), { value: 0 })).toMatchObject({ verdict: 'pass', margin: 0 });
+    expect(evaluateTarget(target({ id: 'pods.rpo', metric: 'rpo', max: '0s' }), { value: 0.5 })).toMatchObject({ verdict: 'fail', margin: -0.5 });
+  });
+
+  it('uses measured − limit as the margin of a min bound', () => {
+    const t = target({ id: 'api.availability', metric: 'availability', min: '99.9%' });
+    expect(evaluateTarget(t, { value: 99.5 })).toMatchObject({ comparator: '>=', verdict: 'fail', unit: '%' });
+    expect(evaluateTarget(t, { value: 99.5 }).margin).toBeCloseTo(-0.4);
+  });
+
+  it('always gives a reason for skipped verdicts', () => {
+    const skipped = evaluateTarget(target({ max: '5m' }), { skipped: 'node loss needs Kubernetes; the docker provider has no nodes' });
+    expect(skipped).toMatchObject({ verdict: 'skipped', measured: null, reason: 'node loss needs Kubernetes; the docker provider has no nodes' });
+    expect(() => evaluateTarget(target({ max: '5m' }), { skipped: ' ' })).toThrow(/must say why/);
+    const report = evaluateTarget(target({ kind: 'report' }), { value: 3 });
+    expect(report.verdict).toBe('skipped');
+    expect(report.reason).toMatch(/report-only/);
+  });
+
+  it('never passes a lower bound against a max: fail when already over, skipped otherwise', () => {
+    const t = target({ max: '5m' });
+    expect(evaluateTarget(t, { value: 400_000, lowerBound: true })).toMatchObject({ verdict: 'fail', lowerBound: true });
+    const open = evaluateTarget(t, { value: 10_000, lowerBound: true });
+    expect(open).toMatchObject({ verdict: 'skipped', lowerBound: true, margin: null });
+    expect(open.reason).toMatch(/lower bound/);
+  });
+
+  it('refuses mismatched units and non-finite values (harness bugs, not verdicts)', () => {
+    expect(() => evaluateTarget(target({ max: '5m' }), { value: 5, unit: 's' })).toThrow(/convert/);
+    expect(() => evaluateTarget(target({ max: '5m' }), { value: Number.NaN })).toThrow(/finite/);
+  });
+});
