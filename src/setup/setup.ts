@@ -75,7 +75,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     if (!entry) continue;
     if (source === 'online' && name === 'debian-base') continue;
     const image = await bus.step<ImageRecord>(`image:${name}`, `Image ${name}`, (progress) =>
-      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images['debian-base']?.offline }),
+      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images['debian-base']?.offline, signal: options.signal }),
     );
     result.images[name] = image;
   }
@@ -112,12 +112,12 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     for (const [name, check] of Object.entries(SMOKE_CHECKS)) {
       const image = result.images[name];
       if (!image) continue;
-      await bus.step(`smoke:${name}`, `Smoke check ${name}`, async () => {
+      await bus.step<string>(`smoke:${name}`, `Smoke check ${name}`, async () => {
         const stamp = await readStamp<{ imageId: string; details: string }>(cache, `smoke-${name}`);
-        if (stamp?.imageId === image.id) return outcome('cached', stamp, `passed before for this image: ${stamp.details}`);
-        const passed = await check({ image: image.tag });
+        if (stamp?.imageId === image.id) return outcome('cached', stamp.details, `passed before for this image: ${stamp.details}`);
+        const passed = await check({ image: image.tag, ...(options.signal ? { signal: options.signal } : {}) });
         await writeStamp(cache, `smoke-${name}`, { imageId: image.id, details: passed.details, at: new Date().toISOString() });
-        return outcome('ok', passed, passed.details);
+        return outcome('ok', passed.details, passed.details);
       });
     }
   }
@@ -167,7 +167,7 @@ async function pullImage(tag: string, progress: (m: string) => void): Promise<St
   return outcome('ok', { tag, status: 'pulled', id: pulled?.id ?? '' }, `pulled ${tag}`);
 }
 
-async function buildImage(options: { name: string; catalog: ImageCatalog; cache: string; progress: (m: string) => void; baseImage: string | undefined }): Promise<StepOutcome<ImageRecord>> {
+async function buildImage(options: { name: string; catalog: ImageCatalog; cache: string; progress: (m: string) => void; baseImage: string | undefined; signal?: AbortSignal | undefined }): Promise<StepOutcome<ImageRecord>> {
   const entry = options.catalog.images[options.name]!;
   const dir = join(IMAGES_DIR, entry.build);
   const baseId = options.name === 'debian-base' || !options.baseImage ? undefined : (await inspectImage(options.baseImage))?.id;

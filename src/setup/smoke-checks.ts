@@ -31,6 +31,8 @@ export interface SmokeCheckOptions {
   startupTimeoutMs?: number;
   /** Environment used to find $PRODLIKE_CACHE/bin/k6 (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Extra container labels (e.g. a run id), on top of io.prodlike.managed=true and io.prodlike.smoke=true. */
+  labels?: Record<string, string>;
 }
 
 export interface SmokeCheckResult {
@@ -68,7 +70,7 @@ function engineIsLocal(): boolean {
  * testcontainers removes a container that fails its wait strategy, but not one that fails earlier
  * (e.g. exits before its ports are bound), so withContainer removes that one itself.
  */
-async function loopbackContainer(image: string, created: string[]): Promise<GenericContainerT> {
+async function loopbackContainer(image: string, created: string[], labels: Record<string, string> = {}): Promise<GenericContainerT> {
   const { GenericContainer } = await loadTestcontainers();
   class LoopbackContainer extends GenericContainer {
     protected override async beforeContainerCreated(): Promise<void> {
@@ -81,7 +83,7 @@ async function loopbackContainer(image: string, created: string[]): Promise<Gene
       created.push(containerId);
     }
   }
-  return new LoopbackContainer(image).withLabels({ ...SMOKE_LABELS });
+  return new LoopbackContainer(image).withLabels({ ...labels, ...SMOKE_LABELS });
 }
 
 async function removeContainers(ids: readonly string[]): Promise<void> {
@@ -139,11 +141,15 @@ async function withContainer<T>(
   const logs = new LogTail();
   const created: string[] = [];
   const timeoutMs = options.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
-  const definition = build(await loopbackContainer(options.image, created)).withStartupTimeout(timeoutMs).withLogConsumer(logs.consumer);
+  const definition = build(await loopbackContainer(options.image, created, options.labels)).withStartupTimeout(timeoutMs).withLogConsumer(logs.consumer);
   let container: StartedTestContainer;
+  // testcontainers' start() cannot be cancelled: on abort, remove what it created so it fails fast.
+  const onEarlyAbort = () => void removeContainers(created);
+  options.signal?.addEventListener('abort', onEarlyAbort, { once: true });
   try {
     container = await definition.start();
   } catch (error) {
+    options.signal?.removeEventListener('abort', onEarlyAbort);
     if (logs.all() === '' && created.length > 0) {
       // Failed before the log consumer was attached: fetch the output of what exited.
       const out = await run('docker', ['logs', '--tail', '40', created[0]!], { allowFailure: true, timeoutMs: 30_000 });
@@ -158,9 +164,11 @@ async function withContainer<T>(
       details: { image: options.image, logs: logs.tail(40) },
     });
   }
+  options.signal?.removeEventListener('abort', onEarlyAbort);
   const onAbort = () => void container.stop({ timeout: 0 }).catch(() => undefined);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (options.signal?.aborted) throw interrupted(name);
     const value = await body(container, logs);
     if (options.signal?.aborted) throw interrupted(name);
     return value;
