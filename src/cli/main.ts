@@ -13,6 +13,12 @@ import { EXIT_CODES, NotBuiltYetError, ProdlikeError, toProdlikeError, type Exit
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { runSetup } from '../setup/setup.ts';
+import { compareRuns, renderComparison } from '../report/compare-runs.ts';
+import { readRunResults, rerenderRun } from '../report/report-writer.ts';
+import { resolveRunDirectory } from '../report/run-directory.ts';
+import { runOutcome } from '../report/run-outcome.ts';
+import { renderSummaryTable } from '../report/summary-table.ts';
+import { runScenarios, SUITES } from './run-scenarios.ts';
 import { lockEnvironment } from '../safety/env-lock.ts';
 import { runGc } from '../safety/gc.ts';
 import { createProvider } from '../providers/create-provider.ts';
@@ -192,11 +198,20 @@ export function buildProgram(ctx: Context): Command {
   program
     .command('run')
     .description('Run scenario suites (failover, backup-restore, hpa, execution-load) against the environment and '
-      + 'report every measured RTO/RPO/p95 next to its documented target. Exit 1 if a target is missed.')
-    .argument('<scenario...>', 'suites to run')
+      + 'report every measured RTO/RPO/p95 next to its documented target (runs/<id>/: results.json, junit.xml, '
+      + 'report.html, journal.ndjson). Exit 1 if a target is missed, 3 if a suite could not run.')
+    .argument('<suite...>', `suites: ${SUITES.join(', ')}`)
     .option('--profile <name>', 'target profile (onprem, platform, performance, execution)')
-    .action(notBuilt('`prodlike run`', 'issue #8 (failover, backup-restore) and #9 (hpa, execution-load)'));
-
+    .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
+    .option('--down', 'remove the environment after the run')
+    .action(act(async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean }) => {
+      const loaded = await ctx.load({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.profile ? { profile: opts.profile } : {}) });
+      const { dir, results } = await runScenarios({ loaded, suites, provider: loaded.config.provider, profile: loaded.config.targets.profile, signal: ctx.abort.signal, keepEnvironment: !opts.down });
+      const outcome = runOutcome(results);
+      if (ctx.json) ctx.stdout(JSON.stringify({ dir, outcome, results }, null, 2));
+      else ctx.stdout(`\n${renderSummaryTable(results)}\n\nreport: ${join(dir, 'report.html')}`);
+      return outcome.exitCode;
+    }));
   program
     .command('load')
     .description('Run a k6 load test (loadtests/) against the running environment, with thresholds generated from '
@@ -294,11 +309,25 @@ export function buildProgram(ctx: Context): Command {
 
   program
     .command('report')
-    .description('Re-render a past run (runs/<id>/) as tables and report.html, or compare two runs.')
-    .argument('[run]', 'run id (default: the latest)')
-    .option('--compare <runs...>', 'compare two runs: RTO/RPO/p95 regressions')
-    .action(notBuilt('`prodlike report`', 'issue #8'));
-
+    .description('Re-render a past run (runs/<id>/) as a table and report.html, or compare two runs for RTO/RPO/p95 regressions.')
+    .argument('[run]', 'run folder, id or unique part of it (default: the latest)')
+    .option('--compare <runs...>', 'compare two runs: A B')
+    .action(act(async (run: string | undefined, opts: { compare?: string[] }) => {
+      const root = join(process.cwd(), 'runs');
+      if (opts.compare) {
+        if (opts.compare.length !== 2) throw new UsageError('--compare takes exactly two runs: A B.');
+        const [a, b] = await Promise.all(opts.compare.map(async (r) => readRunResults(await resolveRunDirectory(r, root))));
+        const comparison = compareRuns(a!, b!);
+        if (ctx.json) ctx.stdout(JSON.stringify(comparison, null, 2));
+        else ctx.stdout(renderComparison(comparison));
+        return comparison.changes.some((c) => c.kind === 'regression') ? EXIT_CODES.targetMissed : EXIT_CODES.ok;
+      }
+      const dir = await resolveRunDirectory(run, root);
+      const { run: results, html } = await rerenderRun(dir);
+      if (ctx.json) ctx.stdout(JSON.stringify(results, null, 2));
+      else ctx.stdout(`${renderSummaryTable(results)}\n\nreport: ${html}`);
+      return runOutcome(results).exitCode;
+    }));
   program
     .command('gc')
     .description('Remove leftovers: every docker container/network/volume labelled io.prodlike.managed=true and every '

@@ -6,6 +6,7 @@ import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { waitFor } from '../../core/wait.ts';
+import { DockerOwnershipGuard } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
   CreateResult, Endpoint, EnvironmentStatus, KillOptions, Provider, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
@@ -32,6 +33,8 @@ export interface DockerProviderOptions {
   docker?: Docker;
   /** How long each readiness gate may take. */
   readyTimeoutMs?: number;
+  /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
+  allowForeignTarget?: boolean;
 }
 
 type Container = Docker.Container;
@@ -138,6 +141,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
 
   async destroy(options: { keepData?: boolean } = {}): Promise<{ removed: string[] }> {
     await this.#ping();
+    await this.#own().environment('remove the environment');
     const removed: string[] = [];
     const containers = await this.#list();
     await Promise.all(containers.map(async (c) => {
@@ -181,6 +185,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   }
 
   async scale(service: WorkloadRole, count: number): Promise<void> {
+    await this.#own().containers(`scale ${service} to ${count}`, service);
     if (count < 0 || count > 50) throw new ProdlikeError('USAGE', `Cannot scale ${service} to ${count} (0..50).`);
     const state = await this.#requireState();
     state.replicas = { ...state.replicas, [service]: count };
@@ -202,6 +207,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
    * start, and the result says so.
    */
   async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: 'host-signal' | 'api-kill+start' }> {
+    await this.#own().containers(`kill ${service}`, service, options.replica ?? 0);
     const c = await this.#container(service, options.replica);
     const signal = options.signal ?? 'SIGKILL';
     const info = await c.inspect();
@@ -218,6 +224,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   }
 
   async stop(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+    await this.#own().containers(`stop ${service}`, service, options.replica ?? 0);
     await (await this.#container(service, options.replica)).stop({ t: 30 });
   }
 
@@ -226,10 +233,12 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   }
 
   async restart(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+    await this.#own().containers(`restart ${service}`, service, options.replica ?? 0);
     await (await this.#container(service, options.replica)).restart({ t: 30 });
   }
 
   async pause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+    await this.#own().containers(`pause ${service}`, service, options.replica ?? 0);
     await (await this.#container(service, options.replica)).pause();
   }
 
@@ -239,6 +248,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
 
   /** Cuts every replica of `service` off the environment network (its published port stays). */
   async partition(service: WorkloadRole): Promise<void> {
+    await this.#own().network(`partition ${service}`).then(() => this.#own().containers(`partition ${service}`, service));
     const network = this.#docker.getNetwork(this.networkName);
     for (const c of (await this.#list()).filter((x) => x.Labels[LABELS.role] === service)) {
       await network.disconnect({ Container: c.Id, Force: true });
@@ -258,6 +268,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   }
 
   async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    await this.#own().containers(`exec in ${service}`, service, options.replica ?? 0);
     const c = await this.#container(service, options.replica);
     const exec = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
@@ -273,6 +284,35 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     await Promise.race([done, new Promise((_, reject) => { timer = setTimeout(() => reject(new ProdlikeError('COMMAND_FAILED', `exec ${argv.join(' ')} in ${service} timed out after ${timeout} ms`)), timeout); })]).finally(() => clearTimeout(timer));
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+  }
+
+  /**
+   * A one-off job container on the environment network (what a Kubernetes Job is to the kind provider):
+   * labelled, removed afterwards; `mounts` bind host folders (e.g. where a backup is written).
+   */
+  async runJob(options: { name: string; image: string; command: string[]; env?: Record<string, string>; mounts?: { host: string; container: string }[]; timeoutMs?: number }): Promise<{ exitCode: number; logs: string; durationMs: number }> {
+    const state = await this.#requireState();
+    const started = performance.now();
+    const container = await this.#docker.createContainer({
+      name: `${this.#prefix}-job-${options.name}-${Date.now().toString(36)}`,
+      Image: options.image,
+      Entrypoint: [],
+      Cmd: options.command,
+      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.role]: 'job', [LABELS.runId]: state.runId },
+      HostConfig: { NetworkMode: this.networkName, Binds: (options.mounts ?? []).map((m) => `${m.host}:${m.container}`) },
+    });
+    try {
+      await container.start();
+      const waited = (await Promise.race([
+        container.wait(),
+        new Promise((_, reject) => setTimeout(() => reject(new ProdlikeError('COMMAND_FAILED', `job ${options.name} timed out`)), options.timeoutMs ?? 600_000).unref()),
+      ])) as { StatusCode: number };
+      const logs = demux((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+      return { exitCode: waited.StatusCode, logs, durationMs: performance.now() - started };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   async stats(service: WorkloadRole): Promise<ReplicaStats[]> {
@@ -293,6 +333,11 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────
+
+  /** The ownership guard (src/safety/ownership.ts): refuses objects named like ours but not labelled ours. */
+  #own(): DockerOwnershipGuard {
+    return new DockerOwnershipGuard({ env: this.#options.config.name, bus: this.#options.bus, allowForeignTarget: this.#options.allowForeignTarget }, this.#docker);
+  }
 
   async #ping(): Promise<void> {
     try {

@@ -10,6 +10,7 @@ import type { EventBus } from '../../core/events.ts';
 import { run } from '../../core/exec.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
+import { guardKindTarget } from '../../safety/ownership.ts';
 import { kustomizeImages, loadImageCatalog } from '../../setup/image-catalog.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
@@ -31,6 +32,8 @@ export interface KindProviderOptions {
   localImages: string[];
   bus?: EventBus;
   readyTimeoutMs?: number;
+  /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
+  allowForeignTarget?: boolean;
 }
 
 interface PodList { items: (KubeObject & { metadata: { name: string; namespace: string; labels?: Record<string, string>; creationTimestamp?: string }; status?: { phase?: string; containerStatuses?: { name: string; ready?: boolean; restartCount?: number; containerID?: string; state?: Record<string, unknown> }[]; conditions?: { type: string; status: string }[] } })[] }
@@ -237,6 +240,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   async destroy(): Promise<{ removed: string[] }> {
+    await this.#own('delete the kind cluster', true);
     const removed: string[] = [];
     if (await this.#clusterExists()) {
       // Only a cluster this environment's name maps to, and only with its own kubeconfig file.
@@ -269,6 +273,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   async scale(service: WorkloadRole, count: number): Promise<void> {
+    await this.#own(`scale ${service} to ${count}`);
     const w = this.#workload(service);
     await this.kubectl.run(['-n', w.namespace, 'scale', w.workload, `--replicas=${count}`]);
     await this.kubectl.run(['-n', w.namespace, 'rollout', 'status', w.workload, '--timeout=300s'], { timeoutMs: 320_000 });
@@ -276,6 +281,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   /** A crash: the container is killed in its node with crictl (SIGKILL); the kubelet restarts it. */
   async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
+    await this.#own(`kill ${service}`);
     const w = this.#workload(service);
     const pods = await this.kubectl.json<PodList>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]);
     const pod = pods.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[options.replica ?? 0];
@@ -289,9 +295,15 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    await this.#own(`exec in ${service}`);
     const w = this.#workload(service);
     const r = await this.kubectl.run(['-n', w.namespace, 'exec', w.workload, '--', ...argv], { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000 });
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** The ownership guard (src/safety/ownership.ts): context, kubeconfig and node labels are this environment's. */
+  async #own(operation: string, forDelete = false): Promise<void> {
+    await guardKindTarget({ env: this.#o.config.name, bus: this.#o.bus, allowForeignTarget: this.#o.allowForeignTarget }, operation, { cluster: this.cluster, kubeconfig: this.kubeconfig, context: this.kubectl.context }, { forDelete });
   }
 
   #workload(role: WorkloadRole) {
