@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bin/**', 'fixtures/app/src/**', 'fixtures/app/test/**'],
+    files: ['scripts/**', 'bin/**', 'fixtures/app/src/**', 'fixtures/app/test/**', 'fixtures/app/bench/**', 'fixtures/app/scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -22,6 +22,7 @@ import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment 
  */
 const skip = await scenarioSkipReason();
 const SETTLE_MS = 2_000; // steady traffic before the fault, so a baseline exists in the report
+const log = (message: string) => process.stdout.write(`[failover ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 
 describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let env: ScenarioEnvironment;
@@ -30,7 +31,9 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   let redisUrl: string;
 
   beforeAll(async () => {
+    log('starting the environment');
     env = await startScenarioEnvironment('failover');
+    log(`environment ${env.created ? 'created' : 'reused'}: ${env.entry}`);
     if (!canKill(env.provider) || !canEndpoint(env.provider)) throw new Error(`${env.providerName} provider cannot kill or publish endpoints`);
     provider = env.provider;
     const pgEp = await provider.endpoint('postgres');
@@ -82,6 +85,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('PostgreSQL crashes: select 1 and the app recover without an app restart, committed rows all survive', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    log('postgres: probes and sentinel starting');
     const sqlProbe = new AvailabilityProbe(sqlCheck(pgConfig, { mode: 'per-attempt' }), { name: 'postgres select 1', intervalMs: 100, timeoutMs: 1000 }).start();
     const backendEp = await provider.endpoint('backend');
     const appProbe = new AvailabilityProbe(httpCheck(`http://${backendEp.host}:${backendEp.port}/health/ready`), { name: 'backend-0 /health/ready', intervalMs: 100, timeoutMs: 2000 }).start();
@@ -89,8 +93,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     await sentinel.start();
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const backendRestarts = (await provider.status()).services.find((s) => s.role === 'backend')!.replicas.map((r) => r.restarts);
+    log('postgres: killing');
     const faultAt = hrNow();
     const kill = await provider.kill('postgres');
+    log(`postgres: killed via ${kill.via}`);
     timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `SIGKILL via ${kill.via}` });
     await waitFor(async () => {
       const c = new pg.Client({ ...pgConfig, connectionTimeoutMillis: 1000 });
@@ -105,10 +111,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         await c.end().catch(() => undefined);
       }
     }, { timeoutMs: 180_000, intervalMs: 200, description: 'PostgreSQL to answer select 1 again' });
+    log('postgres: select 1 answers again');
     await waitFor(async () => ((await fetch(`http://${backendEp.host}:${backendEp.port}/health/ready`).then((r) => r.status, () => 0)) === 200 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200, description: 'the backend to be ready again' });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await sentinel.stop();
+    log('postgres: backend ready again; stopping probes');
     const [sql, app] = [await sqlProbe.stop(), await appProbe.stop()];
+    log('postgres: verifying sentinel');
     const rpo = await sentinel.verify({ faultAt });
     const dbRto = clientObservedRto(sql.attempts, faultAt);
     const appRto = clientObservedRto(app.attempts, faultAt);

@@ -37,15 +37,15 @@ describe('prodlike CLI', () => {
     expect((await prodlike(['launch'])).exitCode).toBe(2);
   });
 
-  it('says which issue builds a command that does not exist yet, exit 3, without pretending', async () => {
-    const r = await prodlike(['report']);
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/not built yet \(tracked in issue #8\); nothing was run/);
+  it('says clearly when a suite does not exist or is not built yet, exit 2, without running anything', async () => {
+    const unknown = await prodlike(['run', 'chaos-monkey']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown suite "chaos-monkey"/);
   });
 
   it('prints errors as JSON with --json', async () => {
-    const r = await prodlike(['report', '--json']);
-    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'NOT_BUILT_YET', exitCode: 3 } });
+    const r = await prodlike(['run', 'chaos-monkey', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'USAGE', exitCode: 2 } });
   });
 
   it('prints the JSON schema of prodlike.yaml', async () => {

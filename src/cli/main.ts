@@ -9,7 +9,7 @@ import { loadTargets, selectProfile } from '../config/load-targets.ts';
 import { configSchema, IMAGE_SOURCES, PROVIDERS, type ImageSource, type ProviderName } from '../config/schema.ts';
 import { targetsFileSchema } from '../config/targets-schema.ts';
 import { runDoctor } from '../doctor/doctor.ts';
-import { EXIT_CODES, NotBuiltYetError, ProdlikeError, toProdlikeError, type ExitCode } from '../core/errors.ts';
+import { EXIT_CODES, ProdlikeError, toProdlikeError, type ExitCode } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { runSetup } from '../setup/setup.ts';
@@ -116,9 +116,6 @@ export function buildProgram(ctx: Context): Command {
       return report.ready ? EXIT_CODES.ok : EXIT_CODES.environment;
     }));
 
-  const notBuilt = (feature: string, issue: string) => async () => {
-    throw new NotBuiltYetError(feature, issue);
-  };
 
   program
     .command('up')
@@ -410,7 +407,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     renderer.close();
     if (interrupts > 1) process.exit(130);
     process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to exit at once)\n');
-    ctx.abort.abort(new Error('interrupted'));
+    ctx.abort.abort(new ProdlikeError('INTERRUPTED', 'Interrupted (Ctrl-C / SIGTERM); cleanup ran.'));
     setTimeout(() => process.exit(130), 30_000).unref();
   };
   process.on('SIGINT', interrupted);

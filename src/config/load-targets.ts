@@ -14,7 +14,7 @@ export async function loadTargets(path: string): Promise<TargetsFile> {
 
 export function selectProfile(file: TargetsFile, name: string | undefined, where = 'targets file'): SelectedProfile {
   const chosen = name ?? file.defaultProfile;
-  const profile = file.profiles[chosen];
+  const profile = Object.hasOwn(file.profiles, chosen) ? file.profiles[chosen] : undefined;
   if (!profile) {
     throw new ConfigError(`Unknown target profile "${chosen}" in ${where}.`, {
       hint: `Use one of: ${Object.keys(file.profiles).join(', ')} (--profile or targets.profile in prodlike.yaml).`,

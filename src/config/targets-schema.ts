@@ -143,7 +143,7 @@ export const targetsFileSchema = z
     profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profileSchema),
   })
   .superRefine((file, ctx) => {
-    if (!(file.defaultProfile in file.profiles)) {
+    if (!Object.hasOwn(file.profiles, file.defaultProfile)) {
       ctx.addIssue({ code: 'custom', path: ['defaultProfile'], message: `no profile named "${file.defaultProfile}" (have: ${Object.keys(file.profiles).join(', ')})` });
     }
     for (const [name, profile] of Object.entries(file.profiles)) {

@@ -44,7 +44,13 @@ export function validateYamlText<S extends z.ZodType>(text: string, file: string
     });
     throw configErrorFrom(problems, what);
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // maxAliasCount bounds alias expansion ("billion laughs"); an unresolved alias throws here.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw configErrorFrom([{ file: display, line: 1, column: 1, path: '(document)', message: `cannot be read: ${error instanceof Error ? error.message : String(error)}` }], what);
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems: ConfigProblem[] = [];

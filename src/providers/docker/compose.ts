@@ -31,7 +31,7 @@ export function renderCompose(config: ProdlikeConfig, images: TopologyImages): s
   for (const role of [...new Set(specs.map((s) => s.role))]) {
     const replicas = specs.filter((s) => s.role === role);
     const spec = replicas[0] as ContainerSpec;
-    for (const v of spec.volumes) volumes[`${role}-data`] = {};
+    if (spec.volumes.length) volumes[`${role}-data`] = {};
     services[role] = {
       image: spec.image,
       ...(spec.command ? { command: spec.command } : {}),

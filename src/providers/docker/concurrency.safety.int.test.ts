@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, describeResources, dockerSkipReason, labelledResources, makeProject, removeEnvironment, type TestProject } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, describeResources, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -18,6 +18,7 @@ import { DockerProvider } from './docker-provider.ts';
  * (Two environments with different names side by side: docker-provider.int.test.ts.)
  */
 const skipReason = await dockerSkipReason();
+afterAll(removeTempDirs);
 const projects: TestProject[] = [];
 
 afterAll(async () => {

@@ -437,7 +437,10 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
       ...(hc ? { Healthcheck: { Test: hc.test, Interval: ms(hc.intervalMs), Timeout: ms(hc.timeoutMs), Retries: hc.retries, StartPeriod: ms(hc.startPeriodMs) } } : {}),
       HostConfig: {
         RestartPolicy: { Name: spec.restart },
-        PortBindings: Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
+        // A port chosen now and written into the container's config, not left to Docker: Docker picks a new
+        // random port at every restart, and clients (probes, the app's users) must find a restarted
+        // service where it was, as a Service's address stays the same when its pod is replaced.
+        PortBindings: Object.fromEntries(await Promise.all(spec.publish.map(async (p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort || (await freeLoopbackPort())) }]]))),
         Binds: spec.volumes.map((v) => `${v.name}:${v.target}`),
         ...(spec.shmSizeBytes ? { ShmSize: spec.shmSizeBytes } : {}),
         NetworkMode: this.networkName,
@@ -494,6 +497,18 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     const client = new MinioClient({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: secrets.minioAccessKey, secretKey: secrets.minioSecretKey });
     if (!(await client.bucketExists(BUCKET))) await client.makeBucket(BUCKET);
   }
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function healthOf(info: Docker.ContainerInspectInfo | undefined): ServiceHealth {

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateDir } from '../../core/paths.ts';
 import { acquireEnvLock, type EnvLock } from '../../safety/env-lock.ts';
 import type { GcResult } from '../../safety/gc.ts';
-import { cli, docker, dockerSkipReason, removeTestObjects, sleeper, TEST_IMAGE, TEST_LABEL } from '../../safety/testing/docker-env.ts';
+import { cli, docker, dockerSkipReason, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_IMAGE, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 
 /**
  * `prodlike gc` (issue #11) with real docker objects: everything labelled for an environment whose state
@@ -15,6 +14,7 @@ import { cli, docker, dockerSkipReason, removeTestObjects, sleeper, TEST_IMAGE, 
  * Real removal is always scoped with --env: other environments on this host are not this test's.
  */
 const skipReason = await dockerSkipReason({ images: false });
+afterAll(removeTempDirs);
 const tag = `gc-${process.pid}`;
 const orphan = `safety-gco-${process.pid}`;
 const kept = `safety-gck-${process.pid}`;
@@ -31,7 +31,7 @@ describe.skipIf(Boolean(skipReason))(`prodlike gc${skipReason ? ` (skipped: ${sk
   };
 
   beforeAll(async () => {
-    project = { dir: await mkdtemp(join(tmpdir(), 'prodlike-gc-')) };
+    project = { dir: await tempDir('prodlike-gc-') };
     for (const env of [orphan, kept, locked]) {
       await docker.createNetwork({ Name: `prodlike-${env}`, Labels: labels(env, 'network') });
       await docker.createVolume({ Name: `prodlike-${env}-postgres-data`, Labels: labels(env, 'postgres') });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { PACKAGE_ROOT, stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, waitForLine, type TestProject } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -18,6 +18,7 @@ import { DockerProvider } from './docker-provider.ts';
  *    no labelled container, network or volume of that environment is left, and `status` says so.
  */
 const skipReason = await dockerSkipReason();
+afterAll(removeTempDirs);
 const CHILD = join(PACKAGE_ROOT, 'src', 'safety', 'testing', 'rollback-child.ts');
 
 describe.skipIf(Boolean(skipReason))(`rollbacks on SIGINT${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {

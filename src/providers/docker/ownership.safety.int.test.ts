@@ -1,13 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { EventBus, type TimedEvent } from '../../core/events.ts';
 import { ALLOW_FOREIGN_FLAG } from '../../safety/ownership.ts';
-import { docker, dockerSkipReason, freePort, removeTestObjects, sleeper, TEST_LABEL } from '../../safety/testing/docker-env.ts';
+import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -17,13 +14,14 @@ import { DockerProvider } from './docker-provider.ts';
  * untouched: not killed, stopped, paused, disconnected, scaled away or removed.
  */
 const skipReason = await dockerSkipReason({ images: false });
+afterAll(removeTempDirs);
 const tag = `own-${process.pid}`;
 const env = `safety-own-${process.pid}`;
 const prefix = `prodlike-${env}`;
 
 async function provider(options: { allowForeignTarget?: boolean; bus?: EventBus } = {}): Promise<DockerProvider> {
   const config = configSchema.parse({ name: env, provider: 'docker', imageSource: 'offline', ports: { entry: await freePort() } });
-  return new DockerProvider({ config, images: await topologyImages('offline'), projectDir: await mkdtemp(join(tmpdir(), 'prodlike-own-')), imageSource: 'offline', ...options });
+  return new DockerProvider({ config, images: await topologyImages('offline'), projectDir: await tempDir('prodlike-own-'), imageSource: 'offline', ...options });
 }
 
 async function refused(work: Promise<unknown>): Promise<ProdlikeError> {

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateDir } from '../../core/paths.ts';
 import { demux } from './docker-provider.ts';
-import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, type TestProject } from '../../safety/testing/docker-env.ts';
+import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
 import type { EnvironmentSecrets } from './topology.ts';
 
 /**
@@ -15,6 +15,7 @@ import type { EnvironmentSecrets } from './topology.ts';
  * grep can find them).
  */
 const skipReason = await dockerSkipReason();
+afterAll(removeTempDirs);
 
 async function filesUnder(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];

@@ -1,5 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -8,7 +7,7 @@ import { ProdlikeError } from '../../core/errors.ts';
 import { EventBus, type TimedEvent } from '../../core/events.ts';
 import { stateDir } from '../../core/paths.ts';
 import { ALLOW_FOREIGN_FLAG } from '../../safety/ownership.ts';
-import { docker, dockerSkipReason, freePort, removeTestObjects, sleeper, TEST_LABEL } from '../../safety/testing/docker-env.ts';
+import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { clusterName } from './cluster-config.ts';
 import { KindProvider } from './kind-provider.ts';
 import { Kubectl } from './kube-tools.ts';
@@ -22,6 +21,7 @@ import { Kubectl } from './kube-tools.ts';
  * shows the guard letting a matching target through, with explicit --kubeconfig and --context.
  */
 const skipReason = await dockerSkipReason({ images: false });
+afterAll(removeTempDirs);
 const tag = `kind-own-${process.pid}`;
 const env = `safety-kind-${process.pid}`;
 const cluster = clusterName(env);
@@ -71,7 +71,7 @@ async function expectRefused(work: Promise<unknown>, mentions: RegExp): Promise<
 
 describe.skipIf(Boolean(skipReason))(`ownership guard, kind provider${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'prodlike-kind-own-'));
+    root = await tempDir('prodlike-kind-own-');
     project = join(root, 'project');
     log = join(root, 'calls.log');
     await writeFile(log, '');

@@ -1,0 +1,131 @@
+import Docker from 'dockerode';
+import { execa, type ResultPromise } from 'execa';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { PACKAGE_ROOT } from '../../core/paths.ts';
+import { topologyImages } from '../../providers/create-provider.ts';
+import { tempDir } from './temp-dirs.ts';
+
+export { removeTempDirs, tempDir } from './temp-dirs.ts';
+
+/**
+ * Helpers of the safety integration tests (src/providers/**\/*.safety.int.test.ts): real Docker, real
+ * containers, each test in its own project directory with its own environment name and entry port.
+ */
+export const docker = new Docker();
+export const BIN = join(PACKAGE_ROOT, 'bin', 'prodlike.mjs');
+/** Decoys and fakes made by the tests carry this label (never io.prodlike.managed when they must look foreign). */
+export const TEST_LABEL = 'io.prodlike.safety-test';
+export const TEST_IMAGE = 'prodlike.local/debian:bookworm';
+
+export async function dockerSkipReason(options: { images?: boolean } = {}): Promise<string> {
+  const engine = await docker.ping().then(() => true, () => false);
+  if (!engine) return 'no Docker engine (run `npx prodlike setup`)';
+  const wanted = [TEST_IMAGE, ...(options.images === false ? [] : Object.values(await topologyImages('offline')))];
+  const missing: string[] = [];
+  for (const image of wanted) if (!(await docker.getImage(image).inspect().catch(() => undefined))) missing.push(image);
+  return missing.length ? `images missing: ${missing.join(', ')} (run \`npx prodlike setup\`)` : '';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestProject {
+  dir: string;
+  name: string;
+  entry: number;
+  config: Record<string, unknown>;
+}
+
+/** A project directory with its own prodlike.yaml: the small docker topology, offline images. */
+export async function makeProject(name: string, options: { entry?: number } = {}): Promise<TestProject> {
+  const dir = await tempDir(`prodlike-${name}-`);
+  const entry = options.entry ?? (await freePort());
+  const config = {
+    name, provider: 'docker', imageSource: 'offline', ports: { entry },
+    topology: { backend: { replicas: 1 }, frontend: { replicas: 1 }, worker: { replicas: 1 } },
+  };
+  await writeFile(join(dir, 'prodlike.yaml'), stringify(config));
+  return { dir, name, entry, config };
+}
+
+export function cli(project: { dir: string }, args: string[], env: Record<string, string> = {}): ResultPromise<{ cwd: string; reject: false; env: Record<string, string>; timeout: number }> {
+  return execa('node', [BIN, ...args], { cwd: project.dir, reject: false, env: { CI: 'true', ...env }, timeout: 5 * 60_000 });
+}
+
+export interface Labelled {
+  containers: Docker.ContainerInfo[];
+  networks: Docker.NetworkInspectInfo[];
+  volumes: Docker.VolumeInspectInfo[];
+}
+
+/** Every docker object carrying `io.prodlike.env=<env>`. */
+export async function labelledResources(env: string): Promise<Labelled> {
+  const filters = { label: [`io.prodlike.env=${env}`] };
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }).then((r) => r.Volumes ?? []),
+  ]);
+  return { containers, networks, volumes };
+}
+
+export function describeResources(r: Labelled): string[] {
+  return [
+    ...r.containers.map((c) => `container ${c.Names[0]} (${c.State})`),
+    ...r.networks.map((n) => `network ${n.Name}`),
+    ...r.volumes.map((v) => `volume ${v.Name}`),
+  ];
+}
+
+/** Removes every object of `env` (by its label) and the test's decoys: the tests' own cleanup. */
+export async function removeEnvironment(env: string): Promise<void> {
+  const r = await labelledResources(env);
+  await Promise.all(r.containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  for (const n of r.networks) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const v of r.volumes) await docker.getVolume(v.Name).remove().catch(() => undefined);
+}
+
+export async function removeTestObjects(runTag: string): Promise<void> {
+  const filters = { label: [`${TEST_LABEL}=${runTag}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+}
+
+/** A running container that does nothing: decoys and fakes. */
+export async function sleeper(name: string, labels: Record<string, string>, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
+  const c = await docker.createContainer({ name, Image: TEST_IMAGE, Cmd: ['sleep', 'infinity'], Labels: labels, StopTimeout: 1, ...extra });
+  await c.start();
+  return c;
+}
+
+/** Resolves when `predicate` matches a line of the child's stdout. */
+export function waitForLine(child: ResultPromise, predicate: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`no matching line within ${timeoutMs} ms; output so far:\n${buffer.slice(-2000)}`)), timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find(predicate);
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    child.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      reject(new Error(`the process ended before a matching line; output:\n${buffer.slice(-2000)}`));
+    });
+  });
+}
