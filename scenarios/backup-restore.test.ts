@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as MinioClient } from 'minio';
@@ -86,6 +86,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const timeline = new Timeline();
     const images = await topologyImages((await provider.store.readState())!.imageSource);
     const work = await mkdtemp(join(tmpdir(), 'prodlike-backup-'));
+    await chmod(work, 0o777); // the job runs as the image's user (postgres, uid 999), like the CronJob's pod
 
     // 1. Seed a dataset (profile ci: small) and take the reference checksums.
     const seed = new pg.Client(pgConfig);
@@ -93,7 +94,16 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     await seed.query(`CREATE TABLE IF NOT EXISTS seed_items (id bigint PRIMARY KEY, payload text NOT NULL, n integer NOT NULL)`);
     await seed.query(`INSERT INTO seed_items SELECT g, md5(g::text) || repeat('x', 64), g % 1000 FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING`, [SEED_ROWS]);
     await seed.end();
-    for (let i = 0; i < 3; i++) await fetch(`${env.entry}/api/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: `backup-${i}`, tier: 'free', payloadSize: 128, workUnits: 1 }) });
+    const executions: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${env.entry}/api/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: `backup-${i}`, tier: 'free', payloadSize: 128, workUnits: 1 }) });
+      executions.push(((await r.json()) as { id: string }).id);
+    }
+    // The reference state is taken once the executions are finished: a running worker changes their rows.
+    await waitFor(async () => {
+      const states = await Promise.all(executions.map(async (id) => ((await (await fetch(`${env.entry}/api/executions/${id}`)).json()) as { status: string }).status));
+      return states.every((st) => st === 'COMPLETED') ? true : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 250, description: 'the seed executions to complete' });
     const verifiedTables = ['seed_items', 'executions', 'files'];
     const before = await tableChecksums(pgConfig, verifiedTables);
 
@@ -107,10 +117,11 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     timeline.add({ at: backupAt, type: 'backup.started', source: 'harness', subject: 'postgres' });
     const dump = await provider.runJob({
       name: 'postgres-backup', image: images.postgres,
-      command: ['sh', '-c', 'set -o pipefail 2>/dev/null; pg_dump -h postgres-service -U postgres -d ai_saas_db --clean --if-exists | gzip > /backup/postgres.sql.gz'],
+      // No pipe: a failing pg_dump must fail the job (POSIX sh has no pipefail; the official image is alpine).
+      command: ['sh', '-c', 'pg_dump -h postgres-service -U postgres -d ai_saas_db --clean --if-exists -f /backup/postgres.sql && gzip -f /backup/postgres.sql'],
       env: { PGPASSWORD: env.secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
     });
-    expect(dump.exitCode, dump.logs).toBe(0);
+    if (dump.exitCode !== 0) throw new Error(`backup job failed (exit ${dump.exitCode}): ${dump.logs}`);
     const backupFile = join(work, 'postgres.sql.gz');
     const sha256 = await writeChecksum(backupFile);
     const minioEp = await provider.endpoint('minio');
@@ -147,7 +158,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       command: ['sh', '-c', 'gunzip -c /backup/restore.sql.gz | psql -h postgres-service -U postgres -d ai_saas_db -v ON_ERROR_STOP=1 -q'],
       env: { PGPASSWORD: env.secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
     });
-    expect(restore.exitCode, restore.logs).toBe(0);
+    if (restore.exitCode !== 0) throw new Error(`restore job failed (exit ${restore.exitCode}): ${restore.logs}`);
     const after = await tableChecksums(pgConfig, verifiedTables);
     await provider.scale('backend', backendReplicas);
     await provider.scale('worker', 1);
@@ -172,7 +183,9 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       ],
     }));
     expect(after).toEqual(before);
-    expect(rpo.lostAckedAfterFault).toEqual([]);
+    // Writes acknowledged after the backup are lost by design of a dump-based restore: the RPO reports them.
+    expect(rpo.lostAcked.length).toBeGreaterThan(0);
+    expect(rpo.lowerBound).toBe(false);
     // The measured verdicts must hold for onprem (24 h RPO, 30 min RTO); platform (RPO 15 min) must fail
     // honestly on the schedule: a daily dump cannot meet it.
     if (env.profile.name === 'platform') expect(verdicts[2]!.verdict).toBe('fail');

@@ -92,7 +92,17 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     const sentinel = new SentinelWriter(postgresSentinelSink(pgConfig, { table: 'sentinel_failover' }), { ratePerSecond: 10 });
     await sentinel.start();
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const backendRestarts = (await provider.status()).services.find((s) => s.role === 'backend')!.replicas.map((r) => r.restarts);
+    // The earlier scenario crashed a backend replica: wait until every replica is healthy and their restart
+    // counts have been stable for 3 s, so a late restart from before is not blamed on this fault.
+    const restartsNow = async () => (await provider.status()).services.find((s) => s.role === 'backend')!.replicas;
+    let stableSince = Date.now();
+    let last = '';
+    const backendRestarts = await waitFor(async () => {
+      const replicas = await restartsNow();
+      const key = replicas.map((r) => `${r.restarts}:${r.health}`).join(',');
+      if (key !== last) [last, stableSince] = [key, Date.now()];
+      return Date.now() - stableSince >= 3000 && replicas.every((r) => r.health === 'healthy') ? replicas.map((r) => r.restarts) : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250, description: 'backend replicas healthy with stable restart counts' });
     log('postgres: killing');
     const faultAt = hrNow();
     const kill = await provider.kill('postgres');

@@ -18,6 +18,8 @@ export interface SaturationStep {
   /** What broke, one line each (empty when passed). */
   broken: string[];
   durationMs: number;
+  /** Epoch ms when the step ended. */
+  endedAt?: number | undefined;
   submitP95Ms?: number | undefined;
   statusP95Ms?: number | undefined;
   httpErrorRate?: number | undefined;
@@ -117,6 +119,7 @@ export function toStep(rate: number, result: LoadRunResult, durationMs: number, 
     passed: broken.length === 0,
     broken,
     durationMs,
+    endedAt: Date.now(),
     submitP95Ms: result.measures.p95ByEndpoint.submit,
     statusP95Ms: result.measures.p95ByEndpoint.status,
     httpErrorRate: result.measures.httpErrorRate,

@@ -296,7 +296,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     const container = await this.#docker.createContainer({
       name: `${this.#prefix}-job-${options.name}-${Date.now().toString(36)}`,
       Image: options.image,
-      Entrypoint: [],
+      Entrypoint: [''],
       Cmd: options.command,
       Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
       Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.role]: 'job', [LABELS.runId]: state.runId },
