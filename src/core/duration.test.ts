@@ -27,5 +27,8 @@ describe('formatDuration', () => {
     [120_000, '2m'],
     [125_000, '2m5s'],
     [5_400_000, '1h30m'],
+    [3_599_700, '1h'],
+    [119_600, '2m'],
+    [3_570_500, '59m31s'],
   ])('%d ms -> %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });

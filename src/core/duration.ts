@@ -25,13 +25,15 @@ export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  if (ms < 3_600_000) {
-    const m = Math.floor(ms / 60_000);
-    const s = Math.round((ms % 60_000) / 1000);
+  if (ms < 3_600_000 - 500) {
+    const total = Math.round(ms / 1000); // round once, then split: never "1m60s"
+    const m = Math.floor(total / 60);
+    const s = total % 60;
     return s === 0 ? `${m}m` : `${m}m${s}s`;
   }
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.round((ms % 3_600_000) / 60_000);
+  const totalMinutes = Math.round(ms / 60_000);
+  const h = Math.floor(totalMinutes / 60);
+  const m = totalMinutes % 60;
   return m === 0 ? `${h}h` : `${h}h${m}m`;
 }
 
