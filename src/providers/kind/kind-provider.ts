@@ -152,8 +152,6 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const manifest = join(PACKAGE_ROOT, 'kind', 'node-image', 'manifests', 'metrics-server.yaml');
     if (!existsSync(manifest)) throw new ProdlikeError('PROVIDER_FAILED', `metrics-server manifest missing: ${manifest}`);
     const { readFile } = await import('node:fs/promises');
-    const catalog = await loadImageCatalog();
-    void catalog;
     const text = (await readFile(manifest, 'utf8')).replaceAll('__METRICS_SERVER_IMAGE__', await this.#metricsServerImage());
     await this.kubectl.apply(text);
   }
@@ -161,7 +159,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async #metricsServerImage(): Promise<string> {
     // The node image preloads metrics-server under the name its build recorded (/kind/metrics-server-image).
     const r = await run('docker', ['exec', `${this.cluster}-control-plane`, 'cat', '/kind/metrics-server-image'], { allowFailure: true, timeoutMs: 15_000 });
-    return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : 'registry.k8s.io/metrics-server/metrics-server:v0.8.0';
+    if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
+    // The offline node image preloads metrics-server under the local prefix; online, kind's nodes pull it.
+    return this.#o.imageSource === 'offline' ? 'prodlike.local/metrics-server:v0.8.0' : 'registry.k8s.io/metrics-server/metrics-server:v0.8.0';
   }
 
   async #applySecrets(objects: KubeObject[]): Promise<void> {
