@@ -165,7 +165,7 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
     });
     await writeFile(join(outDir, 'saturation.json'), `${JSON.stringify(result, null, 2)}\n`);
     const headline = result.highestPassingRate === null
-      ? `saturation: even ${result.steps[0]?.rate}/s broke a target on this machine`
+      ? `saturation: even ${result.lowestFailingRate}/s broke a target on this machine`
       : `saturation: highest sustained rate ${result.highestPassingRate} executions/s${result.lowestFailingRate !== null ? `; ${result.lowestFailingRate}/s broke a target` : ` (no tried rate broke one; ${result.stoppedBecause})`}`;
     const notes = [
       `${headline} (${formatDuration(result.elapsedMs)} of a 3 min budget; machine before ${before}, after ${machine()})`,

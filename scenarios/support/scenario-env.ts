@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { join } from 'node:path';
 import { configSchema, type ProdlikeConfig, type ProviderName } from '../../src/config/schema.ts';
-import { loadConfig, type LoadedConfig } from '../../src/config/load-config.ts';
+import { loadConfig, resolveFrom, type LoadedConfig } from '../../src/config/load-config.ts';
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../../src/config/load-targets.ts';
 import type { Target } from '../../src/config/targets-schema.ts';
 import { EventBus } from '../../src/core/events.ts';
@@ -73,7 +73,7 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
   const provider = await createProvider({ loaded, bus }, providerName);
   const created = await provider.create();
   const secrets = await new EnvironmentStore(loaded.baseDir, config.name).secrets();
-  const targetsFile = await loadTargets(join(loaded.baseDir, config.targets.file));
+  const targetsFile = await loadTargets(resolveFrom(loaded, config.targets.file));
   const profile = selectProfile(targetsFile, config.targets.profile);
   const recorder = await RunRecorder.start({
     ...(process.env.PRODLIKE_RUNS_DIR ? { root: process.env.PRODLIKE_RUNS_DIR } : {}),

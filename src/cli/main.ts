@@ -249,7 +249,7 @@ export function buildProgram(ctx: Context): Command {
               formatValue(s.endToEndP95Ms, 'ms'), formatValue(s.throughputPerMinute, '/min'), s.loadAverage?.toFixed(1) ?? '-', s.passed ? '✔ held' : `✖ ${s.broken.join('; ')}`,
             ])));
             ctx.stdout(result.highestPassingRate === null
-              ? `\nsaturation: even ${result.steps[0]?.rate}/s broke a target on this machine (${result.stoppedBecause}).`
+              ? `\nsaturation: even ${result.lowestFailingRate}/s broke a target on this machine (${result.stoppedBecause}).`
               : `\nsaturation: highest sustained rate ${result.highestPassingRate} executions/s${result.lowestFailingRate === null ? ` (no tried rate broke a target; stopped: ${result.stoppedBecause})` : `; ${result.lowestFailingRate}/s broke a target`} — in ${formatDuration(result.elapsedMs)}, load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs).`);
             ctx.stdout(`results: ${dir.path}`);
           }

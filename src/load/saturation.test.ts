@@ -42,11 +42,19 @@ describe('searchSaturation', () => {
   });
 
   it('reports null when even the lowest rate breaks a target, and rates-exhausted when none breaks', async () => {
-    const weak = system(1);
-    expect(await searchSaturation({ rates: [2, 4], maxTotalMs: 600_000, runStep: weak.runStep, now: weak.now })).toMatchObject({ highestPassingRate: null, lowestFailingRate: 2, stoppedBecause: 'target-broke' });
+    const weak = system(0.5);
+    expect(await searchSaturation({ rates: [2, 4], maxTotalMs: 600_000, runStep: weak.runStep, now: weak.now })).toMatchObject({ highestPassingRate: null, lowestFailingRate: 1, stoppedBecause: 'target-broke' });
+    expect(weak.tried).toEqual([2, 1]);
     const strong = system(100);
     expect(await searchSaturation({ rates: [4, 2, 2], maxTotalMs: 600_000, runStep: strong.runStep, now: strong.now })).toMatchObject({ highestPassingRate: 4, stoppedBecause: 'rates-exhausted' });
     expect(strong.tried).toEqual([2, 4]);
+  });
+
+  it('when the first rate breaks a target, steps down (halving) to find a rate that holds', async () => {
+    const s = system(3);
+    const r = await searchSaturation({ rates: [8, 16], maxTotalMs: 600_000, runStep: s.runStep, now: s.now });
+    expect(s.tried).toEqual([8, 4, 2]);
+    expect(r).toMatchObject({ highestPassingRate: 2, lowestFailingRate: 4 });
   });
 
   it('stops when aborted', async () => {

@@ -91,8 +91,14 @@ export async function searchSaturation(options: SearchOptions): Promise<Saturati
     }
   }
   for (let i = 0; i < (options.refineSteps ?? 2) && stoppedBecause === 'target-broke'; i++) {
-    if (lastPass === null || firstFail === null) break;
-    const mid = Math.round((lastPass + firstFail) / 2);
+    if (firstFail === null) break;
+    // Even the first rate broke a target: step down (halve) while at least 1/s, to find any rate that holds.
+    const mid = lastPass === null ? Math.floor(firstFail / 2) : Math.round((lastPass + firstFail) / 2);
+    if (lastPass === null) {
+      if (mid < 1 || !fits()) break;
+      await step(mid);
+      continue;
+    }
     if (mid <= lastPass || mid >= firstFail) break;
     if (!fits()) break;
     await step(mid);
@@ -210,7 +216,7 @@ export async function runSaturationSearch(options: SaturationRunOptions): Promis
       },
     });
     const detail = result.highestPassingRate === null
-      ? `even ${result.steps[0]?.rate ?? '?'}/s broke a target`
+      ? `even ${result.lowestFailingRate ?? '?'}/s broke a target`
       : `highest sustained rate ${result.highestPassingRate} executions/s (${result.stoppedBecause === 'target-broke' ? `${result.lowestFailingRate}/s broke a target` : result.stoppedBecause === 'time-budget' ? 'time budget reached before a target broke' : 'no tried rate broke a target'})`;
     return outcome(result.highestPassingRate === null ? 'warn' : 'ok', result, detail);
   });

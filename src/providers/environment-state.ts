@@ -37,11 +37,12 @@ export class EnvironmentStore {
     await writeFile(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
 
-  /** Existing secrets, or new ones (48 random bytes each, base64url) written with mode 0600. */
+  /** Existing secrets, or new ones (24 random bytes each, hex) written with mode 0600. */
   async secrets(): Promise<EnvironmentSecrets> {
     const file = join(this.dir, 'secrets.json');
     if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as EnvironmentSecrets;
-    const secret = (bytes = 24) => randomBytes(bytes).toString('base64url');
+    // Hex: safe in URLs, shells and command lines (a base64url value can start with '-' and read as a flag).
+    const secret = (bytes = 24) => randomBytes(bytes).toString('hex');
     const secrets: EnvironmentSecrets = {
       postgresPassword: secret(),
       redisPassword: secret(),

@@ -313,6 +313,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 }
 
+/**
+ * Objects for `kubectl apply -f -` as a JSON List: no YAML 1.1 surprises (kubectl would read a bare
+ * `yes` in Redis' `--appendonly yes` as a boolean).
+ */
 function toYaml(objects: KubeObject[] | object[]): string {
-  return objects.map((o) => stringify(o)).join('---\n');
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }
