@@ -124,7 +124,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
 
   const k6 = join(toolBinDir(env), 'k6');
   await bus.step('tool:k6', 'k6 on the host', async () =>
-    existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` will run k6 in its container only`),
+    existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` needs k6 on the host (offline setup builds it; online, install k6)`),
   );
 
   if (options.kind) {
