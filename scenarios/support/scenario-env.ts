@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { join } from 'node:path';
 import { configSchema, type ProdlikeConfig, type ProviderName } from '../../src/config/schema.ts';
 import { loadConfig, resolveFrom, type LoadedConfig } from '../../src/config/load-config.ts';
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../../src/config/load-targets.ts';
