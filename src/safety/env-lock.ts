@@ -68,7 +68,13 @@ export async function acquireEnvLock(dir: string, options: AcquireOptions): Prom
   let announced = false;
   for (;;) {
     options.signal?.throwIfAborted();
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      // A recursive mkdir racing with a releaser's rmdir of the same directory can fail with ENOENT: retry.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
     try {
       const handle = await open(file, 'wx', 0o600);
       try {
