@@ -247,7 +247,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       await kind(['delete', 'cluster', '--name', this.cluster, '--kubeconfig', this.kubeconfig], { timeoutMs: 5 * 60_000 });
       removed.push(`kind cluster ${this.cluster}`);
     }
-    if (existsSync(this.#store.dir)) {
+    // The state dir also holds this command's lock: only a recorded environment counts as removed.
+    if (existsSync(join(this.#store.dir, 'state.json'))) {
       await this.#store.remove();
       removed.push(`state ${this.#store.dir}`);
     }
