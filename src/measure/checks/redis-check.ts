@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { redactUrl } from '../redact-url.ts';
 import type { ProbeCheck } from '../availability-probe.ts';
 
 export interface RedisCheckOptions {
@@ -71,14 +72,4 @@ export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeC
       if (client) reset(client);
     },
   };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis (url)';
-  }
 }

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { redactUrl } from '../redact-url.ts';
 import type { SurvivingRecord } from '../rpo.ts';
 import type { SentinelSink } from '../sentinel-writer.ts';
 
@@ -42,7 +43,7 @@ export function redisSentinelSink(url: string, options: RedisSentinelSinkOptions
 
   return {
     kind: 'redis',
-    target: `keys ${prefix}:* on ${redactUrl(url)}`,
+    target: `keys ${prefix}:* on ${redactUrl(url, 'redis')}`,
     prepare: () =>
       once(async (c) => {
         const top = await c.zRange(index, 0, 0, { REV: true });
@@ -95,14 +96,4 @@ export function redisSentinelSink(url: string, options: RedisSentinelSinkOptions
       c?.destroy();
     },
   };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis';
-  }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { Client as MinioClient } from 'minio';
@@ -500,7 +501,6 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
 }
 
 async function freeLoopbackPort(): Promise<number> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -106,10 +106,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const objects = await this.#step('kind:render', 'Render manifests (kustomize)', async () => this.#render());
       await this.#step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
         const namespaces = objects.filter((o) => o.kind === 'Namespace');
-        await this.kubectl.apply(toYaml(namespaces));
+        await this.kubectl.apply(toApplyList(namespaces));
         await this.#applySecrets(objects);
         await this.kubectl.run(['-n', 'app-backend', 'delete', 'job', 'minio-create-buckets', '--ignore-not-found', '--wait=true'], { allowFailure: true });
-        await this.kubectl.apply(toYaml(objects.filter((o) => o.kind !== 'Namespace')));
+        await this.kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
       });
       await this.#step('kind:ready', 'Workloads ready', async (progress) => this.#waitReady(objects, progress, signal));
       await this.#store.writeState(state);
@@ -174,7 +174,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('backend-secrets'), type: 'Opaque', stringData: { POSTGRES_PASSWORD: secrets.postgresPassword, REDIS_PASSWORD: secrets.redisPassword, SECRET_KEY: secretKey, JWT_SECRET_KEY: secretKey } });
       docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('minio-secret'), type: 'Opaque', stringData: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey } });
     }
-    if (docs.length) await this.kubectl.apply(toYaml(docs as KubeObject[]));
+    if (docs.length) await this.kubectl.apply(toApplyList(docs as KubeObject[]));
   }
 
   async #waitReady(objects: KubeObject[], progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
@@ -318,6 +318,6 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
  * Objects for `kubectl apply -f -` as a JSON List: no YAML 1.1 surprises (kubectl would read a bare
  * `yes` in Redis' `--appendonly yes` as a boolean).
  */
-function toYaml(objects: KubeObject[] | object[]): string {
+function toApplyList(objects: KubeObject[] | object[]): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ToolMissingError } from '../../core/errors.ts';
 import { run, type RunOptions, type RunResult } from '../../core/exec.ts';
 import { cacheDir, toolBinDir } from '../../core/paths.ts';
 
@@ -36,11 +35,5 @@ export class Kubectl {
 }
 
 export async function kind(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const bin = findTool('kind');
-  try {
-    return await run(bin, args, { timeoutMs: 10 * 60_000, missingHint: 'Run `npx prodlike setup --kind` (builds kind with `go install`).', ...options });
-  } catch (error) {
-    if (error instanceof ToolMissingError) throw error;
-    throw error;
-  }
+  return run(findTool('kind'), args, { timeoutMs: 10 * 60_000, missingHint: 'Run `npx prodlike setup --kind` (builds kind with `go install`).', ...options });
 }
