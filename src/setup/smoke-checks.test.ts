@@ -12,10 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ProdlikeError } from '../core/errors.ts';
 import { waitFor } from '../core/wait.ts';
+import { configureTestcontainers } from '../core/testcontainers-env.ts';
 import { loadImageCatalog } from './image-catalog.ts';
 import { SMOKE_CHECKS, smokePostgres, smokeRedis, type SmokeCheckName } from './smoke-checks.ts';
 
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+configureTestcontainers();
 
 const source = process.env.PRODLIKE_SMOKE_SOURCE === 'online' ? 'online' : 'offline';
 const catalog = await loadImageCatalog();

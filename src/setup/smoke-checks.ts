@@ -6,7 +6,7 @@
  *
  * Offline notes:
  * - testcontainers' reaper (Ryuk) is an image that cannot be pulled without a registry, so it is turned
- *   off here (TESTCONTAINERS_RYUK_DISABLED=true unless the caller decided otherwise). Every container
+ *   off (see core/testcontainers-env.ts, which also pins the host to 127.0.0.1). Every container
  *   is stopped and removed in a `finally`, and carries io.prodlike.managed=true and
  *   io.prodlike.smoke=true, so anything left behind by a killed process can be reaped by label.
  * - testcontainers' default pull policy never pulls an image that exists locally; the checks also
@@ -22,6 +22,7 @@ import { Readable } from 'node:stream';
 import { ProdlikeError } from '../core/errors.ts';
 import { run } from '../core/exec.ts';
 import { toolBinDir } from '../core/paths.ts';
+import { configureTestcontainers, engineIsLocal } from '../core/testcontainers-env.ts';
 
 export interface SmokeCheckOptions {
   /** The image to check, e.g. prodlike.local/postgres:15-bookworm or postgres:15-alpine. */
@@ -54,15 +55,9 @@ let testcontainersModule: Promise<Testcontainers> | undefined;
 
 /** Loads testcontainers with the reaper disabled (it reads the variable when the first container starts). */
 async function loadTestcontainers(): Promise<Testcontainers> {
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  configureTestcontainers();
   testcontainersModule ??= import('testcontainers');
   return testcontainersModule;
-}
-
-/** Ports bound to loopback when the engine is local (a remote DOCKER_HOST keeps testcontainers' default). */
-function engineIsLocal(): boolean {
-  const host = process.env.DOCKER_HOST;
-  return !host || host.startsWith('unix://') || host.startsWith('npipe://');
 }
 
 /**
