@@ -6,6 +6,7 @@ import { ProdlikeError } from '../core/errors.ts';
 import { outcome, type EventBus, type StepOutcome } from '../core/events.ts';
 import { run } from '../core/exec.ts';
 import { cacheDir as defaultCacheDir, PACKAGE_ROOT, toolBinDir } from '../core/paths.ts';
+import { ensureGoToolchain } from './go-toolchain.ts';
 import { ensureCommands, ensureDockerEngine, ensurePrivilegedRuntime } from './docker-engine.ts';
 import { IMAGE_CATALOG_FILE, loadImageCatalog, type ImageCatalog, type ResolvedSource } from './image-catalog.ts';
 import { inspectImage, readStamp, runBuildScript, writeStamp } from './image-builder.ts';
@@ -65,8 +66,12 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
 
   if (source === 'offline') {
     await bus.step('host-tools', 'Host tools for offline builds', async (progress) => {
-      const installed = await ensureCommands({ debootstrap: 'debootstrap', jq: 'jq', gcc: 'gcc', go: 'golang-go' }, progress);
-      return installed.length ? outcome('ok', installed, `installed ${installed.join(', ')}`) : outcome('cached', installed, 'debootstrap, jq, gcc, go present');
+      const installed = await ensureCommands({ debootstrap: 'debootstrap', jq: 'jq', gcc: 'gcc', unzip: 'unzip' }, progress);
+      const go = await ensureGoToolchain({ cacheDir: cache, env: process.env, progress });
+      const goDetail = go.source === 'host' ? `go ${go.version}` : `go ${go.version} (${go.source === 'downloaded' ? 'downloaded' : 'cached'} from the module proxy: ${go.binDir})`;
+      const changed = installed.length > 0 || go.source === 'downloaded';
+      const detail = `${installed.length ? `installed ${installed.join(', ')}; ` : 'debootstrap, jq, gcc, unzip present; '}${goDetail}`;
+      return outcome(changed ? 'ok' : 'cached', installed, detail);
     });
   }
 
