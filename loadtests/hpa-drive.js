@@ -4,7 +4,12 @@
 //   STAGES='[{"target":20,"duration":"1m"},{"target":20,"duration":"3m"}]'
 // Offered CPU = RATE x WORK_MS ms per second: 10/s x 100 ms = one core.
 //
-// Env: BASE_URL, RATE (requests/s), DURATION, WORK_MS, STAGES, VUS, MAX_VUS, THRESHOLDS, SUMMARY_PATH.
+// NEW_CONNECTIONS=1 opens a new connection per request, so kube-proxy spreads the load over the pods
+// the Service has *now* (with keep-alive, a connection stays on the pod it first reached and pods
+// added by the HPA would get no share: one k6 host looks like a few long-lived clients).
+//
+// Env: BASE_URL, RATE (requests/s), DURATION, WORK_MS, STAGES, VUS, MAX_VUS, NEW_CONNECTIONS,
+// THRESHOLDS, SUMMARY_PATH.
 import http from 'k6/http';
 import { check } from 'k6';
 import { TREND_STATS, BASE_URL, num, str, thresholdsFromEnv, writeSummary } from './lib/harness.js';
@@ -25,6 +30,7 @@ export const options = {
   thresholds: thresholdsFromEnv(),
   summaryTrendStats: TREND_STATS,
   tags: { script: 'hpa-drive' },
+  noConnectionReuse: __ENV.NEW_CONNECTIONS === '1',
 };
 
 export default function () {

@@ -11,9 +11,11 @@ import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import { Timeline } from '../src/measure/timeline.ts';
 import type { Verdict } from '../src/measure/verdict.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
-import { canEndpoint, canKill, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
+import { canEndpoint, canKill, canLifecycle, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
+import { pauseService, scaleService } from '../src/safety/faults.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { watchProviderEvents } from './support/provider-events.ts';
 
 /**
  * Failover suite (issue #8): kill each component the way a crash does, under steady traffic, and
@@ -22,6 +24,16 @@ import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment 
  */
 const skip = await scenarioSkipReason();
 const SETTLE_MS = 2_000; // steady traffic before the fault, so a baseline exists in the report
+/**
+ * How long a held fault (scaled to 0, paused) lasts: a parameter of the scenario, not a wait for a condition.
+ * PRODLIKE_FAULT_HOLD_MS=8000 for all, or per scenario: `worker-lost=1000,redis-hang=600000`.
+ */
+const holdMs = (scenario: string): number => {
+  const raw = process.env.PRODLIKE_FAULT_HOLD_MS ?? '';
+  const byName = Object.fromEntries(raw.split(',').map((p) => p.split('=')).filter((p) => p.length === 2).map(([k, v]) => [k!.trim(), Number(v)]));
+  const value = byName[scenario] ?? (raw.includes('=') ? NaN : Number(raw || NaN));
+  return Number.isFinite(value) && value >= 0 ? value : 5_000;
+};
 const log = (message: string) => process.stdout.write(`[failover ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 
 describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -51,9 +63,114 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     for (const v of verdicts) process.stdout.write(`  ${v.targetId}: measured ${v.measured ?? '—'} ${v.unit} vs ${v.comparator ?? ''} ${v.limit ?? '—'} → ${v.verdict}${v.reason ? ` (${v.reason})` : ''}\n`);
   };
 
+  // Faults that do not heal by themselves go through env.faults(): the undo is registered (and journalled in
+  // .prodlike/<env>/faults.json) before the fault is applied, so Ctrl-C on `prodlike run` at any moment
+  // heals it (src/providers/docker/failover-interrupt.safety.int.test.ts proves it).
+  const submit = async (prefix: string, n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await fetch(`${env.entry}/api/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: `${prefix}-${i}`, tier: 'free', payloadSize: 256, workUnits: 20 }) });
+      if (r.status !== 202) throw new Error(`submitting an execution answered ${r.status}: ${await r.text()}`);
+      ids.push(((await r.json()) as { id: string }).id);
+    }
+    return ids;
+  };
+  const settled = (ids: string[], description: string) => waitFor(async () => {
+    const states = await Promise.all(ids.map(async (id) => ((await (await fetch(`${env.entry}/api/executions/${id}`)).json()) as { status: string }).status));
+    return states.every((s) => s === 'COMPLETED' || s === 'FAILED') ? states : undefined;
+  }, { timeoutMs: 240_000, intervalMs: 250, description });
+  const completionLogs = async (ids: string[]) => {
+    const client = new pg.Client(pgConfig);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: string; n: string }>(`SELECT execution_id::text AS id, count(*)::text AS n FROM execution_logs WHERE execution_id::text = ANY($1) AND event = 'completed' GROUP BY execution_id`, [ids]);
+      return ids.map((id) => Number(rows.find((r) => r.id === id)?.n ?? 0));
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('worker lost (scaled to 0) while executions are queued: they wait in Redis and all complete exactly once when it is back', async (ctx) => {
+    if (!canScale(env.provider)) return ctx.skip(`the ${env.providerName} provider cannot scale`);
+    const scalable = env.provider;
+    const startedAt = Date.now();
+    const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
+    const HOLD_MS = holdMs('worker-lost');
+    const faultAt = hrNow();
+    const fault = await scaleService(scalable, env.faults('failover.worker-lost'), 'worker', 0);
+    timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'worker', detail: `scaled to 0 (undo registered: ${fault.description})` });
+    log(`fault injected: worker scaled to 0 (holding ${HOLD_MS} ms; undo: ${fault.description})`);
+    const ids = await submit('failover-worker-lost', 5);
+    await new Promise((r) => setTimeout(r, HOLD_MS));
+    const early = await Promise.all(ids.map(async (id) => ((await (await fetch(`${env.entry}/api/executions/${id}`)).json()) as { status: string }).status));
+    const healAt = hrNow();
+    await fault.run();
+    const backAt = hrNow();
+    timeline.add({ at: backAt, type: 'fault.healed', source: 'harness', subject: 'worker', detail: `${fault.description} in ${(backAt - healAt).toFixed(0)} ms` });
+    log('fault healed: worker back');
+    const states = await settled(ids, 'the executions queued while no worker ran to finish');
+    const doneAt = hrNow();
+    const logs = await completionLogs(ids);
+    const lost = states.filter((s) => s !== 'COMPLETED').length;
+    const verdicts = [
+      env.verdict('pods.rto', { value: backAt - healAt, note: `worker Ready ${(backAt - healAt).toFixed(0)} ms after being scaled back; the ${ids.length} queued executions all settled ${((doneAt - backAt) / 1000).toFixed(1)} s later` }),
+      env.verdict('pods.rpo', { value: lost === 0 ? 0 : Number.POSITIVE_INFINITY, note: `${ids.length - lost}/${ids.length} executions queued while no worker ran completed; completion log entries ${logs.join(',')}` }),
+    ];
+    show(verdicts);
+    timeline.merge(await events.stop());
+    record({ id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued', startedAt, endedAt: Date.now(), verdicts, timeline, notes: [`states while no worker ran: ${early.join(', ')}`, `states after: ${states.join(', ')}`] });
+    expect(early.some((s) => s === 'COMPLETED'), `no worker ran, yet executions completed: ${early.join(',')}`).toBe(false);
+    expect(states.every((s) => s === 'COMPLETED'), states.join(',')).toBe(true);
+    expect(logs, 'each execution completes exactly once').toEqual(ids.map(() => 1));
+    expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
+  }, 400_000);
+
+  it('Redis hangs (process paused): acknowledged writes all survive and it answers again once resumed', async (ctx) => {
+    if (!canLifecycle(env.provider)) return ctx.skip(`the ${env.providerName} provider cannot pause a service (docker only)`);
+    const pausable = env.provider;
+    const startedAt = Date.now();
+    const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
+    const HOLD_MS = holdMs('redis-hang');
+    const probe = new AvailabilityProbe(redisCheck(redisUrl), { name: 'redis PING', intervalMs: 100, timeoutMs: 1000 }).start();
+    const sentinel = new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover-pause' }), { ratePerSecond: 20 });
+    await sentinel.start();
+    const ids = await submit('failover-redis-pause', 3);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const faultAt = hrNow();
+    const fault = await pauseService(pausable, env.faults('failover.redis-hang'), 'redis');
+    timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'redis-0', detail: `paused (undo registered: ${fault.description})` });
+    log(`fault injected: redis paused (holding ${HOLD_MS} ms; undo: ${fault.description})`);
+    await new Promise((r) => setTimeout(r, HOLD_MS));
+    const resumeAt = hrNow();
+    await fault.run();
+    timeline.add({ at: resumeAt, type: 'fault.healed', source: 'harness', subject: 'redis-0', detail: 'unpaused' });
+    log('fault healed: redis resumed');
+    await waitFor(async () => (probe.attempts.some((a) => a.ok && a.startedAt > resumeAt) ? true : undefined), { timeoutMs: 120_000, intervalMs: 100, description: 'Redis to answer PING after the resume' });
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await sentinel.stop();
+    const rec = await probe.stop();
+    const rpo = await sentinel.verify({ faultAt });
+    const rto = clientObservedRto(rec.attempts, faultAt);
+    const afterResume = (rec.attempts.find((a) => a.ok && a.startedAt > resumeAt)?.endedAt ?? resumeAt) - resumeAt;
+    const states = await settled(ids, 'the executions queued before the Redis hang to finish');
+    const verdicts = [
+      env.verdict('redis.rto', { value: rto.rtoMs, lowerBound: rto.lowerBound, note: `includes the ${HOLD_MS} ms hang itself; PING answered ${afterResume.toFixed(0)} ms after the resume` }),
+      env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
+    ];
+    show(verdicts);
+    timeline.merge(await events.stop());
+    record({ id: 'failover.redis-hang', title: `Redis hangs (paused ${HOLD_MS} ms)`, startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: rec, faultAt }], sentinels: [rpo], notes: [`executions queued before the hang: ${states.join(', ')}`] });
+    expect(rpo.lostAcked).toEqual([]);
+    expect(states.every((s) => s === 'COMPLETED'), states.join(',')).toBe(true);
+    expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
+  }, 400_000);
+
   it('backend replica crashes under steady traffic: no outage through the entry point, replacement Ready within the pod RTO, RPO 0', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
     const probe = new AvailabilityProbe(httpCheck(`${env.entry}/api/health/ready`), { name: 'entry /api/health/ready', intervalMs: 100, timeoutMs: 2000 }).start();
     const sentinel = new SentinelWriter(httpSentinelSink({ url: `${env.entry}/api/records`, readBack: appRecordsReader(pgConfig) }), { ratePerSecond: 10 });
     await sentinel.start();
@@ -77,6 +194,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound }),
     ];
     show(verdicts);
+    timeline.merge(await events.stop());
     record({ id: 'failover.backend-crash', title: 'Backend replica crash (SIGKILL) under steady traffic', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: record1, faultAt }], sentinels: [rpo], notes: [`client-observed outage through the entry point: ${rto.rtoMs.toFixed(0)} ms (${rto.outageObserved ? 'outage seen' : 'no failed request'})`, `kill: ${kill.via}`] });
     expect(rpo.lostAcked).toEqual([]);
     expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
@@ -85,6 +203,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('PostgreSQL crashes: select 1 and the app recover without an app restart, committed rows all survive', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
     log('postgres: probes and sentinel starting');
     const sqlProbe = new AvailabilityProbe(sqlCheck(pgConfig, { mode: 'per-attempt' }), { name: 'postgres select 1', intervalMs: 100, timeoutMs: 1000 }).start();
     const backendEp = await provider.endpoint('backend');
@@ -137,6 +256,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: 'committed rows on the volume' }),
     ];
     show(verdicts);
+    timeline.merge(await events.stop());
     record({ id: 'failover.postgres-crash', title: 'PostgreSQL crash (SIGKILL)', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: sql, faultAt }, { record: app, faultAt }], sentinels: [rpo], notes: [`backend restarts before/after: ${backendRestarts.join(',')} / ${restartsAfter.join(',')} (recovered without restarting)`] });
     expect(restartsAfter).toEqual(backendRestarts);
     expect(rpo.lostAcked).toEqual([]);
@@ -146,6 +266,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('Redis crashes with AOF everysec: RTO within 5 min, acknowledged writes lost within the 1 min RPO, no execution lost', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
     const probe = new AvailabilityProbe(redisCheck(redisUrl), { name: 'redis PING', intervalMs: 100, timeoutMs: 1000 }).start();
     const sentinel = new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover' }), { ratePerSecond: 20 });
     await sentinel.start();
@@ -160,7 +281,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     const faultAt = hrNow();
     const kill = await provider.kill('redis');
     timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'redis', detail: `SIGKILL via ${kill.via}` });
-    await waitFor(async () => ((await probe.attempts.at(-1))?.ok && probe.attempts.length > 0 ? true : undefined), { timeoutMs: 300_000, intervalMs: 200, description: 'Redis to answer PING again' });
+    // Done once the client saw the outage end (3 successes in a row after a failure), or saw no failure at
+    // all for 3 s: the last attempt alone may still be one from before the crash took effect.
+    await waitFor(async () => {
+      const seen = clientObservedRto(probe.attempts, faultAt);
+      if (seen.outageObserved) return seen.lowerBound ? undefined : true;
+      return hrNow() - faultAt > 3_000 ? true : undefined;
+    }, { timeoutMs: 300_000, intervalMs: 200, description: 'Redis to answer PING again' });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await sentinel.stop();
     const rec = await probe.stop();
@@ -175,6 +302,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
     ];
     show(verdicts);
+    timeline.merge(await events.stop());
     record({ id: 'failover.redis-crash', title: 'Redis crash (SIGKILL), AOF everysec', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: rec, faultAt }], sentinels: [rpo], notes: [`executions queued before the crash: ${finished.join(', ')}`] });
     expect(finished.every((s) => s === 'COMPLETED')).toBe(true);
     expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
@@ -183,6 +311,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('MinIO crashes: S3 fails then recovers; no acknowledged object is lost', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
     const minio = await provider.endpoint('minio');
     const probe = new AvailabilityProbe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts' }), { name: 'minio HEAD bucket', intervalMs: 100, timeoutMs: 1000 }).start();
     const uploaded: { id: string; body: string }[] = [];
@@ -208,6 +337,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     }
     const verdicts = [env.verdict('files.restore.rto', { value: rto.rtoMs, lowerBound: rto.lowerBound, note: 'MinIO process crash (not a restore)' })];
     show(verdicts);
+    timeline.merge(await events.stop());
     record({ id: 'failover.minio-crash', title: 'MinIO crash (SIGKILL)', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: rec, faultAt }], notes: [`${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery`] });
     expect(lost).toBe(0);
   }, 600_000);
@@ -215,6 +345,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('worker crashes mid-execution: the execution completes exactly once', async () => {
     const startedAt = Date.now();
     const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
     const r = await fetch(`${env.entry}/api/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: 'failover-worker', tier: 'free', payloadSize: 1024, workUnits: 400 }) });
     const { id } = (await r.json()) as { id: string };
     await waitFor(async () => ((((await (await fetch(`${env.entry}/api/executions/${id}`)).json()) as { status: string }).status === 'RUNNING') ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, description: 'the execution to be RUNNING' });
@@ -231,6 +362,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM execution_logs WHERE execution_id = $1 AND event = 'completed'`, [id]);
     await client.end();
     const verdicts = [env.verdict('pods.rpo', { value: done.status === 'COMPLETED' ? 0 : Number.POSITIVE_INFINITY, note: 'execution state survives a worker crash (0 = completed once)' })];
+    timeline.merge(await events.stop());
     record({ id: 'failover.worker-crash', title: 'Worker crash mid-execution', startedAt, endedAt: Date.now(), verdicts, timeline, notes: [`execution ${id}: ${done.status} ${((completedAt - faultAt) / 1000).toFixed(1)} s after the crash; completion log entries: ${rows[0]?.n}`] });
     expect(done.status).toBe('COMPLETED');
     expect(Number(rows[0]?.n)).toBe(1);

@@ -11,6 +11,10 @@ import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { EnvironmentSecrets } from '../../src/providers/docker/topology.ts';
 import type { Provider } from '../../src/providers/provider.ts';
 import { RunRecorder } from '../../src/report/run-recorder.ts';
+import { FaultJournal } from '../../src/safety/fault-journal.ts';
+import { withFaultRegistry, type FaultContext } from '../../src/safety/faults.ts';
+import { ALLOW_FOREIGN_FLAG, guardProvider } from '../../src/safety/ownership.ts';
+import { RollbackRegistry } from '../../src/safety/rollbacks.ts';
 
 /**
  * What every scenario suite needs: a real environment (created for the suite, or reused when healthy),
@@ -22,6 +26,15 @@ import { RunRecorder } from '../../src/report/run-recorder.ts';
  *   PRODLIKE_PROFILE    target profile (default: the config's)
  *   PRODLIKE_RUNS_DIR   where run folders go (default runs/)
  *   PRODLIKE_KEEP_ENV=1 keep the environment after the suite
+ *   PRODLIKE_ALLOW_FOREIGN_TARGET=1  the ownership override (`prodlike run --i-know-this-is-not-a-prodlike-cluster`):
+ *                       guard refusals become warnings, and every scenario of the report says so
+ *
+ * Faults other than crashes (pause, partition, scale, stop, node stop) go through `env.faults(scenario)` and
+ * the helpers of src/safety/faults.ts — and `env.provider` routes direct calls (`scale(s, 0)`, `pause`…)
+ * the same way: each undo is registered in a rollback registry and journalled in
+ * `.prodlike/<env>/faults.json` before the fault is applied. SIGINT/SIGTERM (Ctrl-C on `prodlike run`, which signals the suite's whole process group) or the
+ * test runner going away stops new faults, runs every pending undo and exits 130; `prodlike run` replays
+ * the journal afterwards in case this process could not.
  */
 export interface ScenarioEnvironment {
   provider: Provider;
@@ -34,6 +47,14 @@ export interface ScenarioEnvironment {
   bus: EventBus;
   entry: string;
   created: boolean;
+  /** The ownership override is on (PRODLIKE_ALLOW_FOREIGN_TARGET=1). */
+  allowForeignTarget: boolean;
+  /** The suite's rollback registry; every pending undo runs on Ctrl-C/SIGTERM and at teardown. */
+  rollbacks: RollbackRegistry;
+  /** Aborted on Ctrl-C/SIGTERM. */
+  signal: AbortSignal;
+  /** The fault context for src/safety/faults.ts helpers (registry, journal, ownership guard, signal). */
+  faults(scenario: string): FaultContext;
   target(id: string): Target;
   verdict(id: string, measurement: Parameters<typeof evaluateTarget>[1]): Verdict;
   teardown(): Promise<void>;
@@ -69,8 +90,56 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
   });
   const loaded: LoadedConfig = { ...base, config };
   const bus = new EventBus();
-  const provider = await createProvider({ loaded, bus }, providerName);
-  const created = await provider.create();
+  const allowForeignTarget = process.env.PRODLIKE_ALLOW_FOREIGN_TARGET === '1';
+  const rawProvider = await createProvider({ loaded, bus, allowForeignTarget }, providerName);
+  const rollbacks = new RollbackRegistry({ bus });
+  const journal = FaultJournal.forEnvironment(loaded.baseDir, config.name);
+  const abort = new AbortController();
+  const guardCtx = { env: config.name, bus, allowForeignTarget };
+  const faults = (scenario: string): FaultContext => ({
+    registry: rollbacks, scenario, bus, journal, signal: abort.signal,
+    guard: (operation, service) => guardProvider(guardCtx, rawProvider, operation, service),
+  });
+  // Faults applied by calling the provider directly (scale to 0, pause…) are registered and journalled too.
+  const provider = withFaultRegistry(rawProvider, faults(suite));
+  let creating: Promise<unknown> = Promise.resolve();
+  const recording: { current?: RunRecorder } = {};
+  const interrupted = (why: string) => {
+    if (abort.signal.aborted) return;
+    // The test runner's main process may already be gone: its end of our stdout is closed (EPIPE must not
+    // kill us half-way through the rollbacks). The bus still reaches the run's journal.ndjson.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    const say = (message: string) => {
+      try {
+        process.stdout.write(`${message}\n`);
+      } catch {
+        // stdout closed
+      }
+    };
+    say(`\n[scenario] ${why}: rolling back ${rollbacks.pending.length} pending fault(s)${rollbacks.pending.length ? `: ${[...rollbacks.pending].reverse().join(', ')}` : ''}`);
+    bus.emit({ kind: 'log', level: 'warn', source: 'safety.rollbacks', message: `${why}: stopping the suite and rolling back its faults` });
+    abort.abort(new Error(`interrupted (${why})`));
+    void creating.catch(() => undefined)
+      .then(() => rollbacks.runAll(`interrupted (${why})`))
+      .then((report) => say(`[scenario] rollbacks: ${report.outcomes.map((o) => `${o.description} ${o.status}`).join(', ') || 'none pending'}`))
+      .then(() => recording.current?.finish()) // the scenarios finished before the interrupt stay in the report
+      .catch(() => undefined)
+      .finally(() => exitNow(130));
+  };
+  const onSigint = () => interrupted('SIGINT');
+  const onSigterm = () => interrupted('SIGTERM');
+  const onDisconnect = () => interrupted('the test runner went away');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  process.on('disconnect', onDisconnect);
+  const unbind = () => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    process.off('disconnect', onDisconnect);
+  };
+  const creation = provider.create({ signal: abort.signal });
+  creating = creation;
+  const created = await creation;
   const secrets = await new EnvironmentStore(loaded.baseDir, config.name).secrets();
   const targetsFile = await loadTargets(resolveFrom(loaded, config.targets.file));
   const profile = selectProfile(targetsFile, config.targets.profile);
@@ -84,6 +153,14 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     profile: profile.name,
     environment: config.name,
   });
+  recording.current = recorder;
+  if (allowForeignTarget) {
+    // The override is part of the record: the journal gets the event, every scenario result a note.
+    const note = `ownership override ${ALLOW_FOREIGN_FLAG} was used: refusals of the ownership guard were recorded as warnings instead of stopping the run`;
+    bus.emit({ kind: 'log', level: 'warn', source: 'safety.ownership', message: note });
+    const add = recorder.addScenario.bind(recorder);
+    recorder.addScenario = (result) => add({ ...result, notes: [...(result.notes ?? []), note] });
+  }
   const target = (id: string): Target => {
     const t = findTarget(profile, id);
     if (!t) throw new Error(`profile ${profile.name} has no target ${id}`);
@@ -93,6 +170,10 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     provider, providerName, config, loaded, secrets, profile, recorder, bus,
     entry: created.status.entry ?? `http://127.0.0.1:${config.ports.entry}`,
     created: created.outcome !== 'unchanged',
+    allowForeignTarget,
+    rollbacks,
+    signal: abort.signal,
+    faults,
     target,
     verdict: (id, measurement) => {
       const t = findTarget(profile, id);
@@ -100,9 +181,23 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
       return evaluateTarget(t, measurement, { file: targetsFile });
     },
     async teardown() {
+      const rolled = await rollbacks.runAll('suite finished');
+      unbind();
       const files = await recorder.finish();
       process.stdout.write(`report: ${files.html}\n`);
       if (process.env.PRODLIKE_KEEP_ENV !== '1') await provider.destroy();
+      if (!rolled.ok) throw new Error(`rollbacks failed at the end of the suite: ${rolled.outcomes.filter((o) => o.status !== 'ok').map((o) => `${o.description}: ${o.error ?? o.status}`).join('; ')}`);
     },
   };
+}
+
+/**
+ * Ends this process now. The test runner replaces `process.exit` inside tests with a function that throws
+ * (to report stray exits), so after an interrupt, once the rollbacks ran, the suite's worker leaves through
+ * Node's underlying exit; if that is unavailable, by SIGKILL.
+ */
+function exitNow(code: number): void {
+  const really = (process as unknown as { reallyExit?: (code: number) => never }).reallyExit;
+  if (typeof really === 'function') really.call(process, code);
+  process.kill(process.pid, 'SIGKILL');
 }

@@ -20,17 +20,20 @@ import { runOutcome } from '../report/run-outcome.ts';
 import { renderSummaryTable } from '../report/summary-table.ts';
 import { runScenarios, SUITES } from './run-scenarios.ts';
 import { lockEnvironment } from '../safety/env-lock.ts';
+import { FaultJournal, heldByLiveProcess, replayFaultJournal } from '../safety/fault-journal.ts';
+import { ALLOW_FOREIGN_FLAG, allowForeignTargetFrom, allowForeignTargetOption } from '../safety/ownership.ts';
 import { runGc } from '../safety/gc.ts';
 import { createProvider } from '../providers/create-provider.ts';
 import { EnvironmentStore } from '../providers/environment-state.ts';
 import type { EnvironmentStatus } from '../providers/provider.ts';
 import { formatDuration } from '../core/duration.ts';
-import { ProgressRenderer, stepTable, table } from './render.ts';
+import { clusterStatusText, ProgressRenderer, stepTable, table } from './render.ts';
 import { availableParallelism, loadavg } from 'node:os';
 import { UsageError } from '../core/errors.ts';
 import { createRunDirectory } from '../report/run-directory.ts';
 import { attachEnvironment } from '../load/environment.ts';
 import { findK6 } from '../load/k6.ts';
+import { IN_CLUSTER_ENTRY, inClusterContext, runLoadInCluster } from '../load/k6-job.ts';
 import { QueueSampler } from '../load/queue-sampler.ts';
 import { formatValue, resultTable } from '../load/results.ts';
 import { queueTargets, runLoad } from '../load/runner.ts';
@@ -129,6 +132,8 @@ export function buildProgram(ctx: Context): Command {
       await using _lock = await lockEnvironment(loaded, 'up', ctx);
       const started = performance.now();
       let provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
+      // Faults an interrupted scenario could not heal (still in .prodlike/<env>/faults.json) are healed first.
+      await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
       let result;
       try {
         result = await provider.create({ signal: ctx.abort.signal });
@@ -141,6 +146,8 @@ export function buildProgram(ctx: Context): Command {
         provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
         result = await provider.create({ signal: ctx.abort.signal });
       }
+      // What could not be healed before (e.g. the container was gone) is retried on the environment now up.
+      await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
       ctx.renderer.close();
       const took = formatDuration(performance.now() - started);
       if (ctx.json) ctx.stdout(JSON.stringify({ ...result, durationMs: performance.now() - started }, null, 2));
@@ -160,10 +167,11 @@ export function buildProgram(ctx: Context): Command {
       + 'or the kind cluster). Idempotent: nothing to remove is not an error.')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--keep-data', 'keep data volumes (docker provider)')
-    .action(act(async (opts: { provider?: ProviderName; keepData?: boolean }) => {
+    .addOption(allowForeignTargetOption())
+    .action(act(async (opts: { provider?: ProviderName; keepData?: boolean; iKnowThisIsNotAProdlikeCluster?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
       await using _lock = await lockEnvironment(loaded, 'down', ctx);
-      const provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
+      const provider = await createProvider({ loaded, bus: ctx.bus, allowForeignTarget: allowForeignTargetFrom(opts) }, opts.provider);
       const started = performance.now();
       const { removed } = await provider.destroy({ keepData: Boolean(opts.keepData) });
       const took = formatDuration(performance.now() - started);
@@ -182,10 +190,19 @@ export function buildProgram(ctx: Context): Command {
       const provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
       const status = await provider.status();
       const secrets = opts.showSecrets ? await new EnvironmentStore(loaded.baseDir, loaded.config.name).secrets() : undefined;
-      if (ctx.json) ctx.stdout(JSON.stringify({ ...status, ...(secrets ? { secrets } : {}) }, null, 2));
+      const pendingFaults = (await FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name).pending()).map((f) => ({ undo: f.description, scenario: f.scenario, since: f.since, pid: f.pid, running: heldByLiveProcess(f) }));
+      if (!ctx.json) {
+        for (const f of pendingFaults) {
+          ctx.stdout(f.running
+            ? `⚠ fault held by a running scenario: ${f.scenario} (pid ${f.pid}) will ${f.undo} when it ends`
+            : `⚠ fault left by an interrupted scenario (${f.scenario}, pid ${f.pid} is gone) since ${f.since}: not healed yet (${f.undo}); \`prodlike up\` or the next \`prodlike run\` heals it`);
+        }
+      }
+      if (ctx.json) ctx.stdout(JSON.stringify({ ...status, ...(pendingFaults.length ? { pendingFaults } : {}), ...(secrets ? { secrets } : {}) }, null, 2));
       else if (!status.exists) ctx.stdout(`environment "${status.env}" (${status.provider}) is not up. Start it with \`npx prodlike up --provider ${status.provider}\`.`);
       else {
         ctx.stdout(statusTable(status));
+        if (status.cluster) ctx.stdout(`\n${clusterStatusText(status.cluster)}`);
         ctx.stdout(`\n${status.healthy ? 'healthy' : 'NOT healthy'} · entry point ${status.entry}/`);
         if (secrets) ctx.stdout(`\nsecrets (keep them private):\n${Object.entries(secrets).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
       }
@@ -201,12 +218,25 @@ export function buildProgram(ctx: Context): Command {
     .option('--profile <name>', 'target profile (onprem, platform, performance, execution)')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--down', 'remove the environment after the run')
-    .action(act(async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean }) => {
+    .addOption(allowForeignTargetOption())
+    .action(act(async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean; iKnowThisIsNotAProdlikeCluster?: boolean }) => {
       const loaded = await ctx.load({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.profile ? { profile: opts.profile } : {}) });
-      const { dir, results } = await runScenarios({ loaded, suites, provider: loaded.config.provider, profile: loaded.config.targets.profile, signal: ctx.abort.signal, keepEnvironment: !opts.down });
+      await using _lock = await lockEnvironment(loaded, 'run', ctx);
+      const allowForeignTarget = allowForeignTargetFrom(opts);
+      if (allowForeignTarget) ctx.bus.emit({ kind: 'log', level: 'warn', source: 'safety.ownership', message: `${ALLOW_FOREIGN_FLAG}: the ownership guard records refusals instead of stopping (noted in the report)` });
+      // Faults a suite could not heal itself (killed, interrupted) are healed from the journal afterwards.
+      const healLeftovers = () => replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), () => createProvider({ loaded, bus: ctx.bus, allowForeignTarget }, loaded.config.provider), ctx.bus);
+      let ran;
+      try {
+        ran = await runScenarios({ loaded, suites, provider: loaded.config.provider, profile: loaded.config.targets.profile, signal: ctx.abort.signal, keepEnvironment: !opts.down, allowForeignTarget });
+      } finally {
+        await healLeftovers();
+      }
+      const { dir, results } = ran;
       const outcome = runOutcome(results);
       if (ctx.json) ctx.stdout(JSON.stringify({ dir, outcome, results }, null, 2));
       else ctx.stdout(`\n${renderSummaryTable(results)}\n\nreport: ${join(dir, 'report.html')}`);
+      ctx.abort.signal.throwIfAborted(); // Ctrl-C: the report of what ran is written; the exit says interrupted
       return outcome.exitCode;
     }));
   program
@@ -222,15 +252,18 @@ export function buildProgram(ctx: Context): Command {
     .option('--rate <n>', 'arrival rate, iterations per second', positiveNumber)
     .option('--targets <profiles>', 'target profiles to check, comma-separated (default per script, e.g. performance,execution)')
     .option('--saturate', 'execution-load only: step the arrival rate up (2, 4, 8, 16… /s, 20 s steps, at most ~3 min) and report the highest rate that met every target')
-    .action(act(async (scriptRef: string, opts: { profile: LoadProfileName; vus?: number; duration?: string; rate?: number; targets?: string; saturate?: boolean }) => {
+    .option('--in-cluster', 'kind only: run k6 as a Kubernetes Job inside the cluster against the frontend Service (measures the in-cluster path, not the host port mapping)')
+    .action(act(async (scriptRef: string, opts: { profile: LoadProfileName; vus?: number; duration?: string; rate?: number; targets?: string; saturate?: boolean; inCluster?: boolean }) => {
       const loaded = await ctx.load();
+      await using _lock = await lockEnvironment(loaded, 'load', ctx);
       const script = resolveScript(scriptRef);
       if (opts.saturate && !script.drivesQueue) throw new UsageError(`--saturate needs a script that submits executions (execution-load), not ${script.name}.`);
+      if (opts.saturate && opts.inCluster) throw new UsageError('--saturate runs k6 on this host; it cannot be combined with --in-cluster.');
       const shape = resolveShape(script, opts.profile, { vus: opts.vus, duration: opts.duration, rate: opts.rate });
       const targetsFile = await loadTargets(resolveFrom(loaded, loaded.config.targets.file));
       const names = (opts.targets ?? script.defaultTargets.join(',')).split(',').map((n) => n.trim()).filter(Boolean);
       const targets = names.map((n) => selectProfile(targetsFile, n, loaded.config.targets.file));
-      const k6 = await findK6();
+      const k6 = opts.inCluster ? undefined : await findK6();
       const environment = await attachEnvironment(loaded, ctx.bus);
       const dir = await createRunDirectory({ root: resolveFrom(loaded, 'runs'), id: opts.saturate ? 'saturation' : 'load' });
       const sampler = script.drivesQueue && environment.redis ? new QueueSampler(environment.redis, { limit: queueTargets(targets)[0]?.limit }) : undefined;
@@ -255,7 +288,9 @@ export function buildProgram(ctx: Context): Command {
           }
           return EXIT_CODES.ok;
         }
-        const result = await runLoad({ ...common, loadProfile: opts.profile, shape });
+        const result = opts.inCluster
+          ? await runLoadInCluster({ ...common, ...(await inClusterContext(environment.provider, loaded.baseDir, loaded.config.name)), envName: loaded.config.name, baseUrl: IN_CLUSTER_ENTRY, loadProfile: opts.profile, shape })
+          : await runLoad({ ...common, loadProfile: opts.profile, shape });
         ctx.renderer.close();
         if (ctx.json) {
           ctx.stdout(JSON.stringify({ runDirectory: dir.path, ...result, queue: result.queue ? { ...result.queue, samples: undefined } : undefined, error: result.error?.toJSON() }, null, 2));
@@ -265,7 +300,7 @@ export function buildProgram(ctx: Context): Command {
         ctx.stdout(`\n${table(view.headers, view.cells)}`);
         ctx.stdout(`\nsources:\n  ${view.footnotes.join('\n  ')}`);
         for (const u of result.plan.unmapped.filter((x) => !x.measuredBy)) ctx.stdout(`  not a k6 threshold: ${u.targetId} (${u.profile}): ${u.reason}`);
-        ctx.stdout(`\n${script.name} · ${opts.profile} · ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration} · ${environment.baseUrl} · load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs)`);
+        ctx.stdout(`\n${script.name} · ${opts.profile} · ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration} · ${result.baseUrl}${opts.inCluster ? ' (k6 as a Job in the cluster)' : ''} · load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs)`);
         ctx.stdout(`results: ${dir.path} (k6-summary.json, result.json${result.files.queue ? ', queue-samples.json' : ''})`);
         if (result.error) throw result.error;
         ctx.stdout('all targets met');
@@ -327,10 +362,11 @@ export function buildProgram(ctx: Context): Command {
     }));
   program
     .command('gc')
-    .description('Remove leftovers: every docker container/network/volume labelled io.prodlike.managed=true and every '
-      + 'kind cluster named prodlike* whose environment has no state in ./.prodlike/<env>/ (state.json, or a '
-      + 'running command\'s lock). Unlabelled resources are never touched. Environments started from another '
-      + 'project directory have no state here: use --env or --dry-run first.')
+    .description('Remove leftovers of this project: every docker container/network/volume labelled io.prodlike.managed=true '
+      + 'and io.prodlike.project=<this directory>, and every kind cluster prodlike* recorded as created from here, '
+      + 'whose environment has no state in ./.prodlike/<env>/ (state.json, or a running command\'s lock). Another '
+      + 'project\'s resources are never touched; resources with no project record only with --env. Unlabelled '
+      + 'resources are never touched.')
     .option('--dry-run', 'list what would be removed; remove nothing')
     .option('--env <names...>', 'only resources of these environments')
     .action(act(async (opts: { dryRun?: boolean; env?: string[] }) => {
@@ -342,6 +378,7 @@ export function buildProgram(ctx: Context): Command {
         ctx.stdout(`environments with state in ${join(result.projectDir, '.prodlike')}: ${result.alive.join(', ') || '(none)'}`);
         ctx.stdout(rows.length ? table(['kind', 'name', 'env', 'result', 'why'], rows) : 'nothing to collect: every labelled resource belongs to an environment with state');
         if (!opts.dryRun && rows.length) ctx.stdout(`removed ${result.removed.length}, failed ${result.failed.length}`);
+        if (result.skipped.length) ctx.stdout(`left alone ${result.skipped.length} orphaned resource(s) not recorded as this project's (another project, or no project label: name the environment with --env); --json lists them`);
       }
       return result.failed.length ? EXIT_CODES.environment : EXIT_CODES.ok;
     }));
@@ -400,7 +437,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     global = cmd.optsWithGlobals() as GlobalOptions;
   });
   // First Ctrl-C: abort the running command (subprocesses are cancelled, rollbacks run), then exit.
-  // A second Ctrl-C, or cleanup taking over 30 s, exits at once.
+  // A second Ctrl-C, or cleanup taking over 2 min (restoring a scaled-down service waits for readiness), exits at once.
   let interrupts = 0;
   const interrupted = () => {
     interrupts += 1;
@@ -408,7 +445,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (interrupts > 1) process.exit(130);
     process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to exit at once)\n');
     ctx.abort.abort(new ProdlikeError('INTERRUPTED', 'Interrupted (Ctrl-C / SIGTERM); cleanup ran.'));
-    setTimeout(() => process.exit(130), 30_000).unref();
+    setTimeout(() => process.exit(130), 120_000).unref();
   };
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);

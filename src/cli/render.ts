@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.ts';
 import type { StepStatus, TimedEvent } from '../core/events.ts';
+import type { ClusterStatus } from '../providers/provider.ts';
 
 const SYMBOL: Record<StepStatus, string> = { ok: '✔', cached: '●', skipped: '○', failed: '✖', warn: '⚠' };
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -119,4 +120,19 @@ export function stepTable(rows: StepRow[]): string {
     ['step', 'result', 'time', 'detail'],
     rows.map((r) => [r.title, r.status, formatDuration(r.durationMs), truncate(r.detail, 90)]),
   );
+}
+
+/** `prodlike status` for a cluster (kind): nodes, HPAs current/target, PVCs, then the notices. */
+export function clusterStatusText(cluster: ClusterStatus): string {
+  const parts: string[] = [];
+  if (cluster.nodes.length) parts.push(table(['node', 'role', 'ready'], cluster.nodes.map((n) => [n.name, n.role, n.ready ? 'Ready' : 'NotReady'])));
+  if (cluster.hpas.length) {
+    parts.push(table(['hpa', 'target', 'replicas (min..max)', 'metrics current/target'], cluster.hpas.map((h) => [
+      `${h.namespace}/${h.name}`, h.target, `${h.replicas.current} (${h.replicas.min}..${h.replicas.max})`,
+      h.metrics.map((m) => `${m.resource} ${m.current === undefined ? '<unknown>' : `${m.current}%`}/${m.target === undefined ? '-' : `${m.target}%`}`).join(', '),
+    ])));
+  }
+  if (cluster.pvcs.length) parts.push(table(['pvc', 'status', 'class', 'capacity'], cluster.pvcs.map((p) => [`${p.namespace}/${p.name}`, p.phase, p.storageClass ?? '', p.capacity ?? ''])));
+  if (cluster.notices.length) parts.push(cluster.notices.map((n) => `⚠ ${n}`).join('\n'));
+  return parts.join('\n\n');
 }

@@ -21,6 +21,8 @@ export interface RunScenariosOptions {
   signal: AbortSignal;
   /** Keep the environment after the run (default: true when it was up before). */
   keepEnvironment: boolean;
+  /** The ownership override (`--i-know-this-is-not-a-prodlike-cluster`), passed to the suites and recorded. */
+  allowForeignTarget?: boolean;
 }
 
 /**
@@ -44,15 +46,19 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
     PRODLIKE_SCENARIO_PORT: String(options.loaded.config.ports.entry),
     PRODLIKE_RUNS_DIR: parent.path,
     PRODLIKE_KEEP_ENV: options.keepEnvironment ? '1' : '0',
+    PRODLIKE_ALLOW_FOREIGN_TARGET: options.allowForeignTarget ? '1' : '0',
     ...(options.loaded.file ? { PRODLIKE_CONFIG: options.loaded.file } : {}),
   };
+  // The suites run in their own process group: Ctrl-C/SIGTERM is forwarded to the whole group, so the
+  // test worker (which holds the rollbacks of its faults) gets it too, not only the runner, and we wait
+  // until every process of the group is gone (the worker exits once it has healed its faults).
   const vitestExit = await new Promise<number>((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', ...files], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-    const stop = () => child.kill('SIGINT');
+    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', ...files], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const stop = () => signalGroup(child.pid, 'SIGINT');
     options.signal.addEventListener('abort', stop, { once: true });
     child.on('exit', (code) => {
       options.signal.removeEventListener('abort', stop);
-      resolve(code ?? 1);
+      void waitForGroup(child.pid, options.signal.aborted ? 90_000 : 10_000).then(() => resolve(code ?? 1));
     });
   });
   const scenarios = [];
@@ -82,4 +88,26 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
   }
   await writeRunReport(parent.path, results);
   return { dir: parent.path, results, vitestExit };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until no process of the group is left (rollbacks in the worker take a moment), then SIGKILLs it. */
+async function waitForGroup(pid: number | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (signalGroup(pid, 0)) {
+    if (Date.now() > deadline) {
+      signalGroup(pid, 'SIGKILL');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

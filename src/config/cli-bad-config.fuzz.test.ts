@@ -10,7 +10,7 @@ import { certainlyBadConfig } from '../safety/testing/config-arbitraries.ts';
 
 /**
  * The CLI boundary: a bad prodlike.yaml ends in exit 2 with a message naming the key (or the YAML
- * position) and never a stack trace. 200 generated bad configs go through the real `main()` in-process;
+ * position) and never a stack trace. 1000 generated bad configs go through the real `main()` in-process;
  * a few go through the real executable.
  */
 const BIN = join(PACKAGE_ROOT, 'bin', 'prodlike.mjs');
@@ -37,7 +37,7 @@ afterAll(removeTempDirs);
 describe('bad config at the CLI', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('200 generated bad configs: exit 2, the key named, no stack trace (in-process main)', async () => {
+  it('1000 generated bad configs: exit 2, the key named, no stack trace (in-process main)', async () => {
     const dir = await tempDir('prodlike-badcfg-');
     const file = join(dir, 'prodlike.yaml');
     await fc.assert(fc.asyncProperty(certainlyBadConfig, async (c) => {
@@ -48,8 +48,8 @@ describe('bad config at the CLI', () => {
         expect(out).toContain(c.mustName);
         expect(out).not.toMatch(STACK);
       }
-    }), { numRuns: 200 });
-  }, 180_000);
+    }), { numRuns: 1000 });
+  }, 300_000);
 
   it.each([
     ['a typo', 'topology:\n  backend:\n    replics: 3\n', /topology\.backend\.replics: unknown key "replics"/],

@@ -22,6 +22,12 @@ export const TIMELINE_EVENT_TYPES = [
   'node.ready',
   'endpoint.ready',
   'replicas.changed',
+  // HPA suite (scenarios/hpa.test.ts): load window, a metric crossing its target, the HPA's decision, latency back under target.
+  'load.started',
+  'load.stopped',
+  'metric.crossed',
+  'hpa.desired-changed',
+  'latency.recovered',
   'data.destroyed',
   'backup.started',
   'backup.completed',

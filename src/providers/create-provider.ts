@@ -13,6 +13,11 @@ import type { Provider } from './provider.ts';
 export interface ProviderContext {
   loaded: LoadedConfig;
   bus?: EventBus;
+  /**
+   * The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`): the providers' guard
+   * records refusals as warnings (journal, report) instead of throwing OWNERSHIP_REFUSED.
+   */
+  allowForeignTarget?: boolean;
 }
 
 /** The images the topology runs, from the one catalogue, for the resolved image source. */
@@ -40,7 +45,7 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
   const name = explicit ?? state?.provider ?? ((await hasDockerResources(config.name)) ? 'docker' : config.provider);
   const source = state?.imageSource ?? (await resolveImageSource(config.imageSource)).source;
   if (name === 'docker') {
-    return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}) });
+    return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}), ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}) });
   }
   const catalog = await loadImageCatalog();
   const images = await topologyImages(source);
@@ -53,6 +58,7 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
     nodeImage: config.kind.nodeImage ?? catalog.kindNode[source],
     localImages,
     ...(ctx.bus ? { bus: ctx.bus } : {}),
+    ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}),
   });
 }
 

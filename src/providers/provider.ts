@@ -32,6 +32,8 @@ export interface EnvironmentStatus {
   services: ServiceStatus[];
   /** Entry point URL (ingress): `/` frontend, `/api` backend. */
   entry?: string | undefined;
+  /** Cluster-level view (kind): nodes, HPAs, PVCs and notices such as unenforced NetworkPolicies. */
+  cluster?: ClusterStatus | undefined;
 }
 
 export interface CreateResult {
@@ -103,3 +105,54 @@ export const canLifecycle = (p: Provider): p is Provider & SupportsLifecycle => 
 export const canPartition = (p: Provider): p is Provider & SupportsPartition => has(p, 'partition', 'heal');
 export const canExec = (p: Provider): p is Provider & SupportsExec => has(p, 'exec');
 export const canStats = (p: Provider): p is Provider & SupportsStats => has(p, 'stats');
+
+/** A cluster node (kind: one node container). */
+export interface NodeInfo {
+  name: string;
+  role: 'control-plane' | 'worker';
+  ready: boolean;
+}
+export interface HpaStatus {
+  namespace: string;
+  name: string;
+  target: string;
+  replicas: { current: number; desired: number; min: number; max: number };
+  /** Per resource metric: current and target average utilisation in percent (current undefined = `<unknown>`). */
+  metrics: { resource: string; current?: number | undefined; target?: number | undefined }[];
+}
+export interface PvcStatus {
+  namespace: string;
+  name: string;
+  phase: string;
+  storageClass?: string | undefined;
+  capacity?: string | undefined;
+}
+export interface ClusterStatus {
+  nodes: NodeInfo[];
+  hpas: HpaStatus[];
+  pvcs: PvcStatus[];
+  notices: string[];
+}
+/** A Kubernetes event, typed (core/v1 Event as `kubectl get events -o json` returns it). */
+export interface ClusterEvent {
+  namespace: string;
+  object: { kind: string; name: string };
+  type: 'Normal' | 'Warning' | string;
+  reason: string;
+  message: string;
+  count: number;
+  /** ISO time of the last occurrence. */
+  lastSeen: string;
+}
+export interface SupportsNodes {
+  nodes(): Promise<NodeInfo[]>;
+  /** Stops a worker node (its container): a node loss. Resolves once the node is reported NotReady or the wait ends. */
+  stopNode(name: string, options?: { waitNotReady?: boolean; timeoutMs?: number }): Promise<{ node: string; at: number; notReadyAfterMs?: number | undefined }>;
+  startNode(name: string, options?: { timeoutMs?: number }): Promise<{ node: string; readyAfterMs: number }>;
+}
+export interface SupportsEvents {
+  events(namespace?: string): Promise<ClusterEvent[]>;
+}
+
+export const canNodes = (p: Provider): p is Provider & SupportsNodes => has(p, 'nodes', 'stopNode', 'startNode');
+export const canEvents = (p: Provider): p is Provider & SupportsEvents => has(p, 'events');

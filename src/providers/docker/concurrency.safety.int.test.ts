@@ -59,13 +59,16 @@ describe.skipIf(Boolean(skipReason))(`two commands, one environment${skipReason 
     void up.then(() => { upEnded = performance.now(); });
     await waitFor(async () => existsSync(lockFile), { timeoutMs: 60_000, intervalMs: 50, description: 'up to take the environment lock' });
 
+    // The waiting `down` starts now, while `up` certainly holds the lock (a CLI start takes seconds here:
+    // started after the refused one, it could arrive after `up` had finished and never wait).
+    const waiting = cli(p, ['down']);
     const refused = await cli(p, ['down'], { PRODLIKE_LOCK_WAIT_MS: '0' });
     expect(refused.exitCode).toBe(3);
     expect(refused.stderr).toMatch(new RegExp(`environment "${p.name}" is busy: \`prodlike up\` \\(pid ${up.pid}\\) since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z`));
     expect(refused.stderr).toContain(`kill ${up.pid}`);
     expect(up.exitCode, 'up must still be running: the refused down did nothing').toBeNull();
 
-    const waited = await cli(p, ['down']);
+    const waited = await waiting;
     const downEnded = performance.now();
     const upResult = await up;
     expect(upResult.exitCode, upResult.stderr).toBe(0);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { Client as MinioClient } from 'minio';
@@ -23,6 +24,8 @@ export const LABELS = {
   replica: 'io.prodlike.replica',
   runId: 'io.prodlike.run-id',
   specHash: 'io.prodlike.spec-hash',
+  /** The project directory whose `.prodlike/<env>/` holds the state: `prodlike gc` only collects its own project's. */
+  project: 'io.prodlike.project',
 } as const;
 
 export interface DockerProviderOptions {
@@ -300,7 +303,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
       Entrypoint: [''],
       Cmd: options.command,
       Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.role]: 'job', [LABELS.runId]: state.runId },
+      Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.role]: 'job', [LABELS.runId]: state.runId },
       HostConfig: { NetworkMode: this.networkName, Binds: (options.mounts ?? []).map((m) => `${m.host}:${m.container}`) },
     });
     try {
@@ -398,7 +401,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
       Name: this.networkName,
       Driver: 'bridge',
       CheckDuplicate: true,
-      Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.runId]: runId },
+      Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.runId]: runId },
     });
   }
 
@@ -419,7 +422,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     }
     for (const v of spec.volumes) {
       const exists = await this.#docker.getVolume(v.name).inspect().catch(() => undefined);
-      if (!exists) await this.#docker.createVolume({ Name: v.name, Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.role]: spec.role } });
+      if (!exists) await this.#docker.createVolume({ Name: v.name, Labels: { [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.role]: spec.role } });
     }
     progress(`creating ${spec.name}`);
     const hc = spec.healthcheck;
@@ -430,7 +433,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
       ...(spec.command ? { Cmd: spec.command } : {}),
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: {
-        [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.role]: spec.role,
+        [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.role]: spec.role,
         [LABELS.replica]: String(spec.replica), [LABELS.runId]: runId, [LABELS.specHash]: hash,
       },
       ExposedPorts: Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, {}])),

@@ -6,7 +6,11 @@ import { configSchema } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { EventBus, type TimedEvent } from '../../core/events.ts';
 import { stateDir } from '../../core/paths.ts';
-import { ALLOW_FOREIGN_FLAG } from '../../safety/ownership.ts';
+import { FaultJournal } from '../../safety/fault-journal.ts';
+import { partitionService, scaleService, stopNode, type FaultContext } from '../../safety/faults.ts';
+import { ALLOW_FOREIGN_FLAG, guardProvider } from '../../safety/ownership.ts';
+import { RollbackRegistry } from '../../safety/rollbacks.ts';
+import { cli } from '../../safety/testing/docker-env.ts';
 import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { clusterName } from './cluster-config.ts';
 import { KindProvider } from './kind-provider.ts';
@@ -58,7 +62,24 @@ const DESTRUCTIVE: [string, (p: KindProvider) => Promise<unknown>][] = [
   ['kill', (p) => p.kill('postgres')],
   ['exec', (p) => p.exec('postgres', ['psql', '-c', 'DROP DATABASE ai_saas_db'])],
   ['destroy', (p) => p.destroy()],
+  ['stopNode', (p) => p.stopNode(`${cluster}-worker`)],
+  ['startNode', (p) => p.startNode(`${cluster}-worker`)],
+  ['partition', (p) => p.partition('redis')],
+  ['heal', (p) => p.heal('redis')],
+  ['deploy', (p) => p.deploy([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }])],
 ];
+
+/** The scenario faults (src/safety/faults.ts) as a scenario drives them, with scenario-env's guard. */
+const SCENARIO_FAULTS: [string, (p: KindProvider, ctx: FaultContext) => Promise<unknown>][] = [
+  ['scaleService', (p, ctx) => scaleService(p, ctx, 'backend', 0)],
+  ['partitionService', (p, ctx) => partitionService(p, ctx, 'redis')],
+  ['stopNode', (p, ctx) => stopNode(p, ctx, `${cluster}-worker`)],
+  ['kill', (p) => p.kill('redis')],
+];
+
+function faultContext(p: KindProvider, journal: FaultJournal): FaultContext {
+  return { registry: new RollbackRegistry(), scenario: 'decoy', journal, guard: (operation, service) => guardProvider({ env }, p, operation, service) };
+}
 
 async function expectRefused(work: Promise<unknown>, mentions: RegExp): Promise<void> {
   const error = await work.then(() => undefined, (e: unknown) => e);
@@ -109,6 +130,27 @@ describe.skipIf(Boolean(skipReason))(`ownership guard, kind provider${skipReason
     it.each(DESTRUCTIVE)('%s refuses before any command, naming the context', async (_name, op) => {
       await expectRefused(op(provider()), /kube context "kind-decoy" \(current-context of .*kubeconfig\) is not kind-prodlike-safety-kind-/);
     });
+
+    it.each(SCENARIO_FAULTS)('scenario fault %s refuses before anything reaches the cluster (not even a read), and journals nothing', async (_name, fault) => {
+      const p = provider();
+      const journal = FaultJournal.forEnvironment(project, env);
+      await expectRefused(fault(p, faultContext(p, journal)), /kube context "kind-decoy" \(current-context of .*kubeconfig\) is not kind-prodlike-safety-kind-/);
+      expect(await journal.pending()).toEqual([]);
+    });
+
+    it('`prodlike down` refuses with exit 3, naming the context, and runs nothing', async () => {
+      await writeFile(join(stateDir(project, env), 'state.json'), JSON.stringify({ env, provider: 'kind', runId: 'decoy', createdAt: new Date().toISOString(), imageSource: 'offline', replicas: {} }));
+      await writeFile(join(project, 'prodlike.yaml'), stringify({ name: env, provider: 'kind', imageSource: 'offline' }));
+      const tools = { PATH: process.env.PATH ?? '', PRODLIKE_CACHE: process.env.PRODLIKE_CACHE ?? '' };
+      const r = await cli({ dir: project }, ['down'], tools);
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/Refusing to delete the kind cluster: kube context "kind-decoy" \(current-context of .*kubeconfig\) is not kind-prodlike-safety-kind-/);
+      expect(r.stderr).toContain(ALLOW_FOREIGN_FLAG);
+      expect(await recorded(), 'no kubectl/kind/docker command may run before the refusal').toEqual([]);
+      const json = await cli({ dir: project }, ['down', '--json'], tools);
+      expect(json.exitCode).toBe(3);
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code).toBe('OWNERSHIP_REFUSED');
+    }, 120_000);
   });
 
   describe('the right context name, but no kind cluster of that name on this host', () => {

@@ -48,12 +48,13 @@ export interface TestProject {
 }
 
 /** A project directory with its own prodlike.yaml: the small docker topology, offline images. */
-export async function makeProject(name: string, options: { entry?: number } = {}): Promise<TestProject> {
+export async function makeProject(name: string, options: { entry?: number; extra?: Record<string, unknown> } = {}): Promise<TestProject> {
   const dir = await tempDir(`prodlike-${name}-`);
   const entry = options.entry ?? (await freePort());
   const config = {
     name, provider: 'docker', imageSource: 'offline', ports: { entry },
     topology: { backend: { replicas: 1 }, frontend: { replicas: 1 }, worker: { replicas: 1 } },
+    ...options.extra,
   };
   await writeFile(join(dir, 'prodlike.yaml'), stringify(config));
   return { dir, name, entry, config };

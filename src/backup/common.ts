@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { Client as MinioClient } from 'minio';
+import type { DockerProvider } from '../providers/docker/docker-provider.ts';
+import { resourcePrefix, type EnvironmentSecrets } from '../providers/docker/topology.ts';
+
+/**
+ * Shared pieces of the backup/restore procedures (document 001 §Backup and Recovery, made executable on the
+ * docker provider): the backup bucket, the job runner they need and the volume names of the stateful services.
+ */
+
+/** Document 000 §Database Backup Strategy: S3_BUCKET="saasit-backups" (also the kind manifests' bucket). */
+export const BACKUP_BUCKET = 'saasit-backups';
+
+/** What the procedures need from the docker provider: one-off job containers, exec, stop/start. */
+export type BackupProvider = Pick<DockerProvider, 'runJob' | 'exec' | 'stop' | 'start' | 'restart' | 'endpoint' | 'logs'>;
+
+/** The named volume of a stateful service (`<prefix>-<role>-data`, see topology.ts). */
+export function dataVolume(envName: string, role: 'postgres' | 'redis' | 'minio'): string {
+  return `${resourcePrefix(envName)}-${role}-data`;
+}
+
+/** A host-side MinIO client on the published port, with the backup bucket created if missing. */
+export async function backupStore(provider: Pick<DockerProvider, 'endpoint'>, secrets: EnvironmentSecrets): Promise<MinioClient> {
+  const ep = await provider.endpoint('minio');
+  const s3 = new MinioClient({ endPoint: ep.host, port: ep.port, useSSL: false, accessKey: secrets.minioAccessKey, secretKey: secrets.minioSecretKey });
+  if (!(await s3.bucketExists(BACKUP_BUCKET))) await s3.makeBucket(BACKUP_BUCKET);
+  return s3;
+}
+
+/**
+ * Environment for a job container running the MinIO image (it ships `mc`): the alias `backup` for the
+ * environment's MinIO (`mc cp x backup/saasit-backups/…`), through the job's environment, never argv.
+ */
+export function mcEnv(secrets: EnvironmentSecrets): Record<string, string> {
+  return { MC_HOST_backup: `http://${encodeURIComponent(secrets.minioAccessKey)}:${encodeURIComponent(secrets.minioSecretKey)}@minio-service:9000` };
+}
+
+export function sha256Of(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Fails with the job's logs when a job container exited non-zero. */
+export function assertJobOk(what: string, result: { exitCode: number; logs: string }): void {
+  if (result.exitCode !== 0) throw new Error(`${what} failed (exit ${result.exitCode}):\n${result.logs.trim().split('\n').slice(-20).join('\n')}`);
+}
+
+/** A single-quoted shell word. */
+export function shq(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
