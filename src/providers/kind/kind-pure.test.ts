@@ -18,6 +18,9 @@ describe('kind cluster config', () => {
     expect(mappings).toEqual([
       { containerPort: 30080, hostPort: 19000, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30500, hostPort: 19001, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30432, hostPort: 19003, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30379, hostPort: 19004, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30900, hostPort: 19005, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
   });
 });
