@@ -439,10 +439,12 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await waitFor(async () => ((await env.provider.status()).healthy ? true : undefined), { timeoutMs: 300_000, intervalMs: 2_000, description: `every workload Ready again after ${victim.name} came back` });
       const backAt = hrNow();
       const stuck = during.filter((p) => p.node === victim.name).map((p) => `${p.name}${p.ready ? '' : ' (not ready)'}`);
-      const measured = recoveredAt === undefined ? Number.POSITIVE_INFINITY : recoveredAt - faultAt;
+      // Not recovered within the window: the window is a lower bound of the recovery time ("at least").
+      const measured = recoveredAt === undefined ? hrNow() - faultAt : recoveredAt - faultAt;
       const verdicts = [
         env.verdict('pods.rto', {
           value: measured,
+          ...(recoveredAt === undefined ? { lowerBound: true } : {}),
           note: recoveredAt === undefined
             ? `pods on ${victim.name} were not replaced within ${(observeMs / 1000).toFixed(0)} s (${stuck.join(', ') || 'none'} still bound to it; the default 300 s NotReady toleration evicts them only later)`
             : `every workload back at its replica count on the remaining nodes ${(measured / 1000).toFixed(1)} s after the stop`,
@@ -455,11 +457,11 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         notes: [
           `placement before: ${onVictim.map((p) => p.name).join(', ') || 'no app pod'} on ${victim.name}`,
           `NotReady reported after ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s; rescheduled within the window: ${rescheduled.join(', ') || 'none'}`,
-          `client-observed outage through the entry point: ${rto.rtoMs === Number.POSITIVE_INFINITY ? 'not recovered within the window' : `${(rto.rtoMs / 1000).toFixed(1)} s`} (${rto.outageObserved ? 'outage seen' : 'no failed request'})`,
+          `client-observed outage through the entry point: ${!rto.outageObserved ? 'none (no failed request)' : rto.lowerBound ? `at least ${(rto.rtoMs / 1000).toFixed(1)} s (not recovered while the node was down)` : `${(rto.rtoMs / 1000).toFixed(1)} s`}`,
           `node Ready ${(started.readyAfterMs / 1000).toFixed(1)} s after docker start; every workload Ready again ${((backAt - faultAt) / 1000).toFixed(1)} s after the stop`,
         ],
       });
-      log(`node-stop: NotReady after ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s, recovered ${recoveredAt === undefined ? 'not within the window' : `after ${(measured / 1000).toFixed(1)} s`}, rescheduled: ${rescheduled.length}, client outage ${rto.rtoMs.toFixed(0)} ms`);
+      log(`node-stop: NotReady after ${((stopped.notReadyAfterMs ?? 0) / 1000).toFixed(1)} s, recovered ${recoveredAt === undefined ? `not within the ${(measured / 1000).toFixed(0)} s window` : `after ${(measured / 1000).toFixed(1)} s`}, rescheduled: ${rescheduled.length}, client outage ${rto.lowerBound ? '≥ ' : ''}${rto.rtoMs.toFixed(0)} ms`);
       // What the harness guarantees: the node really went NotReady, came back, and the environment is whole again.
       expect(stopped.notReadyAfterMs).toBeGreaterThan(0);
       expect((await nodes.nodes()).every((n) => n.ready)).toBe(true);
