@@ -37,8 +37,10 @@ export default defineConfig({
         },
       },
       {
-        // The same suites on the kind provider, after everything else (one kind cluster at a time on a
-        // small machine). Without the kind node image (`npx prodlike setup --kind`) they skip with the reason.
+        // The same suites on the kind provider, in a group of their own (sequence.groupOrder): vitest runs
+        // `unit`, then this group, then the single-worker `integration` and `scenarios` files one at a time,
+        // so two kind clusters never run at once on a small machine. Without the kind node image
+        // (`npx prodlike setup --kind`) they skip with the reason.
         extends: true,
         test: {
           name: 'scenarios-kind',

@@ -42,6 +42,25 @@ describe('outage analysis', () => {
     expect(strict[0]!.end).toBe(3301);
   });
 
+  it('keeps one window when a failure started before the recovering answer arrived (overlapping attempts)', () => {
+    // Seen in CI with Redis after `docker pause`: the answer that closes the outage takes 100 ms, and an attempt
+    // started meanwhile fails (client still reconnecting). That is the same outage, not a second one.
+    const attempts: ProbeAttempt[] = [
+      { startedAt: 0, endedAt: 1, ok: true, latencyMs: 1 },
+      { startedAt: 100, endedAt: 600, ok: false, latencyMs: 500, error: 'timeout' },
+      { startedAt: 3000, endedAt: 3100, ok: true, latencyMs: 100 },
+      { startedAt: 3050, endedAt: 3051, ok: false, latencyMs: 1, error: 'reconnecting' },
+      { startedAt: 3150, endedAt: 3152, ok: true, latencyMs: 2 },
+      { startedAt: 3250, endedAt: 3252, ok: true, latencyMs: 2 },
+    ];
+    const windows = outageWindows(attempts);
+    expect(windows).toHaveLength(1);
+    expect(windows[0]).toMatchObject({ start: 100, end: 3152, recovered: true, failedAttempts: 2 });
+    // A failure that starts after the closing answer arrived is a new outage.
+    const later = outageWindows([...attempts, { startedAt: 3350, endedAt: 3351, ok: false, latencyMs: 1, error: 'x' }, { startedAt: 3450, endedAt: 3452, ok: true, latencyMs: 2 }]);
+    expect(later).toHaveLength(2);
+  });
+
   it('reports an outage still open when the probe stopped as not recovered', () => {
     const [w] = outageWindows(attemptsFrom('..xxx'));
     expect(w).toMatchObject({ recovered: false, start: 1_000_200, end: 1_000_401 });

@@ -101,13 +101,22 @@ export function firstSuccessAfter(attempts: readonly ProbeAttempt[], failure: Pr
 export function outageWindows(attempts: readonly ProbeAttempt[], options: AnalysisOptions = {}): OutageWindow[] {
   const sorted = sortAttempts(attempts);
   const windows: OutageWindow[] = [];
+  const failedOf: ProbeAttempt[][] = [];
   let open: { start: number; failed: ProbeAttempt[] } | undefined;
   for (const attempt of sorted) {
     if (!isSuccess(attempt, options)) {
+      // Attempts overlap (one starts every interval, each may take up to its timeout): a failure that
+      // started before the success that closed the last window had answered belongs to that outage.
+      const last = windows.at(-1);
+      if (!open && last && attempt.startedAt < last.end) {
+        windows.pop();
+        open = { start: last.start, failed: failedOf.pop() ?? [] };
+      }
       open ??= { start: attempt.startedAt, failed: [] };
       open.failed.push(attempt);
     } else if (open) {
       windows.push(closeWindow(open.start, Math.max(attempt.endedAt, open.start), true, open.failed));
+      failedOf.push(open.failed);
       open = undefined;
     }
   }
