@@ -4,6 +4,7 @@ import { loadConfig, resolveFrom, type LoadedConfig } from '../../src/config/loa
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../../src/config/load-targets.ts';
 import type { Target } from '../../src/config/targets-schema.ts';
 import { EventBus } from '../../src/core/events.ts';
+import { ProdlikeError } from '../../src/core/errors.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { evaluateTarget, type Verdict } from '../../src/measure/verdict.ts';
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
@@ -137,7 +138,16 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     process.off('SIGTERM', onSigterm);
     process.off('disconnect', onDisconnect);
   };
-  const creation = provider.create({ signal: abort.signal });
+  // A scenario environment is disposable: data volumes left by an earlier one of the same name whose
+  // credentials are gone (STALE_DATA: a killed run, a fresh clone on a host that kept its volumes) are
+  // removed — through the provider's own label-checked destroy — and the environment is created anew.
+  const creation = provider.create({ signal: abort.signal }).catch(async (error: unknown) => {
+    if (!(error instanceof ProdlikeError) || error.code !== 'STALE_DATA') throw error;
+    bus.emit({ kind: 'log', level: 'warn', source: 'scenario.env', message: `${error.message} Removing them: scenario environments are disposable.` });
+    process.stdout.write(`[${suite}] stale data of an earlier "${config.name}" environment: removing it (${error.message})\n`);
+    await rawProvider.destroy();
+    return provider.create({ signal: abort.signal });
+  });
   creating = creation;
   const created = await creation;
   const secrets = await new EnvironmentStore(loaded.baseDir, config.name).secrets();

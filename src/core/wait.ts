@@ -9,11 +9,17 @@ export interface WaitOptions {
   description: string;
   hint?: string;
   signal?: AbortSignal;
+  /**
+   * Errors that can never turn into success by waiting (a password the server rejects): they end the
+   * wait at once and are rethrown as they are, instead of burning the whole timeout.
+   */
+  fatal?: (error: unknown) => boolean;
 }
 
 /**
  * Polls `probe` until it returns a value other than undefined/false, or the timeout expires. Errors
- * thrown by the probe count as "not yet" and the last one is kept as the cause of the timeout.
+ * thrown by the probe count as "not yet" and the last one is kept as the cause of the timeout, except
+ * those `fatal` recognises, which end the wait at once.
  */
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, options: WaitOptions): Promise<T> {
   const deadline = performance.now() + options.timeoutMs;
@@ -24,6 +30,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (options.fatal?.(error)) throw error;
       lastError = error;
     }
     if (performance.now() >= deadline) {

@@ -37,6 +37,11 @@ export class EnvironmentStore {
     await writeFile(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
 
+  /** Whether this environment has credentials on disk (false for a new one, or after its state was deleted). */
+  hasSecrets(): boolean {
+    return existsSync(join(this.dir, 'secrets.json'));
+  }
+
   /** Existing secrets, or new ones (24 random bytes each, hex) written with mode 0600. */
   async secrets(): Promise<EnvironmentSecrets> {
     const file = join(this.dir, 'secrets.json');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { Client as MinioClient } from 'minio';
@@ -14,7 +14,7 @@ import type {
   CreateResult, Endpoint, EnvironmentStatus, KillOptions, Provider, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
   SupportsEndpoints, SupportsExec, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
-import { readinessProbe } from './readiness.ts';
+import { isCredentialRejection, readinessProbe } from './readiness.ts';
 import { BUCKET, buildTopology, resourcePrefix, START_ORDER, type ContainerSpec, type EnvironmentSecrets, type ServiceRole, type TopologyImages } from './topology.ts';
 
 export const LABELS = {
@@ -78,6 +78,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     const state: EnvironmentState = (await this.#store.readState()) ?? {
       env: this.#options.config.name, provider: 'docker', runId: newRunId(), createdAt: new Date().toISOString(), imageSource: this.#options.imageSource, replicas: {},
     };
+    if (!this.#store.hasSecrets()) await this.#refuseStaleData();
     const secrets = await this.#store.secrets();
     const specs = buildTopology({ config: this.#options.config, images: this.#options.images, secrets, replicas: state.replicas });
     await this.#assertImages(specs);
@@ -465,6 +466,30 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     return true;
   }
 
+  /**
+   * Data volumes that exist while the environment has no credentials on disk were initialised by an
+   * earlier environment of the same name whose `.prodlike/<env>/` is gone (deleted, or a fresh clone on a
+   * host that kept its Docker volumes): PostgreSQL, Redis and MinIO in them would reject newly generated
+   * credentials, and every readiness gate would time out. Refuse before starting anything; never delete
+   * the data on our own.
+   */
+  async #refuseStaleData(): Promise<void> {
+    const blank = { postgresPassword: '', redisPassword: '', minioAccessKey: '', minioSecretKey: '' };
+    const names = new Set(buildTopology({ config: this.#options.config, images: this.#options.images, secrets: blank, replicas: {} }).flatMap((s) => s.volumes.map((v) => v.name)));
+    const found: Docker.VolumeInspectInfo[] = [];
+    for (const name of names) {
+      const volume = await this.#docker.getVolume(name).inspect().catch(() => undefined);
+      if (volume) found.push(volume);
+    }
+    if (!found.length) return;
+    const env = this.#options.config.name;
+    const projects = [...new Set(found.map((v) => v.Labels?.[LABELS.project]).filter((p): p is string => !!p && p !== resolve(this.#options.projectDir)))];
+    throw new ProdlikeError('STALE_DATA', `Data volume${found.length > 1 ? 's' : ''} ${found.map((v) => v.Name).join(', ')} exist${found.length > 1 ? '' : 's'} but environment "${env}" has no credentials (${join(this.#store.dir, 'secrets.json')} is missing): the data was initialised by an earlier "${env}" environment${projects.length ? ` of ${projects.join(', ')}` : ''}, and its servers would reject new credentials.`, {
+      hint: `\`npx prodlike down\` removes environment "${env}" with its volumes (only resources labelled io.prodlike.env=${env}); \`prodlike up\` then starts clean. To keep the data, put the old .prodlike/${env}/ back instead.`,
+      details: { volumes: found.map((v) => ({ name: v.Name, labels: v.Labels })) },
+    });
+  }
+
   /** Ready = running and answering its documented probe from the host (see readiness.ts). */
   async #waitReady(spec: ContainerSpec, secrets: EnvironmentSecrets, signal?: AbortSignal): Promise<void> {
     const timeoutMs = this.#options.readyTimeoutMs ?? 120_000;
@@ -483,8 +508,15 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
           probe = readinessProbe(spec.role, { host: '127.0.0.1', port: Number(port) }, secrets);
         }
         return (await probe()) ? true : undefined;
-      }, { timeoutMs, intervalMs: 250, description: `${spec.name} to become ready`, ...(signal ? { signal } : {}) });
+      }, { timeoutMs, intervalMs: 250, description: `${spec.name} to become ready`, fatal: isCredentialRejection, ...(signal ? { signal } : {}) });
     } catch (error) {
+      if (isCredentialRejection(error)) {
+        const env = this.#options.config.name;
+        throw new ProdlikeError('STALE_DATA', `${spec.name} rejects environment "${env}"'s credentials (${(error as Error).message}): its data volume was initialised with other ones, by an earlier "${env}" environment.`, {
+          cause: error,
+          hint: `\`npx prodlike down\` removes environment "${env}" with its volumes; \`prodlike up\` then starts clean.`,
+        });
+      }
       if (!(error instanceof ProdlikeError) || error.code !== 'READINESS_TIMEOUT') throw error;
       const info = await container.inspect().catch(() => undefined);
       const logs = demux((await container.logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''))) as unknown as Buffer);

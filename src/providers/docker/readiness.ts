@@ -4,6 +4,16 @@ import type { Endpoint } from '../provider.ts';
 import { DATABASE, type EnvironmentSecrets, type ServiceRole } from './topology.ts';
 
 /**
+ * True when a server answered and refused the credentials (PostgreSQL 28P01, Redis WRONGPASS/NOAUTH):
+ * no amount of waiting fixes that, so readiness stops polling at once.
+ */
+export function isCredentialRejection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ((error as Error & { code?: unknown }).code === '28P01') return true;
+  return /^(WRONGPASS|NOAUTH)\b|invalid username-password pair/i.test(error.message);
+}
+
+/**
  * Readiness as the documented probes define it, checked from the host through each replica's
  * 127.0.0.1 port: what a client sees, polled fast, with no process spawned inside the container.
  */
