@@ -80,6 +80,13 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const { signal } = options;
     await this.#assertImages();
     const existed = await this.#clusterExists();
+    if (existed && !(await this.#store.readState()) && !this.#store.hasSecrets()) {
+      // The cluster's PostgreSQL/Redis/MinIO were initialised with credentials this environment no longer
+      // has (its .prodlike/<env>/ is gone): new Secrets would not open the data on the PVs.
+      throw new ProdlikeError('STALE_DATA', `kind cluster ${this.cluster} exists but environment "${this.#o.config.name}" has no state (${this.#store.dir} is missing): it was created by an earlier "${this.#o.config.name}" environment whose credentials are gone, and its data would reject new ones.`, {
+        hint: `\`npx prodlike down\` deletes cluster ${this.cluster} (prodlike's own, recorded at creation); \`prodlike up\` then starts clean.`,
+      });
+    }
     if (existed && existsSync(this.kubeconfig)) {
       const status = await this.status();
       if (status.healthy) return { outcome: 'unchanged', status };
