@@ -28,7 +28,13 @@ export async function watchProviderEvents(env: Pick<ScenarioEnvironment, 'provid
   }
   if (env.provider instanceof KindProvider) {
     const watch = new KubeBackupWatch({ kubectl: env.provider.kubectl, namespace: 'app-backend', podSelector: KIND_TIMELINE_SELECTOR });
-    await watch.start();
+    const failed = await watch.start().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error)));
+    if (failed !== undefined) {
+      watch.stop();
+      // The timeline is evidence, not the measurement: the scenario goes on and its timeline says why it is thinner.
+      const at = Date.now();
+      return { stop: async () => [{ at, type: 'note', source: 'provider', subject: 'kubernetes watch', detail: `could not watch app-backend: ${failed.split('\n')[0]}` }] };
+    }
     return {
       stop: async () => {
         const events = watch.stop();
