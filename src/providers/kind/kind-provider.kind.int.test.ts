@@ -89,7 +89,13 @@ describe.skipIf(Boolean(skipReason))(`kind provider against a real cluster${skip
       localImages: [images.app, images.frontend, images.postgres, images.redis, images.minio], bus, readyTimeoutMs: 240_000,
     });
     const started = performance.now();
-    const result = await p.create();
+    // A cluster of this name left by an interrupted earlier run without its state is disposable here.
+    const result = await p.create().catch(async (error: unknown) => {
+      if (!(error instanceof ProdlikeError) || error.code !== 'STALE_DATA') throw error;
+      say(`${error.message} — deleting it and starting again`);
+      await p.destroy();
+      return p.create();
+    });
     say(`up (${result.outcome}) in ${secs(performance.now() - started)}: ${phases.join(', ')}`);
     expect(result.status.healthy, JSON.stringify(result.status.services.map((s) => [s.role, s.replicas.map((r) => r.health)]))).toBe(true);
   }, 300_000);
