@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Four projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
-// `scenarios` (suites against a docker environment) and `scenarios-kind` (the failover, HPA and backup/restore suites on kind). `npm test` runs all four; suites whose
+// `scenarios` (suites against a docker environment) and `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind). `npm test` runs all four; suites whose
 // prerequisites are absent skip with the reason.
 export default defineConfig({
   test: {
@@ -44,7 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'scenarios-kind',
-          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts'],
+          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts'],
           env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280' },
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,

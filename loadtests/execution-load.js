@@ -6,7 +6,7 @@
 // (startedAt - createdAt), end-to-end time (completedAt - createdAt) and run time, all from the
 // server's own timestamps (one PostgreSQL clock), success rate, artifacts recorded.
 //
-// Env: BASE_URL, RATE (executions/s), DURATION (arrival window), VUS (pre-allocated), MAX_VUS,
+// Env: BASE_URL, RATE (executions/s, may be fractional), DURATION (arrival window), VUS (pre-allocated), MAX_VUS,
 //      POLL_INTERVAL_MS, MAX_POLLS, WORK_UNITS, PAYLOAD_SIZE, TIER, THRESHOLDS (JSON), SUMMARY_PATH.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
@@ -15,6 +15,11 @@ import { Counter, Rate, Trend } from 'k6/metrics';
 import { BASE_URL, JSON_HEADERS, TREND_STATS, num, seconds, str, thresholdsFromEnv, writeSummary } from './lib/harness.js';
 
 const RATE = num('RATE', 2);
+// k6's arrival rate is a whole number per timeUnit: a fractional RATE (Job mode on kind runs 0.2/s) is
+// sent as RATE × 60 arrivals per minute, spread evenly like any constant arrival rate.
+const PER_SECOND = Number.isInteger(RATE);
+const ARRIVALS = PER_SECOND ? RATE : Math.max(1, Math.round(RATE * 60));
+const TIME_UNIT = PER_SECOND ? '1s' : '60s';
 const DURATION = str('DURATION', '60s');
 const POLL_INTERVAL_MS = num('POLL_INTERVAL_MS', 250);
 const MAX_POLLS = num('MAX_POLLS', 120);
@@ -38,8 +43,8 @@ export const options = {
   scenarios: {
     executions: {
       executor: 'constant-arrival-rate',
-      rate: RATE,
-      timeUnit: '1s',
+      rate: ARRIVALS,
+      timeUnit: TIME_UNIT,
       duration: DURATION,
       preAllocatedVUs: PRE_VUS,
       maxVUs: MAX_VUS,

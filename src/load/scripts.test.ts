@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
+import { run } from '../core/exec.ts';
+import { findK6 } from './k6.ts';
 import { LOAD_PROFILES, LOAD_SCRIPTS, resolveScript, resolveShape, shapeEnv, tailSeconds } from './scripts.ts';
+
+const k6 = await findK6().catch(() => undefined);
 
 describe('load script catalogue', () => {
   it.each(Object.keys(LOAD_SCRIPTS))('%s: exists, tags the requests it declares, defines its metrics, hard-codes no threshold', (name) => {
@@ -22,6 +26,15 @@ describe('load script catalogue', () => {
     expect(parseDuration(shape.duration)).toBe(60_000);
     expect(total).toBeLessThanOrEqual(90);
     expect(shapeEnv(shape)).toMatchObject({ RATE: String(shape.rate), DURATION: '60s', MAX_POLLS: '100' });
+  });
+
+  it.skipIf(!k6)(`execution-load: a fractional RATE (Job mode on kind: 0.2/s) becomes arrivals per minute; whole rates stay per second${k6 ? '' : ' (skipped: k6 not installed)'}`, async () => {
+    const options = async (rate: string) => {
+      const r = await run(k6!, ['inspect', '-e', `RATE=${rate}`, resolveScript('execution-load').path], { timeoutMs: 30_000 });
+      return (JSON.parse(r.stdout) as { scenarios: { executions: { rate: number; timeUnit: string } } }).scenarios.executions;
+    };
+    expect(await options('0.2')).toMatchObject({ rate: 12, timeUnit: '1m0s' });
+    expect(await options('3')).toMatchObject({ rate: 3, timeUnit: '1s' });
   });
 
   it('every script has the three load profiles', () => {

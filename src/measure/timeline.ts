@@ -28,6 +28,10 @@ export const TIMELINE_EVENT_TYPES = [
   'metric.crossed',
   'hpa.desired-changed',
   'latency.recovered',
+  // Execution-load suite in Job mode (src/measure/job-latency.ts): one Kubernetes Job per execution.
+  'job.created',
+  'job.completed',
+  'job.failed',
   'data.destroyed',
   'backup.started',
   'backup.completed',
