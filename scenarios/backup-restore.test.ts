@@ -11,7 +11,7 @@ import { documentedRestore, psqlInPod, runCronJobBackup, type KindBackupTarget }
 import { backupRedisOnKind, restoreRedisOnKind } from '../src/backup/kind-redis.ts';
 import { KubeBackupWatch } from '../src/backup/kube-events.ts';
 import { KindProvider } from '../src/providers/kind/kind-provider.ts';
-import { describeChecksums, seedTable, tableChecksums, worstCaseInterval } from '../src/backup/pg-dump.ts';
+import { describeChecksums, seedRows, seedTable, tableChecksums, worstCaseInterval } from '../src/backup/pg-dump.ts';
 import { baseBackup, currentSegment, disableWalArchiving, enableWalArchiving, recoveryTargetTime, restorePointInTime, startWalShipper, switchWal, waitArchived, waitShipped, wipeVolume } from '../src/backup/wal-archive.ts';
 import { resolveFrom } from '../src/config/load-config.ts';
 import { findTarget, loadTargets, selectProfile } from '../src/config/load-targets.ts';
@@ -44,7 +44,7 @@ import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment 
  * Procedures live in src/backup/; container events (docker events) are merged into each timeline.
  */
 const skip = await scenarioSkipReason();
-const SEED_ROWS = Number(process.env.PRODLIKE_SEED_ROWS ?? 20_000); // profile ci; release: ~1 GB
+const SEED_ROWS = seedRows(); // PRODLIKE_SEED_PROFILE=ci (20 000 rows, default) | release (about 1 GB); PRODLIKE_SEED_ROWS overrides
 const REDIS_SEED_KEYS = Number(process.env.PRODLIKE_REDIS_SEED_KEYS ?? 5000);
 const BACKUP_SCHEDULE = '0 2 * * *'; // kind/manifests/base/postgres-backup.yaml (doc 001 §Backup and Recovery)
 /** WAL design (not in document 001): a forced segment switch at least every minute bounds the unarchived WAL. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dataVolume, mcEnv, shq } from './common.ts';
-import { worstCaseInterval } from './pg-dump.ts';
+import { SEED_PROFILES, seedRows, worstCaseInterval } from './pg-dump.ts';
 import { recoveryTargetTime, walArchiveSettings } from './wal-archive.ts';
 
 describe('backup helpers', () => {
@@ -27,5 +27,20 @@ describe('backup helpers', () => {
     expect(dataVolume('dev', 'postgres')).toBe('prodlike-dev-postgres-data');
     expect(mcEnv({ postgresPassword: 'p', redisPassword: 'r', minioAccessKey: 'ak', minioSecretKey: 's/k' })).toEqual({ MC_HOST_backup: 'http://ak:s%2Fk@minio-service:9000' });
     expect(shq("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe('seedRows', () => {
+  it('is the ci profile by default and the release profile on request', () => {
+    expect(seedRows({})).toBe(SEED_PROFILES.ci);
+    expect(seedRows({ PRODLIKE_SEED_PROFILE: 'release' })).toBe(SEED_PROFILES.release);
+  });
+  it('takes PRODLIKE_SEED_ROWS over the profile', () => {
+    expect(seedRows({ PRODLIKE_SEED_PROFILE: 'release', PRODLIKE_SEED_ROWS: '500' })).toBe(500);
+  });
+  it('names the variable and the allowed values when they are wrong', () => {
+    expect(() => seedRows({ PRODLIKE_SEED_ROWS: '1e3x' })).toThrow(/PRODLIKE_SEED_ROWS must be a positive integer, got "1e3x"/);
+    expect(() => seedRows({ PRODLIKE_SEED_PROFILE: 'huge' })).toThrow(/PRODLIKE_SEED_PROFILE must be one of ci, release, got "huge"/);
+    expect(() => seedRows({ PRODLIKE_SEED_PROFILE: 'toString' })).toThrow(/must be one of/);
   });
 });

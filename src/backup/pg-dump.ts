@@ -8,6 +8,24 @@ import pg from 'pg';
 
 export type TableChecksums = Record<string, { rows: number; md5: string }>;
 
+/**
+ * Dataset sizes of the backup/restore suite (issue #8: profile `ci` small, `release` about 1 GB): rows of
+ * `seed_items` (about 150 bytes per row on disk with its index). `PRODLIKE_SEED_PROFILE` picks one,
+ * `PRODLIKE_SEED_ROWS` overrides it.
+ */
+export const SEED_PROFILES = { ci: 20_000, release: 7_000_000 } as const;
+
+export function seedRows(env: Record<string, string | undefined> = process.env): number {
+  if (env.PRODLIKE_SEED_ROWS) {
+    const n = Number(env.PRODLIKE_SEED_ROWS);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`PRODLIKE_SEED_ROWS must be a positive integer, got "${env.PRODLIKE_SEED_ROWS}"`);
+    return n;
+  }
+  const profile = env.PRODLIKE_SEED_PROFILE ?? 'ci';
+  if (!Object.hasOwn(SEED_PROFILES, profile)) throw new RangeError(`PRODLIKE_SEED_PROFILE must be one of ${Object.keys(SEED_PROFILES).join(', ')}, got "${profile}"`);
+  return SEED_PROFILES[profile as keyof typeof SEED_PROFILES];
+}
+
 /** Creates `table (id bigint primary key, payload text, n int)` and fills ids 1..rows (idempotent). */
 export async function seedTable(config: pg.ClientConfig, table: string, rows: number): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new RangeError(`table name "${table}" must be a lowercase SQL identifier`);
@@ -29,7 +47,14 @@ export async function tableChecksums(config: pg.ClientConfig, tables: string[]):
     const out: TableChecksums = {};
     for (const t of tables) {
       if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new RangeError(`table name "${t}" must be a lowercase SQL identifier`);
-      const { rows } = await client.query<{ n: string; md5: string }>(`SELECT count(*)::text AS n, coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS md5 FROM ${t} t`);
+      // Order-independent and in constant memory: the sum and the xor of two 64-bit halves of each row's md5
+      // (a string_agg of the table would hit PostgreSQL's 1 GB value limit on the release-size dataset).
+      const { rows } = await client.query<{ n: string; md5: string }>(
+        `SELECT count(*)::text AS n,
+                coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0)::text || '/' ||
+                coalesce(bit_xor(('x' || substr(md5(t::text), 17, 16))::bit(64)::bigint), 0)::text AS md5
+           FROM ${t} t`,
+      );
       out[t] = { rows: Number(rows[0]!.n), md5: rows[0]!.md5 };
     }
     return out;
