@@ -258,8 +258,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     ];
     show(verdicts);
     timeline.merge(await events.stop());
-    record({ id: 'failover.postgres-crash', title: 'PostgreSQL crash (SIGKILL)', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: sql, faultAt }, { record: app, faultAt }], sentinels: [rpo], notes: [`backend restarts before/after: ${backendRestarts.join(',')} / ${restartsAfter.join(',')} (recovered without restarting)`] });
-    expect(restartsAfter).toEqual(backendRestarts);
+    record({ id: 'failover.postgres-crash', title: 'PostgreSQL crash (SIGKILL)', startedAt, endedAt: Date.now(), verdicts, timeline, probes: [{ record: sql, faultAt }, { record: app, faultAt }], sentinels: [rpo], notes: [`backend restarts before/after: ${backendRestarts.join(',')} / ${restartsAfter.join(',')} (${restartsAfter.join(',') === backendRestarts.join(',') ? 'recovered without restarting' : 'a backend replica RESTARTED: the app did not ride out the database crash'})`] });
+    expect(restartsAfter, `backend restarts before ${backendRestarts.join(',')} / after ${restartsAfter.join(',')}: a replica restarted during the PostgreSQL crash`).toEqual(backendRestarts);
     expect(rpo.lostAcked).toEqual([]);
     expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
   }, 400_000);

@@ -54,4 +54,22 @@ describe('BackupEventTracker', () => {
     t.onJob('MODIFIED', job('b', 'Failed'), 2);
     expect(t.events[1]!.detail).toBe('Job failed: BackoffLimitExceeded');
   });
+
+  it('reports a crashed container of a baseline pod: restart with its reason, not Ready, Ready again', () => {
+    const t = new BackupEventTracker();
+    const withRestarts = (p: PodObject, restartCount: number, terminated?: { reason: string; exitCode: number }): PodObject => ({
+      ...p, status: { ...p.status, containerStatuses: [{ name: 'backend', restartCount, ...(terminated ? { lastState: { terminated } } : {}) }] } as PodObject['status'],
+    });
+    t.onPod('ADDED', withRestarts(pod('backend-a', { scheduled: true, ready: true }), 0), 0);
+    t.startTracking();
+    t.onPod('MODIFIED', withRestarts(pod('backend-a', { scheduled: true, ready: false }), 1, { reason: 'Error', exitCode: 1 }), 10);
+    t.onPod('MODIFIED', withRestarts(pod('backend-a', { scheduled: true, ready: false }), 1, { reason: 'Error', exitCode: 1 }), 11);
+    t.onPod('MODIFIED', withRestarts(pod('backend-a', { scheduled: true, ready: true }), 1, { reason: 'Error', exitCode: 1 }), 20);
+    expect(t.events.map((e) => [e.at, e.type, e.subject, e.detail])).toEqual([
+      [10, 'container.died', 'backend-a', 'restarted (1 restarts); last termination backend: Error, exit 1'],
+      [10, 'note', 'backend-a', 'pod not Ready (a container stopped or fails its readiness probe)'],
+      [20, 'pod.ready', 'backend-a', 'API: ?'],
+    ]);
+  });
 });
+

@@ -28,6 +28,16 @@ interface PodState {
   scheduled: boolean;
   ready: boolean;
   deleted: boolean;
+  /** Lost Ready while tracked: its return to Ready is an event even for a baseline pod (a crashed container). */
+  lostReady: boolean;
+  /** Sum of its containers' restart counts when last seen. */
+  restarts?: number;
+}
+
+interface ContainerStatusLike {
+  name?: string;
+  restartCount?: number;
+  lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
 }
 
 export class BackupEventTracker {
@@ -70,7 +80,7 @@ export class BackupEventTracker {
     const name = pod.metadata.name;
     let state = this.#pods.get(name);
     if (!state) {
-      state = { baseline: !this.#started, scheduled: false, ready: false, deleted: false };
+      state = { baseline: !this.#started, scheduled: false, ready: false, deleted: false, lostReady: false };
       this.#pods.set(name, state);
     }
     if (phase === 'DELETED') {
@@ -93,11 +103,24 @@ export class BackupEventTracker {
       state.scheduled = true;
       if (!state.baseline) this.#emit({ at, type: 'pod.scheduled', source: 'provider', subject: name, detail: `on ${pod.spec?.nodeName ?? '?'} (API: ${scheduled.lastTransitionTime ?? '?'})` });
     }
+    // A container restart (crash, OOM, liveness kill): the restart count grows; the last termination says why.
+    const statuses = ((pod.status as { containerStatuses?: ContainerStatusLike[] } | undefined)?.containerStatuses) ?? [];
+    const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
+    if (state.restarts !== undefined && restarts > state.restarts) {
+      const why = statuses.filter((c) => c.lastState?.terminated).map((c) => `${c.name ?? 'container'}: ${c.lastState!.terminated!.reason ?? '?'}, exit ${c.lastState!.terminated!.exitCode ?? '?'}`).join('; ');
+      this.#emit({ at, type: 'container.died', source: 'provider', subject: name, detail: `restarted (${restarts} restarts)${why ? `; last termination ${why}` : ''}`, value: restarts });
+    }
+    state.restarts = restarts;
     const ready = condition('Ready');
     if (ready && !state.ready) {
       state.ready = true;
-      if (!state.baseline) this.#emit({ at, type: 'pod.ready', source: 'provider', subject: name, detail: `API: ${ready.lastTransitionTime ?? '?'}` });
+      if (!state.baseline || state.lostReady) this.#emit({ at, type: 'pod.ready', source: 'provider', subject: name, detail: `API: ${ready.lastTransitionTime ?? '?'}` });
+      state.lostReady = false;
     } else if (!ready) {
+      if (state.ready && this.#started) {
+        state.lostReady = true;
+        this.#emit({ at, type: 'note', source: 'provider', subject: name, detail: 'pod not Ready (a container stopped or fails its readiness probe)' });
+      }
       state.ready = false;
     }
   }
