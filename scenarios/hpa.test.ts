@@ -210,7 +210,7 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     if (LONG) {
       const minReplicas = spec.minReplicas ?? 1;
       const budget = ((spec.behavior as HpaBehavior | undefined)?.scaleDown?.stabilizationWindowSeconds ?? 300) + 120 * Math.max(1, (tracker.desiredReplicas ?? from) - minReplicas) + 120;
-      log(`long mode: waiting up to ${budget} s for the HPA to scale back to ${minReplicas}`);
+      log(`long mode: waiting up to ${budget} s for the HPA to scale back to ${Math.max(minReplicas, from)} (the starting replicas; minReplicas ${minReplicas})`);
       await waitFor(async () => ((tracker.desiredReplicas ?? 0) <= Math.max(minReplicas, from) ? true : undefined), { timeoutMs: budget * 1000, intervalMs: 2000, description: `the HPA to scale back down to ${Math.max(minReplicas, from)}` }).catch((e: unknown) => scaleDown.push(`not back down: ${(e as Error).message}`));
       scaleDown = [...scaleDown, ...scaleDownCheck(tracker.events, loadEnd)];
     }
