@@ -8,7 +8,7 @@ import type { Kubectl } from '../providers/kind/kube-tools.ts';
 import { verifyBackup, writeChecksum, type VerifiedBackup } from '../safety/verify-backup.ts';
 import { BACKUP_BUCKET } from './common.ts';
 import type { KindBackupTarget } from './kind-pg-dump.ts';
-import { snapshotRedis, waitRedisReady, type RedisBackup } from './redis-backup.ts';
+import { fetchVerifiedSnapshot, snapshotRedis, waitRedisReady, type RedisBackup } from './redis-backup.ts';
 
 /**
  * Redis backup and restore on the kind provider. Document 001 §3 backs up with `redis-cli SAVE` in the pod
@@ -114,12 +114,7 @@ export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: Mini
  */
 export async function restoreRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string; objectName: string; image: string; scaleRedis: (n: number) => Promise<void> }): Promise<{ verified: VerifiedBackup; readyAt: number; podMs: number }> {
   const ns = t.namespace ?? 'app-backend';
-  const file = join(options.work, 'restore.rdb');
-  await options.s3.fGetObject(BACKUP_BUCKET, options.objectName, file);
-  const stat = await options.s3.statObject(BACKUP_BUCKET, options.objectName);
-  const expected = stat.metaData.sha256 as string | undefined;
-  if (!expected) throw new Error(`backup object ${options.objectName} has no sha256 metadata: refusing to restore an unverifiable backup`);
-  const verified = await verifyBackup(file, { sha256: expected, gzip: false });
+  const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.objectName, options.work);
   await t.guard('restore redis-pvc', 'redis');
   await options.scaleRedis(0);
   // Scaled to 0 is not gone: a terminating Redis still writes dump.rdb and the AOF on SIGTERM. Wait until no pod is left.

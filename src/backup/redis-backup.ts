@@ -114,16 +114,24 @@ export async function waitRedisReady(url: string, timeoutMs = 120_000): Promise<
 }
 
 /**
+ * Downloads a Redis snapshot from the backup bucket into `work/restore.rdb` and verifies it against the
+ * SHA-256 recorded on the object, before anything is stopped or overwritten (both providers' restores).
+ */
+export async function fetchVerifiedSnapshot(s3: MinioClient, objectName: string, work: string): Promise<{ file: string; verified: VerifiedBackup }> {
+  const file = join(work, 'restore.rdb');
+  await s3.fGetObject(BACKUP_BUCKET, objectName, file);
+  const stat = await s3.statObject(BACKUP_BUCKET, objectName);
+  const expected = stat.metaData.sha256 as string | undefined;
+  if (!expected) throw new Error(`backup object ${objectName} has no sha256 metadata: refusing to restore an unverifiable backup`);
+  return { file, verified: await verifyBackup(file, { sha256: expected, gzip: false }) };
+}
+
+/**
  * The restore: fetch the object, verify its SHA-256 BEFORE touching Redis, stop Redis, install the snapshot
  * as the AOF base (the old `appendonlydir/` is kept as `appendonlydir.before-restore`), start, wait ready.
  */
 export async function restoreRedis(options: { provider: BackupProvider; s3: MinioClient; url: string; image: string; volume: string; work: string; objectName: string }): Promise<{ verified: VerifiedBackup; readyAt: number; jobMs: number }> {
-  const file = join(options.work, 'restore.rdb');
-  await options.s3.fGetObject(BACKUP_BUCKET, options.objectName, file);
-  const stat = await options.s3.statObject(BACKUP_BUCKET, options.objectName);
-  const expected = stat.metaData.sha256 as string | undefined;
-  if (!expected) throw new Error(`backup object ${options.objectName} has no sha256 metadata: refusing to restore an unverifiable backup`);
-  const verified = await verifyBackup(file, { sha256: expected, gzip: false });
+  const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.objectName, options.work);
   await copyFile(file, join(options.work, 'restore-verified.rdb'));
   await options.provider.stop('redis');
   const job = await options.provider.runJob({
