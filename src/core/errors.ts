@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'STALE_DATA',
   'INTERRUPTED',
   'TARGET_MISSED',
+  'FAULT_NO_EFFECT',
+  'BASELINE_MISSING',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -50,6 +52,10 @@ const EXIT_BY_CODE: Record<ErrorCode, ExitCode> = {
   STALE_DATA: EXIT_CODES.environment,
   INTERRUPTED: EXIT_CODES.environment,
   TARGET_MISSED: EXIT_CODES.targetMissed,
+  // A fault that changed nothing observable, or a baseline that never held: the scenario ran and its
+  // result cannot stand, so it fails (exit 1), as a missed target does; it is not "the harness could not run".
+  FAULT_NO_EFFECT: EXIT_CODES.targetMissed,
+  BASELINE_MISSING: EXIT_CODES.targetMissed,
   INTERNAL: EXIT_CODES.internal,
 };
 

@@ -96,6 +96,29 @@ export class SentinelWriter implements AsyncDisposable {
     return this.#writes.filter((w) => w.acked).length;
   }
 
+  /**
+   * Waits until `count` writes were acknowledged since `start()`: the baseline a fault is measured
+   * against. Fails with BASELINE_MISSING (naming the last write errors) when the store does not
+   * acknowledge them in time: a sink that fails every write would otherwise give "RPO 0".
+   */
+  async waitForAcked(count: number, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<number> {
+    if (this.#startedAt === undefined) throw new Error(`sentinel writer ${this.name} was never started`);
+    const timeoutMs = options.timeoutMs ?? Math.max(10_000, (2 * 1000 * count) / this.ratePerSecond);
+    const deadline = hrNow() + timeoutMs;
+    while (this.ackedCount < count) {
+      options.signal?.throwIfAborted();
+      if (hrNow() > deadline) {
+        const errors = [...new Set(this.#writes.filter((w) => !w.acked).map((w) => w.error ?? 'not acknowledged'))].slice(0, 3);
+        throw new ProdlikeError('BASELINE_MISSING', `Sentinel writer ${this.name}: ${this.ackedCount} of ${count} writes acknowledged by ${this.#sink.target} within ${timeoutMs} ms before the fault${errors.length ? ` (errors: ${errors.join('; ')})` : ''}.`, {
+          hint: 'The scenario needs acknowledged writes before the fault to measure an RPO; check that the store accepts writes (prodlike status) before injecting faults.',
+          details: { acked: this.ackedCount, wanted: count, errors },
+        });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.ackedCount;
+  }
+
   async start(): Promise<this> {
     if (this.#startedAt !== undefined) throw new Error(`sentinel writer ${this.name} was already started`);
     let prepared: { nextSeq: number };
