@@ -39,7 +39,12 @@ export interface DockerProviderOptions {
   readyTimeoutMs?: number;
   /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
   allowForeignTarget?: boolean;
+  /** Chooses a free 127.0.0.1 port for a service published on "any port" (tests provoke the bind race with it). */
+  choosePort?: () => Promise<number>;
 }
+
+/** Attempts to publish auto-chosen ports when another process takes a chosen port before Docker binds it. */
+const PORT_ATTEMPTS = 5;
 
 type Container = Docker.Container;
 
@@ -428,42 +433,52 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     progress(`creating ${spec.name}`);
     const hc = spec.healthcheck;
     const ms = (n: number) => n * 1_000_000;
-    const container = await this.#docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      ...(spec.command ? { Cmd: spec.command } : {}),
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Labels: {
-        [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.role]: spec.role,
-        [LABELS.replica]: String(spec.replica), [LABELS.runId]: runId, [LABELS.specHash]: hash,
-      },
-      ExposedPorts: Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, {}])),
-      StopTimeout: spec.stopTimeoutSeconds,
-      ...(hc ? { Healthcheck: { Test: hc.test, Interval: ms(hc.intervalMs), Timeout: ms(hc.timeoutMs), Retries: hc.retries, StartPeriod: ms(hc.startPeriodMs) } } : {}),
-      HostConfig: {
-        RestartPolicy: { Name: spec.restart },
-        // A port chosen now and written into the container's config, not left to Docker: Docker picks a new
-        // random port at every restart, and clients (probes, the app's users) must find a restarted
-        // service where it was, as a Service's address stays the same when its pod is replaced.
-        PortBindings: Object.fromEntries(await Promise.all(spec.publish.map(async (p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort || (await freeLoopbackPort())) }]]))),
-        Binds: spec.volumes.map((v) => `${v.name}:${v.target}`),
-        ...(spec.shmSizeBytes ? { ShmSize: spec.shmSizeBytes } : {}),
-        NetworkMode: this.networkName,
-      },
-      NetworkingConfig: { EndpointsConfig: { [this.networkName]: { Aliases: spec.aliases } } },
-    });
-    void network;
-    if (spec.files.length) await container.putArchive(await tarOf(spec.files), { path: '/' });
-    try {
-      await container.start();
-    } catch (cause) {
-      const message = cause instanceof Error ? cause.message : String(cause);
-      if (/port is already allocated|address already in use/i.test(message)) {
+    const choosePort = this.#options.choosePort ?? freeLoopbackPort;
+    // A port chosen now and written into the container's config, not left to Docker: Docker picks a new
+    // random port at every restart, and clients (probes, the app's users) must find a restarted service
+    // where it was, as a Service's address stays the same when its pod is replaced. Between our choice and
+    // Docker's bind another process can take the port: then the container is recreated with new ports.
+    for (let attempt = 1; ; attempt++) {
+      const bindings = await Promise.all(spec.publish.map(async (p) => ({ containerPort: p.containerPort, hostPort: p.hostPort || (await choosePort()), chosen: !p.hostPort })));
+      const container = await this.#docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        ...(spec.command ? { Cmd: spec.command } : {}),
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: {
+          [LABELS.managed]: 'true', [LABELS.env]: this.#options.config.name, [LABELS.project]: resolve(this.#options.projectDir), [LABELS.role]: spec.role,
+          [LABELS.replica]: String(spec.replica), [LABELS.runId]: runId, [LABELS.specHash]: hash,
+        },
+        ExposedPorts: Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, {}])),
+        StopTimeout: spec.stopTimeoutSeconds,
+        ...(hc ? { Healthcheck: { Test: hc.test, Interval: ms(hc.intervalMs), Timeout: ms(hc.timeoutMs), Retries: hc.retries, StartPeriod: ms(hc.startPeriodMs) } } : {}),
+        HostConfig: {
+          RestartPolicy: { Name: spec.restart },
+          PortBindings: Object.fromEntries(bindings.map((b) => [`${b.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(b.hostPort) }]])),
+          Binds: spec.volumes.map((v) => `${v.name}:${v.target}`),
+          ...(spec.shmSizeBytes ? { ShmSize: spec.shmSizeBytes } : {}),
+          NetworkMode: this.networkName,
+        },
+        NetworkingConfig: { EndpointsConfig: { [this.networkName]: { Aliases: spec.aliases } } },
+      });
+      void network;
+      if (spec.files.length) await container.putArchive(await tarOf(spec.files), { path: '/' });
+      try {
+        await container.start();
+        return true;
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        if (!/port is already allocated|address already in use/i.test(message)) throw new ProdlikeError('PROVIDER_FAILED', `${spec.name} did not start: ${message}`, { cause });
+        const taken = Number(/:(\d+) failed/.exec(message)?.[1] ?? Number.NaN);
+        const ours = bindings.some((b) => b.chosen && (Number.isNaN(taken) || b.hostPort === taken));
+        if (ours && attempt < PORT_ATTEMPTS) {
+          progress(`${spec.name}: port ${Number.isNaN(taken) ? '' : `${taken} `}was taken before Docker bound it; choosing another (attempt ${attempt + 1}/${PORT_ATTEMPTS})`);
+          await container.remove({ force: true });
+          continue;
+        }
         throw new ProdlikeError('PORT_IN_USE', `${spec.name} cannot publish its port: ${message}`, { cause, hint: `Free the port or change ports.entry in prodlike.yaml (currently ${this.#options.config.ports.entry}).` });
       }
-      throw new ProdlikeError('PROVIDER_FAILED', `${spec.name} did not start: ${message}`, { cause });
     }
-    return true;
   }
 
   /**
