@@ -52,10 +52,11 @@ const EXIT_BY_CODE: Record<ErrorCode, ExitCode> = {
   STALE_DATA: EXIT_CODES.environment,
   INTERRUPTED: EXIT_CODES.environment,
   TARGET_MISSED: EXIT_CODES.targetMissed,
-  // A fault that changed nothing observable, or a baseline that never held: the scenario ran and its
-  // result cannot stand, so it fails (exit 1), as a missed target does; it is not "the harness could not run".
-  FAULT_NO_EFFECT: EXIT_CODES.targetMissed,
-  BASELINE_MISSING: EXIT_CODES.targetMissed,
+  // A fault that changed nothing observable, or a baseline that never held: nothing valid could be measured
+  // (the fault missed its workload, the environment was not healthy first), so the scenario fails as
+  // "could not run" (exit 3) with what was expected; it is never turned into an RTO of 0.
+  FAULT_NO_EFFECT: EXIT_CODES.environment,
+  BASELINE_MISSING: EXIT_CODES.environment,
   INTERNAL: EXIT_CODES.internal,
 };
 
