@@ -4,6 +4,12 @@ import type { ProbeCheck } from '../availability-probe.ts';
 
 export interface RedisCheckOptions {
   connectTimeoutMs?: number;
+  /**
+   * `dedicated` (default): one long-lived client that reconnects, as an application's client does — it
+   * measures when a reconnecting client recovered. `per-attempt`: a new connection for every PING — it
+   * measures when the server accepts new connections again.
+   */
+  mode?: 'dedicated' | 'per-attempt';
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -15,6 +21,7 @@ type Client = ReturnType<typeof createClient>;
  * never trusted again.
  */
 export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeCheck {
+  if (options.mode === 'per-attempt') return redisConnectCheck(url, options);
   let client: Client | undefined;
   let connecting: Promise<unknown> | undefined;
 
@@ -70,6 +77,32 @@ export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeC
     },
     async close() {
       if (client) reset(client);
+    },
+  };
+}
+
+/** A new connection, PING, close, every attempt: "the server accepts new connections". */
+function redisConnectCheck(url: string, options: RedisCheckOptions): ProbeCheck {
+  return {
+    kind: 'redis',
+    target: `connect + PING ${redactUrl(url)}`,
+    async run(signal) {
+      const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false } });
+      client.on('error', () => undefined);
+      const onAbort = () => client.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await client.connect();
+        const reply = await client.ping();
+        if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        try {
+          client.destroy();
+        } catch {
+          // already closed
+        }
+      }
     },
   };
 }
