@@ -5,6 +5,7 @@ import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '..
 import type { Target } from '../../src/config/targets-schema.ts';
 import { EventBus } from '../../src/core/events.ts';
 import { ProdlikeError } from '../../src/core/errors.ts';
+import { dockerEngineMissing, firstMissing, imagesMissing, missingImages } from '../../src/core/prerequisites.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { evaluateTarget, type Verdict } from '../../src/measure/verdict.ts';
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
@@ -61,20 +62,32 @@ export interface ScenarioEnvironment {
   teardown(): Promise<void>;
 }
 
-/** Why the suite cannot run here, or undefined when it can. */
-export async function scenarioSkipReason(provider: ProviderName = (process.env.PRODLIKE_PROVIDER as ProviderName | undefined) ?? 'docker'): Promise<string | undefined> {
+/**
+ * Why the suite cannot run here, or undefined when it can: a missing prerequisite is a skip with its
+ * reason; an error while checking one fails (src/core/prerequisites.ts), and with CI=true a prerequisite
+ * that `.ci/run` set up (PRODLIKE_CI_PREREQS) must be there — its absence fails instead of skipping.
+ * `k6: 'host'` needs k6 on this host, `k6: 'image'` the k6 image (k6 as a Job in the cluster).
+ */
+export async function scenarioSkipReason(provider: ProviderName = (process.env.PRODLIKE_PROVIDER as ProviderName | undefined) ?? 'docker', options: { k6?: 'host' | 'image' } = {}): Promise<string | undefined> {
   const docker = new Docker();
-  if (!(await docker.ping().then(() => true, () => false))) return 'no Docker engine (run `npx prodlike setup`)';
-  const images = await topologyImages('offline');
-  const missing: string[] = [];
-  for (const image of Object.values(images)) if (!(await docker.getImage(image).inspect().catch(() => undefined))) missing.push(image);
-  if (missing.length) return `images missing: ${missing.join(', ')} (run \`npx prodlike setup\`)`;
-  if (provider === 'kind') {
-    const { loadImageCatalog } = await import('../../src/setup/image-catalog.ts');
-    const node = (await loadImageCatalog()).kindNode.offline;
-    if (!(await docker.getImage(node).inspect().catch(() => undefined))) return `kind node image ${node} missing (run \`npx prodlike setup --kind\`)`;
-  }
-  return undefined;
+  return firstMissing([
+    ['docker', () => dockerEngineMissing(docker)],
+    ['images', async () => imagesMissing(docker, Object.values(await topologyImages('offline')))],
+    ...(provider === 'kind' ? [['kind-node', async () => {
+      const { loadImageCatalog } = await import('../../src/setup/image-catalog.ts');
+      const node = (await loadImageCatalog()).kindNode.offline;
+      return (await missingImages(docker, [node])).length ? `kind node image ${node} missing (run \`npx prodlike setup --kind\`)` : undefined;
+    }] as const] : []),
+    ...(options.k6 === 'host' ? [['k6', async () => {
+      const { findK6 } = await import('../../src/load/k6.ts');
+      return findK6().then(() => undefined, (error: unknown) => `k6 is not installed on this host (${(error as Error).message} Run \`npx prodlike setup\`)`);
+    }] as const] : []),
+    ...(options.k6 === 'image' ? [['k6-image', async () => {
+      const { k6Image } = await import('../../src/load/k6-job.ts');
+      const image = await k6Image('offline');
+      return (await missingImages(docker, [image])).length ? `k6 image ${image} missing (run \`npx prodlike setup\`)` : undefined;
+    }] as const] : []),
+  ]);
 }
 
 export async function startScenarioEnvironment(suite: string): Promise<ScenarioEnvironment> {

@@ -469,7 +469,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause);
         if (!/port is already allocated|address already in use/i.test(message)) throw new ProdlikeError('PROVIDER_FAILED', `${spec.name} did not start: ${message}`, { cause });
-        const taken = Number(/:(\d+) failed/.exec(message)?.[1] ?? Number.NaN);
+        const taken = Number(/127\.0\.0\.1:(\d+)/.exec(message)?.[1] ?? Number.NaN);
         const ours = bindings.some((b) => b.chosen && (Number.isNaN(taken) || b.hostPort === taken));
         if (ours && attempt < PORT_ATTEMPTS) {
           progress(`${spec.name}: port ${Number.isNaN(taken) ? '' : `${taken} `}was taken before Docker bound it; choosing another (attempt ${attempt + 1}/${PORT_ATTEMPTS})`);

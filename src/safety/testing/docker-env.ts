@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
+import { dockerEngineMissing, firstMissing, imagesMissing } from '../../core/prerequisites.ts';
 import { topologyImages } from '../../providers/create-provider.ts';
 import { tempDir } from './temp-dirs.ts';
 
@@ -20,13 +21,16 @@ export const BIN = join(PACKAGE_ROOT, 'bin', 'prodlike.mjs');
 export const TEST_LABEL = 'io.prodlike.safety-test';
 export const TEST_IMAGE = 'prodlike.local/debian:bookworm';
 
+/**
+ * Why the safety tests cannot run here ('' when they can). A missing engine or image is a skip; an error
+ * while checking fails; with CI=true, what .ci/run set up must be present (src/core/prerequisites.ts).
+ */
 export async function dockerSkipReason(options: { images?: boolean } = {}): Promise<string> {
-  const engine = await docker.ping().then(() => true, () => false);
-  if (!engine) return 'no Docker engine (run `npx prodlike setup`)';
-  const wanted = [TEST_IMAGE, ...(options.images === false ? [] : Object.values(await topologyImages('offline')))];
-  const missing: string[] = [];
-  for (const image of wanted) if (!(await docker.getImage(image).inspect().catch(() => undefined))) missing.push(image);
-  return missing.length ? `images missing: ${missing.join(', ')} (run \`npx prodlike setup\`)` : '';
+  const reason = await firstMissing([
+    ['docker', () => dockerEngineMissing(docker)],
+    ['images', async () => imagesMissing(docker, [TEST_IMAGE, ...(options.images === false ? [] : Object.values(await topologyImages('offline')))])],
+  ]);
+  return reason ?? '';
 }
 
 export async function freePort(): Promise<number> {
