@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AvailabilityProbe } from './availability-probe.ts';
 import { httpCheck } from './checks/http-check.ts';
 import { hrNow } from './clock.ts';
-import { summarizeProbe } from './outage.ts';
+import { DEFAULT_SUSTAINED_MS, summarizeProbe } from './outage.ts';
 
 /**
  * Calibration without Docker: an in-process HTTP server is closed (listening socket and every open
@@ -37,9 +37,10 @@ describe('probe calibration (in-process HTTP server)', () => {
       const downAt = hrNow();
       await delay(Math.max(0, downAt + OUTAGE_MS - hrNow()));
       const upAt = await listen(server, port).then(() => hrNow());
-      await delay(1000);
+      // Recovery counts after a sustained window (DEFAULT_SUSTAINED_MS = 2 s of successes): keep probing past it.
+      await delay(DEFAULT_SUSTAINED_MS + 600);
       const record = await probe.stop();
-      const summary = summarizeProbe(record, { faultAt: downAt, sustainedSuccesses: 3 });
+      const summary = summarizeProbe(record, { faultAt: downAt });
       const actual = upAt - downAt;
       expect(summary.outages, JSON.stringify(summary.outages)).toHaveLength(1);
       await annotate(`actual outage ${actual.toFixed(1)} ms, measured ${summary.outages[0]!.durationMs.toFixed(1)} ms (${summary.outages[0]!.failedAttempts} failed attempts)`);
@@ -47,8 +48,10 @@ describe('probe calibration (in-process HTTP server)', () => {
       expect(Math.abs(actual - OUTAGE_MS)).toBeLessThan(50);
       expect(Math.abs(measured - actual), `measured ${measured.toFixed(1)} ms, actual ${actual.toFixed(1)} ms`).toBeLessThanOrEqual(TOLERANCE_MS);
       expect(summary.outages[0]!.errors[0]!.error).toMatch(/ECONNREFUSED|fetch failed|other side closed/);
-      expect(summary.rto?.rtoMs).toBeGreaterThanOrEqual(actual);
-      expect(summary.rto?.rtoMs).toBeLessThanOrEqual(actual + 3 * 100 + TOLERANCE_MS);
+      // The RTO runs to the START of the sustained window: the first success after the restart, not 2 s later.
+      expect(summary.rto).toMatchObject({ outageObserved: true, lowerBound: false, falseRecoveries: 0 });
+      expect(summary.rto!.rtoMs).toBeGreaterThanOrEqual(actual);
+      expect(summary.rto!.rtoMs).toBeLessThanOrEqual(actual + TOLERANCE_MS);
     } finally {
       await probe.stop().catch(() => undefined);
       server.close();

@@ -1,14 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProbeAttempt, ProbeRecord } from './availability-probe.ts';
-import { availabilityPercent, clientObservedRto, errorCount, firstFailureAfter, firstSuccessAfter, latencyStats, outageWindows, summarizeProbe } from './outage.ts';
+import { availabilityPercent, clientObservedRto, describeAnalysis, errorCount, firstFailureAfter, firstSuccessAfter, latencyStats, outageWindows, summarizeProbe } from './outage.ts';
 
-/** Attempts every 100 ms from t=0; `pattern` is one char per attempt: `.` ok (2 ms), `x` refused (1 ms), `h` hang → timeout (1000 ms). */
+/**
+ * Attempts every 100 ms from t=0; `pattern` is one char per attempt: `.` ok (2 ms), `s` ok but slow (600 ms),
+ * `x` refused (1 ms), `h` hang → timeout (1000 ms).
+ */
 function attemptsFrom(pattern: string, t0 = 1_000_000): ProbeAttempt[] {
   return [...pattern].map((c, i) => {
     const startedAt = t0 + i * 100;
-    const latencyMs = c === '.' ? 2 : c === 'x' ? 1 : 1000;
-    return { startedAt, endedAt: startedAt + latencyMs, ok: c === '.', latencyMs, ...(c === '.' ? {} : { error: c === 'x' ? 'ECONNREFUSED' : 'timeout' }) };
+    const ok = c === '.' || c === 's';
+    const latencyMs = c === '.' ? 2 : c === 's' ? 600 : c === 'x' ? 1 : 1000;
+    return { startedAt, endedAt: startedAt + latencyMs, ok, latencyMs, ...(ok ? {} : { error: c === 'x' ? 'ECONNREFUSED' : 'timeout' }) };
   });
 }
 
@@ -73,10 +77,11 @@ describe('outage analysis', () => {
     expect(firstSuccessAfter(attempts, failure!)?.startedAt).toBe(1_000_600);
   });
 
-  it('computes the client-observed RTO to the first sustained run of successes', () => {
+  it('computes the client-observed RTO to the first run of N successes when the window is 0 ms', () => {
+    // sustainedMs: 0 isolates the count rule (the default 2 s window is covered by the flapping tests below).
     const attempts = attemptsFrom('...xx.x..x.....');
     const faultAt = 1_000_250;
-    const rto = clientObservedRto(attempts, faultAt, { sustainedSuccesses: 3 });
+    const rto = clientObservedRto(attempts, faultAt, { sustainedSuccesses: 3, sustainedMs: 0 });
     expect(rto.outageObserved).toBe(true);
     expect(rto.firstFailureAt).toBe(1_000_300);
     expect(rto.firstSuccessAt).toBe(1_000_502);
@@ -84,7 +89,47 @@ describe('outage analysis', () => {
     expect(rto.sustainedSuccessAt).toBe(1_001_002);
     expect(rto.rtoMs).toBe(752);
     expect(rto.lowerBound).toBe(false);
-    expect(clientObservedRto(attempts, faultAt, { sustainedSuccesses: 1 }).rtoMs).toBe(252);
+    expect(rto.falseRecoveries).toBe(2);
+    expect(clientObservedRto(attempts, faultAt, { sustainedSuccesses: 1, sustainedMs: 0 }).rtoMs).toBe(252);
+  });
+
+  it('does not call a flapping recovery recovered: the RTO runs to the start of the first 2 s of uninterrupted successes', () => {
+    // Fault at 250; down 300..700; flaps: 5 good answers (0.5 s), a failure, 12 good (1.2 s), a failure, then steady.
+    const pattern = `...xxxx${'.'.repeat(5)}x${'.'.repeat(12)}x${'.'.repeat(30)}`;
+    const attempts = attemptsFrom(pattern);
+    const rto = clientObservedRto(attempts, 1_000_250);
+    expect(rto.sustainedMs).toBe(2000);
+    expect(rto.firstSuccessAt).toBe(1_000_702); // the first good answer, 0.45 s after the fault
+    const steadyFrom = 3 + 4 + 5 + 1 + 12 + 1; // index of the first attempt of the steady run
+    expect(rto.sustainedSuccessAt).toBe(1_000_000 + steadyFrom * 100 + 2);
+    expect(rto.rtoMs).toBe(steadyFrom * 100 + 2 - 250);
+    expect(rto.falseRecoveries).toBe(2);
+    expect(rto.lowerBound).toBe(false);
+    // The window is measured answer to answer: 2000 ms after the first answer = 21 successes at 100 ms.
+    expect(rto.sustainedSuccesses).toBe(21);
+    // The old rule (3 successes, no time window) would have called the first flap a recovery.
+    expect(clientObservedRto(attempts, 1_000_250, { sustainedMs: 0 }).sustainedSuccessAt).toBe(1_000_702);
+    // A shorter window accepts the 1.2 s run.
+    expect(clientObservedRto(attempts, 1_000_250, { sustainedMs: 1000 }).sustainedSuccessAt).toBe(1_000_000 + 13 * 100 + 2);
+  });
+
+  it('says "at least" when the probe stopped inside a recovery window that had not lasted sustainedMs yet', () => {
+    const rto = clientObservedRto(attemptsFrom(`..xx${'.'.repeat(15)}`), 1_000_150);
+    expect(rto).toMatchObject({ outageObserved: true, lowerBound: true, sustainedSuccessAt: null, firstSuccessAt: 1_000_402 });
+    expect(rto.rtoMs).toBe(1_001_802 - 1_000_150);
+  });
+
+  it('lets a slow answer break a recovery window and count as a failure when slowThresholdMs is set', () => {
+    // Steady after the outage except one 600 ms answer 1 s in.
+    const pattern = `..xx${'.'.repeat(10)}s${'.'.repeat(30)}`;
+    const attempts = attemptsFrom(pattern);
+    const lenient = clientObservedRto(attempts, 1_000_150);
+    expect(lenient.sustainedSuccessAt).toBe(1_000_402);
+    const strict = clientObservedRto(attempts, 1_000_150, { slowThresholdMs: 500 });
+    expect(strict.sustainedSuccessAt).toBe(1_000_000 + 15 * 100 + 2);
+    expect(strict.falseRecoveries).toBe(1);
+    expect(availabilityPercent(attempts, { slowThresholdMs: 500 })).toBeCloseTo((100 * (attempts.length - 3)) / attempts.length);
+    expect(outageWindows(attempts, { slowThresholdMs: 500 })).toHaveLength(2);
   });
 
   it('says RTO 0 when the client saw no failure after the fault, and "at least" when it never recovered', () => {
@@ -109,9 +154,29 @@ describe('outage analysis', () => {
   it('summarizes a probe record', () => {
     const attempts = attemptsFrom('..xxx....');
     const record: ProbeRecord = { name: 'api', kind: 'http', target: 'GET /', intervalMs: 100, timeoutMs: 1000, startedAt: 1_000_000, stoppedAt: 1_000_900, attempts, skippedTicks: 0 };
-    const summary = summarizeProbe(record, { faultAt: 1_000_150, sustainedSuccesses: 2 });
-    expect(summary).toMatchObject({ attempts: 9, successes: 6, errorCount: 3, totalOutageMs: 302, longestOutageMs: 302 });
+    const summary = summarizeProbe(record, { faultAt: 1_000_150, sustainedSuccesses: 2, sustainedMs: 0 });
+    expect(summary).toMatchObject({ attempts: 9, successes: 6, errorCount: 3, totalOutageMs: 302, longestOutageMs: 302, slowAnswers: 0 });
+    expect(summary.slowThresholdMs).toBeUndefined();
     expect(summary.rto?.rtoMs).toBe(352);
+  });
+
+  it('summarizes slow answers as failures end to end when slowThresholdMs is given, and says so', () => {
+    const attempts = attemptsFrom(`....ss${'.'.repeat(24)}`);
+    const record: ProbeRecord = { name: 'entry', kind: 'http', target: 'GET /', intervalMs: 100, timeoutMs: 1000, startedAt: 1_000_000, stoppedAt: 1_003_000, attempts, skippedTicks: 0 };
+    const summary = summarizeProbe(record, { faultAt: 1_000_350, slowThresholdMs: 500 });
+    expect(summary).toMatchObject({ slowThresholdMs: 500, slowAnswers: 2, errorCount: 2, successes: 28 });
+    expect(summary.availabilityPercent).toBeCloseTo((28 / 30) * 100);
+    expect(summary.outages).toHaveLength(1);
+    expect(summary.outages[0]!.errors).toEqual([{ error: 'slower than threshold', count: 2 }]);
+    // Latency statistics still include the slow answers: hiding them would flatter the p99.
+    expect(summary.latency.max).toBe(600);
+    expect(summary.rto).toMatchObject({ outageObserved: true, lowerBound: false, sustainedSuccessAt: 1_000_602 });
+    const text = describeAnalysis(summary);
+    expect(text).toContain('answers slower than 500 ms count as failures');
+    expect(text).toContain('recovered = 2 s of uninterrupted successes');
+    expect(text).toContain('first success of that window');
+    // Without the option a slow answer is a success.
+    expect(summarizeProbe(record, { faultAt: 1_000_350 })).toMatchObject({ errorCount: 0, slowAnswers: 0, rto: { outageObserved: false } });
   });
 
   it('never reports more outage than the probed span, and windows never overlap (property)', () => {

@@ -9,14 +9,30 @@ import type { ProbeAttempt, ProbeRecord } from './availability-probe.ts';
  *   interval of the truth; for a target that hangs, the attempts started during the hang either time out
  *   (failures) or are answered when it resumes, so the first success *ends* when service resumed;
  * - an outage shorter than the per-attempt timeout shows up as latency, not as failures, unless
- *   `slowThresholdMs` classifies slow answers as failures.
+ *   `slowThresholdMs` classifies slow answers as failures;
+ * - "recovered" means a *sustained* window of successes (`sustainedMs`, default 2 s, uninterrupted): a
+ *   flapping recovery is not recovered at its first good answer. The RTO is still measured to the START of
+ *   that window (the end of its first successful attempt), not to its end.
  */
 export interface AnalysisOptions {
-  /** Successful answers slower than this count as failures (client-side SLA). Default: none. */
+  /**
+   * Answers slower than this count as failures (client-side SLA): they lower availability, open outage
+   * windows and break a recovery window. Default: none (only errors and timeouts fail).
+   */
   slowThresholdMs?: number;
-  /** Consecutive successes that make a recovery "sustained" (client-observed RTO). Default 3. */
+  /**
+   * How long successes must continue, uninterrupted, before a recovery counts (client-observed RTO): from
+   * the answer of the window's first success to the answer of a later one. Default 2000 ms.
+   */
+  sustainedMs?: number;
+  /** Minimum number of successes in that window as well (guards very sparse probes). Default 3. */
   sustainedSuccesses?: number;
 }
+
+/** Default of `AnalysisOptions.sustainedMs`. */
+export const DEFAULT_SUSTAINED_MS = 2000;
+/** Default of `AnalysisOptions.sustainedSuccesses`. */
+export const DEFAULT_SUSTAINED_SUCCESSES = 3;
 
 export interface OutageWindow {
   /** `startedAt` of the first failed attempt. */
@@ -49,13 +65,21 @@ export interface RtoMeasurement {
   firstFailureAt: number | null;
   /** End of the first success after that failure (not necessarily sustained). */
   firstSuccessAt: number | null;
-  /** End of the first attempt of the first run of N consecutive successes after the failure. */
+  /**
+   * End of the first attempt of the sustained recovery window: the first success after which every attempt
+   * succeeded for `sustainedMs` (and at least `sustainedSuccesses` times). The RTO is measured to here.
+   */
   sustainedSuccessAt: number | null;
   /** sustainedSuccessAt − faultAt; 0 when no outage was observed; a lower bound when not recovered. */
   rtoMs: number;
-  /** True when the probe stopped before a sustained success: `rtoMs` is only "at least". */
+  /** True when the probe stopped before a sustained window completed: `rtoMs` is only "at least". */
   lowerBound: boolean;
+  /** The window that defines "recovered", ms (the option used). */
+  sustainedMs: number;
+  /** Successes in the recovery window up to the attempt that completed it (the configured minimum when not recovered). */
   sustainedSuccesses: number;
+  /** Runs of successes after the first failure that broke down before lasting `sustainedMs` (a flapping recovery). */
+  falseRecoveries: number;
 }
 
 export interface ProbeSummary {
@@ -71,7 +95,11 @@ export interface ProbeSummary {
   errorCount: number;
   skippedTicks: number;
   availabilityPercent: number | null;
-  /** Latency of successful attempts, ms. */
+  /** Answers slower than this counted as failures (the option used), or undefined. */
+  slowThresholdMs?: number;
+  /** Answers (ok from the target) that were failures only because they were slower than `slowThresholdMs`. */
+  slowAnswers: number;
+  /** Latency of every answered attempt (including answers slower than the threshold), ms. */
   latency: LatencyStats;
   outages: OutageWindow[];
   totalOutageMs: number;
@@ -151,9 +179,13 @@ export function availabilityPercent(attempts: readonly ProbeAttempt[], options: 
   return (100 * (attempts.length - errorCount(attempts, options))) / attempts.length;
 }
 
-/** p50/p95/p99 of successful attempts (node:perf_hooks HDR histogram, µs resolution), in ms. */
-export function latencyStats(attempts: readonly ProbeAttempt[], options: AnalysisOptions = {}): LatencyStats {
-  const ok = attempts.filter((a) => isSuccess(a, options));
+/**
+ * p50/p95/p99 of answered attempts (node:perf_hooks HDR histogram, µs resolution), in ms. Answers slower
+ * than `slowThresholdMs` are included: they are failures for availability, but hiding them would make the
+ * latency look better than what clients saw.
+ */
+export function latencyStats(attempts: readonly ProbeAttempt[]): LatencyStats {
+  const ok = attempts.filter((a) => a.ok);
   if (ok.length === 0) return { count: 0, p50: null, p95: null, p99: null, min: null, max: null, mean: null };
   const histogram = createHistogram({ lowest: 1, highest: 3_600_000_000, figures: 3 });
   for (const a of ok) histogram.record(Math.max(1, Math.round(a.latencyMs * 1000)));
@@ -170,37 +202,80 @@ export function latencyStats(attempts: readonly ProbeAttempt[], options: Analysi
 }
 
 /**
- * Client-observed RTO: fault injected → first *sustained* success (N consecutive successful attempts in
- * schedule order, counted from the first failure after the fault). No failure after the fault → RTO 0
- * (`outageObserved: false`). Probe stopped before a sustained success → `lowerBound: true` and the RTO is
- * measured to the end of the last attempt: "at least".
+ * Client-observed RTO: fault injected → start of the first *sustained* recovery after the first failure
+ * seen after the fault. A recovery window opens at a success (schedule order) and is sustained once a
+ * success in the same uninterrupted run answered `sustainedMs` after the window's first answer (and the
+ * run has `sustainedSuccesses` successes); any failure (or slow answer, with `slowThresholdMs`) before that
+ * discards the window (a false recovery: flapping) and the next success opens a new one. The RTO is measured
+ * to the first answer of the sustained window. No failure after the fault → RTO 0 (`outageObserved:
+ * false`). Probe stopped before a window was sustained → `lowerBound: true` and the RTO runs to the end of
+ * the last attempt: "at least".
  */
 export function clientObservedRto(attempts: readonly ProbeAttempt[], faultAt: number, options: AnalysisOptions = {}): RtoMeasurement {
-  const n = Math.max(1, options.sustainedSuccesses ?? 3);
+  const minSuccesses = Math.max(1, options.sustainedSuccesses ?? DEFAULT_SUSTAINED_SUCCESSES);
+  const sustainedMs = Math.max(0, options.sustainedMs ?? DEFAULT_SUSTAINED_MS);
   const sorted = sortAttempts(attempts);
   const failureIndex = sorted.findIndex((a) => a.endedAt > faultAt && !isSuccess(a, options));
-  const base = { faultAt, sustainedSuccesses: n };
+  const base = { faultAt, sustainedMs };
   if (failureIndex < 0) {
-    return { ...base, outageObserved: false, firstFailureAt: null, firstSuccessAt: null, sustainedSuccessAt: null, rtoMs: 0, lowerBound: false };
+    return { ...base, outageObserved: false, firstFailureAt: null, firstSuccessAt: null, sustainedSuccessAt: null, rtoMs: 0, lowerBound: false, sustainedSuccesses: 0, falseRecoveries: 0 };
   }
   const failure = sorted[failureIndex]!;
   let firstSuccessAt: number | null = null;
-  let runStart = -1;
+  let windowStart: ProbeAttempt | undefined;
+  let successes = 0;
+  let falseRecoveries = 0;
   for (let i = failureIndex + 1; i < sorted.length; i += 1) {
     const attempt = sorted[i]!;
-    if (isSuccess(attempt, options)) {
-      firstSuccessAt ??= attempt.endedAt;
-      if (runStart < 0) runStart = i;
-      if (i - runStart + 1 >= n) {
-        const sustainedAt = sorted[runStart]!.endedAt;
-        return { ...base, outageObserved: true, firstFailureAt: failure.startedAt, firstSuccessAt, sustainedSuccessAt: sustainedAt, rtoMs: Math.max(0, sustainedAt - faultAt), lowerBound: false };
-      }
-    } else {
-      runStart = -1;
+    if (!isSuccess(attempt, options)) {
+      if (windowStart) falseRecoveries += 1;
+      windowStart = undefined;
+      successes = 0;
+      continue;
+    }
+    firstSuccessAt ??= attempt.endedAt;
+    windowStart ??= attempt;
+    successes += 1;
+    if (successes >= minSuccesses && attempt.endedAt - windowStart.endedAt >= sustainedMs) {
+      const sustainedAt = windowStart.endedAt;
+      return {
+        ...base,
+        outageObserved: true,
+        firstFailureAt: failure.startedAt,
+        firstSuccessAt,
+        sustainedSuccessAt: sustainedAt,
+        rtoMs: Math.max(0, sustainedAt - faultAt),
+        lowerBound: false,
+        sustainedSuccesses: successes,
+        falseRecoveries,
+      };
     }
   }
   const lastEnd = maxOf(sorted.map((a) => a.endedAt));
-  return { ...base, outageObserved: true, firstFailureAt: failure.startedAt, firstSuccessAt, sustainedSuccessAt: null, rtoMs: Math.max(0, lastEnd - faultAt), lowerBound: true };
+  return {
+    ...base,
+    outageObserved: true,
+    firstFailureAt: failure.startedAt,
+    firstSuccessAt,
+    sustainedSuccessAt: null,
+    rtoMs: Math.max(0, lastEnd - faultAt),
+    lowerBound: true,
+    sustainedSuccesses: minSuccesses,
+    falseRecoveries,
+  };
+}
+
+/** One line for reports: what "recovered" and "failure" mean for this probe's numbers. */
+export function describeAnalysis(summary: Pick<ProbeSummary, 'slowThresholdMs' | 'timeoutMs' | 'rto'>): string {
+  const parts = [`a failure is an error, no answer within ${summary.timeoutMs} ms`];
+  if (summary.slowThresholdMs !== undefined) parts.push(`or an answer slower than ${summary.slowThresholdMs} ms (answers slower than ${summary.slowThresholdMs} ms count as failures)`);
+  const text = [parts.join(', ')];
+  if (summary.rto?.sustainedMs !== undefined) {
+    text.push(
+      `recovered = ${summary.rto.sustainedMs / 1000} s of uninterrupted successes; the RTO is measured from the fault to the first success of that window (its start, not its end)`,
+    );
+  }
+  return `${text.join('; ')}.`;
 }
 
 /** Everything a report needs from one probe record. */
@@ -221,7 +296,9 @@ export function summarizeProbe(record: ProbeRecord, options: AnalysisOptions & {
     errorCount: errors,
     skippedTicks: record.skippedTicks,
     availabilityPercent: availabilityPercent(attempts, options),
-    latency: latencyStats(attempts, options),
+    ...(options.slowThresholdMs === undefined ? {} : { slowThresholdMs: options.slowThresholdMs }),
+    slowAnswers: attempts.filter((a) => a.ok && !isSuccess(a, options)).length,
+    latency: latencyStats(attempts),
     outages,
     totalOutageMs: totalOutageMs(outages),
     longestOutageMs: outages.reduce((m, w) => Math.max(m, w.durationMs), 0),

@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
+import { describeAnalysis, type RtoMeasurement } from '../measure/outage.ts';
 import type { Verdict } from '../measure/verdict.ts';
 import { compactRanges } from '../measure/rpo.ts';
 import { escapeXml as esc } from './escape.ts';
@@ -114,10 +115,12 @@ function renderScenario(s: ScenarioResult): string {
       `availability ${sm.availabilityPercent === null ? '—' : `${sm.availabilityPercent.toFixed(2)}%`}`,
       `p50 ${ms(lat.p50)} · p95 ${ms(lat.p95)} · p99 ${ms(lat.p99)}`,
       `${sm.outages.length} outage window(s), longest ${formatDuration(sm.longestOutageMs)}`,
-      ...(rto ? [`client-observed RTO ${rto.lowerBound ? '≥ ' : ''}${formatDuration(rto.rtoMs)}${rto.outageObserved ? ` (${rto.sustainedSuccesses} consecutive successes)` : ' (no failure seen)'}`] : []),
+      ...(sm.slowThresholdMs === undefined ? [] : [`answers slower than ${sm.slowThresholdMs} ms count as failures (${sm.slowAnswers ?? 0} such answer(s))`]),
+      ...(rto ? [rtoFact(rto)] : []),
       ...(sm.skippedTicks ? [`${sm.skippedTicks} tick(s) skipped while the target hung`] : []),
     ];
-    return `<div class="probe"><h3>Probe <code>${esc(sm.name)}</code> <span class="target">${esc(sm.target)}</span></h3><p class="facts">${facts.map(esc).join(' · ')}</p>${renderProbeChart({ summary: sm, attempts: p.attempts, t0, t1, markers })}</div>`;
+    const defs = rto?.sustainedMs === undefined && sm.slowThresholdMs === undefined ? '' : `<p class="defs">${esc(describeAnalysis(sm))}</p>`;
+    return `<div class="probe"><h3>Probe <code>${esc(sm.name)}</code> <span class="target">${esc(sm.target)}</span></h3><p class="facts">${facts.map(esc).join(' · ')}</p>${defs}${renderProbeChart({ summary: sm, attempts: p.attempts, t0, t1, markers })}</div>`;
   });
   const series = s.series.map((sr) => `<div class="series"><h3>${esc(sr.name)}${sr.unit && sr.unit !== 'count' ? ` (${esc(sr.unit)})` : ''}</h3>${renderSeriesChart({ series: sr, t0, t1, markers })}</div>`);
   const sentinels = s.sentinels.length
@@ -149,6 +152,17 @@ ${intervals}
 ${notes}
 ${timeline}
 </section>`;
+}
+
+/** The RTO fact: to the START of the sustained window; results.json files written before `sustainedMs` existed say "N consecutive successes". */
+function rtoFact(rto: RtoMeasurement): string {
+  const value = `client-observed RTO ${rto.lowerBound ? '≥ ' : ''}${formatDuration(rto.rtoMs)}`;
+  if (!rto.outageObserved) return `${value} (no failure seen)`;
+  if (rto.sustainedMs === undefined) return `${value} (${rto.sustainedSuccesses} consecutive successes)`;
+  const window = `${rto.sustainedMs / 1000} s of uninterrupted successes`;
+  if (rto.lowerBound) return `${value} (the probe stopped before ${window})`;
+  const flaps = rto.falseRecoveries ? `; ${rto.falseRecoveries} false recover${rto.falseRecoveries > 1 ? 'ies' : 'y'} (flapping) before it` : '';
+  return `${value} (to the first success of ${window}${flaps})`;
 }
 
 function ms(value: number | null): string {
@@ -183,7 +197,7 @@ td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .source{font-size:12px;color:#666}.source q{font-style:italic;color:#555}.metric{font-size:12px;color:#777}
 .filters{margin:0 0 6px}.filters button{font:inherit;font-size:12px;border:1px solid #ccc;background:#fff;border-radius:12px;padding:2px 10px;margin-right:4px;cursor:pointer}
 .filters button.active{background:#333;color:#fff;border-color:#333}
-.facts{margin:2px 0 6px;color:#444;font-size:12.5px}
+.facts{margin:2px 0 6px;color:#444;font-size:12.5px}.defs{margin:0 0 6px;color:#666;font-size:12px;font-style:italic}
 svg.chart{display:block;max-width:1100px;overflow:visible}
 svg .tick{font-size:11px;fill:#666}svg .axis{font-size:11px;fill:#888}svg .marker{font-size:10.5px}svg .outage-label{font-size:11px;fill:#b71c1c;font-weight:700}
 svg .crosshair{stroke:#333;stroke-width:.8;pointer-events:none}svg .crosshair-label{font-size:11px;fill:#222;pointer-events:none}

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeAttempt } from '../measure/availability-probe.ts';
 import { summarizeProbe } from '../measure/outage.ts';
-import { layoutMarkers, renderProbeChart } from './probe-chart.ts';
+import { groupLabel } from './chart-markers.ts';
+import { busyTimelineRun } from './fixtures/busy-timeline.ts';
+import { renderHtmlReport } from './html-report.ts';
+import { layoutMarkers, renderProbeChart, type ChartMarker } from './probe-chart.ts';
 import { linearScale } from './svg-scale.ts';
 
 // SYNTHETIC attempts, generated here.
@@ -44,5 +47,37 @@ describe('renderProbeChart', () => {
     );
     expect(rows).toBe(3);
     expect(placed.map((p) => p.row)).toEqual([0, 1, 2, 0]);
+  });
+
+  it('groups a busy timeline (30+ events within a few seconds) into labels that never overlap', () => {
+    const x = linearScale(0, 45_000, 70, 1084);
+    const markers: ChartMarker[] = [{ at: 8000, kind: 'fault', label: 'fault.injected worker-2 — docker stop' }];
+    for (let i = 0; i < 36; i += 1) markers.push({ at: 8600 + i * 110, kind: 'event', label: `${['pod.deleted', 'pod.scheduled', 'container.started', 'pod.ready'][i % 4]} backend-${i}` });
+    markers.push({ at: 40_000, kind: 'heal', label: 'fault.healed worker-2' });
+    const { placed, rows } = layoutMarkers(markers, x);
+    expect(rows).toBeLessThanOrEqual(6);
+    expect(placed.filter((p) => p.kind !== 'event').map((p) => p.label)).toEqual(['fault.injected worker-2 — docker stop', 'fault.healed worker-2']);
+    const groups = placed.filter((p) => p.members);
+    expect(groups.reduce((n, g) => n + g.members!.length, 0) + placed.filter((p) => p.kind === 'event' && !p.members).length).toBe(36);
+    for (const row of new Set(placed.map((p) => p.row))) {
+      const inRow = placed.filter((p) => p.row === row).sort((a, b) => a.px - b.px);
+      for (let i = 1; i < inRow.length; i += 1) expect(inRow[i]!.px, `row ${row}: "${inRow[i - 1]!.text}" overlaps "${inRow[i]!.text}"`).toBeGreaterThan(inRow[i - 1]!.px + inRow[i - 1]!.text.length * 6);
+    }
+  });
+
+  it('names a group by its event types, most frequent first', () => {
+    const m = (label: string): ChartMarker => ({ at: 0, kind: 'event', label });
+    expect(groupLabel([m('pod.ready a'), m('pod.ready b'), m('pod.scheduled c')])).toBe('3 events: pod.ready ×2, pod.scheduled');
+    expect(groupLabel([...Array.from({ length: 8 }, () => m('pod.ready x')), m('container.started y'), m('pod.deleted z'), m('node.stopped n'), m('endpoint.ready e')])).toMatch(/^12 events: pod\.ready ×8, .*\+\d types?$/);
+  });
+
+  it('renders the busy synthetic timeline with grouped labels and the full event list in the hover title', () => {
+    const html = renderHtmlReport(busyTimelineRun());
+    expect(html).toMatch(/<text [^>]*class="marker"[^>]*>\d+ events: /);
+    expect(html).toContain('<g class="marker-group"><title>');
+    // Slow answers: the threshold is drawn and stated.
+    expect(html).toContain('answers slower than 1000 ms count as failures');
+    expect(html).toContain('recovered = 2 s of uninterrupted successes');
+    expect(html).not.toContain('NaN');
   });
 });

@@ -1,14 +1,12 @@
 import type { ProbeAttempt } from '../measure/availability-probe.ts';
 import type { ProbeSummary } from '../measure/outage.ts';
+import { layoutMarkers, markerBand, renderMarkers, type ChartMarker } from './chart-markers.ts';
 import { escapeXml as esc } from './escape.ts';
 import { formatOffset } from './format.ts';
 import { linearScale, logScale, offsetLabel, round1 as r, timeTicks } from './svg-scale.ts';
 
-export interface ChartMarker {
-  at: number;
-  label: string;
-  kind: 'fault' | 'heal' | 'event' | 'recovery';
-}
+export type { ChartMarker } from './chart-markers.ts';
+export { layoutMarkers, markerBand, renderMarkers } from './chart-markers.ts';
 
 export interface ProbeChartInput {
   summary: ProbeSummary;
@@ -20,7 +18,7 @@ export interface ProbeChartInput {
   width?: number;
 }
 
-const COLORS = { ok: '#2e7d32', fail: '#c62828', fault: '#c62828', heal: '#1565c0', recovery: '#2e7d32', event: '#6d6d6d', outage: 'rgba(229,57,53,0.13)' };
+const COLORS = { ok: '#2e7d32', fail: '#c62828', slow: '#ef6c00', outage: 'rgba(229,57,53,0.13)' };
 
 /**
  * One probe as an inline SVG: latency of successful attempts over time (log scale), failures as red ticks
@@ -44,6 +42,9 @@ export function renderProbeChart(input: ProbeChartInput): string {
   const x = linearScale(t0, t1, m.left, W - m.right);
   const { attempts, summary } = input;
   const ok = attempts.filter((a) => a.ok);
+  // With a client-side threshold, an answer slower than it is a failure (outage.ts `isSuccess`).
+  const slowMs = summary.slowThresholdMs;
+  const good = (a: ProbeAttempt) => a.ok && (slowMs === undefined || a.latencyMs <= slowMs);
   const maxLatency = ok.reduce((m, a) => Math.max(m, a.latencyMs), Math.max(summary.timeoutMs, 1));
   const minLatency = ok.reduce((m, a) => Math.min(m, a.latencyMs), maxLatency);
   const yMin = 10 ** Math.floor(Math.log10(Math.max(minLatency, 0.01)));
@@ -55,6 +56,10 @@ export function renderProbeChart(input: ProbeChartInput): string {
   for (let v = yMin; v <= yMax * 1.0001; v *= 10) {
     parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${r(y(v))}" y2="${r(y(v))}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${m.left - 6}" y="${r(y(v) + 4)}" text-anchor="end" class="tick">${latencyLabel(v)}</text>`);
+  }
+  if (slowMs !== undefined && slowMs >= yMin && slowMs <= yMax) {
+    parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${r(y(slowMs))}" y2="${r(y(slowMs))}" stroke="${COLORS.slow}" stroke-dasharray="6 3"><title>${esc(`answers slower than ${slowMs} ms count as failures`)}</title></line>`);
+    parts.push(`<text x="${W - m.right - 4}" y="${r(y(slowMs) - 3)}" text-anchor="end" class="tick" fill="${COLORS.slow}">slower than ${esc(latencyLabel(slowMs))} = failure</text>`);
   }
   parts.push(`<text x="14" y="${m.top + plotH / 2}" transform="rotate(-90 14 ${m.top + plotH / 2})" text-anchor="middle" class="axis">latency (log)</text>`);
   parts.push(`<text x="${m.left - 6}" y="${failY + 12}" text-anchor="end" class="tick" fill="${COLORS.fail}">failed</text>`);
@@ -90,7 +95,7 @@ export function renderProbeChart(input: ProbeChartInput): string {
   // Failures: one tick per pixel column, titled with the error.
   const failCols = new Map<number, ProbeAttempt[]>();
   for (const a of attempts) {
-    if (a.ok) continue;
+    if (good(a)) continue;
     const col = Math.round(x(a.startedAt));
     const list = failCols.get(col) ?? [];
     list.push(a);
@@ -98,7 +103,9 @@ export function renderProbeChart(input: ProbeChartInput): string {
   }
   for (const [col, list] of failCols) {
     const first = list[0]!;
-    parts.push(`<line x1="${col}" x2="${col}" y1="${failY + 2}" y2="${failY + failH - 2}" stroke="${COLORS.fail}" stroke-width="1.6"><title>${esc(`${formatOffset(first.startedAt, t0)}: ${first.error ?? 'failed'}${list.length > 1 ? ` (+${list.length - 1} more)` : ''}`)}</title></line>`);
+    const slow = list.every((a) => a.ok);
+    const why = first.ok ? `answered in ${first.latencyMs.toFixed(0)} ms, slower than ${slowMs ?? '?'} ms` : (first.error ?? 'failed');
+    parts.push(`<line x1="${col}" x2="${col}" y1="${failY + 2}" y2="${failY + failH - 2}" stroke="${slow ? COLORS.slow : COLORS.fail}" stroke-width="1.6"><title>${esc(`${formatOffset(first.startedAt, t0)}: ${why}${list.length > 1 ? ` (+${list.length - 1} more)` : ''}`)}</title></line>`);
   }
 
   // Availability strip: share of successful attempts per bucket.
@@ -108,7 +115,7 @@ export function renderProbeChart(input: ProbeChartInput): string {
   for (const a of attempts) {
     const i = Math.min(buckets - 1, Math.max(0, Math.floor((a.startedAt - t0) / per)));
     counts[i]!.n += 1;
-    if (a.ok) counts[i]!.ok += 1;
+    if (good(a)) counts[i]!.ok += 1;
   }
   counts.forEach((c, i) => {
     if (c.n === 0) return;
@@ -131,55 +138,8 @@ export function renderProbeChart(input: ProbeChartInput): string {
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(label)}" data-t0="${t0}" data-t1="${t1}" data-x0="${m.left}" data-x1="${W - m.right}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
 }
 
-export interface PlacedMarker extends ChartMarker {
-  px: number;
-  row: number;
-  text: string;
-}
-
-const LABEL_CHAR_PX = 6;
-const LABEL_ROW_PX = 11;
-const MAX_LABEL_ROWS = 6;
-
-/** Places marker labels in rows above the plot so they do not overlap (greedy: first row with room). */
-export function layoutMarkers(markers: readonly ChartMarker[], x: (v: number) => number): { placed: PlacedMarker[]; rows: number } {
-  const rowEnds: number[] = [];
-  const placed: PlacedMarker[] = [];
-  for (const mk of [...markers].sort((a, b) => a.at - b.at)) {
-    const px = x(mk.at);
-    const text = shorten(mk.label, 34);
-    const width = text.length * LABEL_CHAR_PX + 8;
-    let row = rowEnds.findIndex((end) => end < px);
-    if (row < 0) row = rowEnds.length < MAX_LABEL_ROWS ? rowEnds.length : rowEnds.indexOf(Math.min(...rowEnds));
-    rowEnds[row] = px + width;
-    placed.push({ ...mk, px, row, text });
-  }
-  return { placed, rows: Math.max(1, rowEnds.length) };
-}
-
-/** Height needed above the plot for `rows` label rows. */
-export function markerBand(rows: number): number {
-  return 8 + rows * LABEL_ROW_PX + 6;
-}
-
-/** Vertical markers, labels in their rows above the plot (`top`); the full text is in the hover title. */
-export function renderMarkers(layout: { placed: readonly PlacedMarker[]; rows: number }, top: number, bottom: number, t0: number): string {
-  const parts: string[] = [];
-  for (const mk of layout.placed) {
-    const color = COLORS[mk.kind];
-    const dash = mk.kind === 'event' ? '2 3' : '5 3';
-    const labelY = top - 6 - (layout.rows - 1 - mk.row) * LABEL_ROW_PX;
-    parts.push(`<g><title>${esc(`${mk.label} at ${formatOffset(mk.at, t0)}`)}</title><line x1="${r(mk.px)}" x2="${r(mk.px)}" y1="${r(labelY + 2)}" y2="${bottom}" stroke="${color}" stroke-width="${mk.kind === 'fault' ? 1.8 : 1.2}" stroke-dasharray="${dash}"/>`);
-    parts.push(`<text x="${r(mk.px + 3)}" y="${r(labelY)}" class="marker" fill="${color}">${esc(mk.text)}</text></g>`);
-  }
-  return parts.join('');
-}
-
 function latencyLabel(ms: number): string {
   if (ms >= 1000) return `${ms / 1000} s`;
   return `${ms >= 1 ? ms : ms.toPrecision(1)} ms`;
 }
 
-function shorten(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -1,7 +1,7 @@
 import type { Series } from './run-results.ts';
 import { escapeXml as esc } from './escape.ts';
 import { formatOffset } from './format.ts';
-import { layoutMarkers, markerBand, renderMarkers, type ChartMarker } from './probe-chart.ts';
+import { layoutMarkers, markerBand, renderMarkers, type ChartMarker } from './chart-markers.ts';
 import { linearScale, offsetLabel, round1 as r, timeTicks, valueTicks } from './svg-scale.ts';
 
 export interface SeriesChartInput {
