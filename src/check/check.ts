@@ -13,7 +13,7 @@ import { SEVERITIES, type Allocatable, type CheckContext, type CheckOptions, typ
 import { loadManifests, type LoadedManifests } from './load-manifests.ts';
 import type { Manifests } from './model.ts';
 import { KIND_POD_CIDR } from './network.ts';
-import { cpuMillis, formatBytes, formatCpu, parseQuantity } from './quantity.ts';
+import { cpuMillis, formatBytes, formatCpu, parseQuantity } from '../core/quantity.ts';
 import { RULES } from './rules/index.ts';
 
 export const CHECK_REPORT_VERSION = 1;

@@ -22,6 +22,8 @@ export interface LoadedManifests {
   /** kubectl binary used (kustomize). */
   kubectl?: string;
   files: string[];
+  /** What the reader noticed without stopping: duplicate keys, skipped Helm charts. */
+  notes: string[];
 }
 
 export interface LoadManifestsOptions {
@@ -50,22 +52,27 @@ export async function loadManifests(path: string, options: LoadManifestsOptions 
       details: { path },
     });
   }
+  const notes: string[] = [];
   if (info.isFile()) {
-    const objects = parseManifestText(await readFile(abs, 'utf8'), show(abs));
-    return { manifests: buildManifests(objects), source: show(abs), renderedWith: 'files', files: [show(abs)] };
+    const objects = parseManifestText(await readFile(abs, 'utf8'), show(abs), notes);
+    return withObjects({ manifests: buildManifests(objects), source: show(abs), renderedWith: 'files', files: [show(abs)], notes }, path);
   }
   const kustomization = await findKustomization(abs);
   if (!kustomization) {
-    const files = await yamlFilesUnder(abs);
+    const charts = await chartsUnder(abs);
+    if (charts.includes(abs)) throw helmChartError(path, show(abs));
+    const files = (await yamlFilesUnder(abs)).filter((f) => !charts.some((c) => f.startsWith(`${c}/`)));
+    for (const c of charts) notes.push(`${show(c)} is a Helm chart: not read (render it with \`helm template\` and check the output).`);
     if (files.length === 0) {
+      if (charts.length > 0) throw helmChartError(path, charts.map(show).join(', '));
       throw new ConfigError(`No kustomization and no YAML files in ${path}.`, {
         hint: 'Point `prodlike check` at a kustomize directory (with kustomization.yaml) or at Kubernetes YAML files.',
         details: { path },
       });
     }
     const objects: K8sObject[] = [];
-    for (const f of files) objects.push(...parseManifestText(await readFile(f, 'utf8'), show(f)));
-    return { manifests: buildManifests(objects), source: show(abs), renderedWith: 'files', files: files.map(show) };
+    for (const f of files) objects.push(...parseManifestText(await readFile(f, 'utf8'), show(f), notes));
+    return withObjects({ manifests: buildManifests(objects), source: show(abs), renderedWith: 'files', files: files.map(show), notes }, path);
   }
   const kubectl = await findKubectl(options.env ?? process.env, options.kubernetesVersion);
   const result = await run(kubectl, ['kustomize', abs], { timeoutMs: 120_000, allowFailure: true, ...(options.signal ? { signal: options.signal } : {}) });
@@ -75,7 +82,7 @@ export async function loadManifests(path: string, options: LoadManifestsOptions 
       details: { path, kubectl, stderr: result.stderr.slice(-4000) },
     });
   }
-  const objects = parseManifestText(result.stdout, `${show(abs)} (rendered)`);
+  const objects = parseManifestText(result.stdout, `${show(abs)} (rendered)`, notes);
   const sources = await indexSources(abs, show);
   for (const o of objects) {
     const candidates = sources.get(`${o.kind}/${o.name}`) ?? [];
@@ -84,7 +91,42 @@ export async function loadManifests(path: string, options: LoadManifestsOptions 
     else o.location = { file: show(abs) };
   }
   const files = [...new Set([...sources.values()].flat().map((c) => c.location?.file).filter((f): f is string => Boolean(f)))].sort();
-  return { manifests: buildManifests(objects), source: show(abs), renderedWith: 'kubectl kustomize', kubectl, files };
+  return withObjects({ manifests: buildManifests(objects), source: show(abs), renderedWith: 'kubectl kustomize', kubectl, files, notes }, path);
+}
+
+/** Zero Kubernetes objects is never a pass: it is bad input (exit 2), with what was read instead. */
+function withObjects(loaded: LoadedManifests, path: string): LoadedManifests {
+  if (loaded.manifests.objects.length > 0) return loaded;
+  const values = loaded.files.filter((f) => /(^|\/)values[^/]*\.ya?ml$/.test(f));
+  throw new ConfigError(`No Kubernetes objects in ${path}: ${loaded.files.length} YAML file${loaded.files.length === 1 ? '' : 's'} read (${loaded.files.slice(0, 5).join(', ')}${loaded.files.length > 5 ? ', …' : ''}), none with apiVersion and kind.`, {
+    hint: values.length > 0
+      ? `${values.join(', ')} look${values.length === 1 ? 's' : ''} like Helm values, not manifests: render the chart (\`helm template <release> <chart-dir> -f ${values[0]} > rendered.yaml\`) and check rendered.yaml.`
+      : 'Point `prodlike check` at Kubernetes manifests: a kustomize directory, YAML files with apiVersion/kind, or the output of `helm template`.',
+    details: { path, files: loaded.files, objects: 0 },
+  });
+}
+
+function helmChartError(path: string, charts: string): ConfigError {
+  return new ConfigError(`${path} is a Helm chart (${charts}: Chart.yaml with templates), not rendered manifests: its templates are not Kubernetes YAML until Helm renders them.`, {
+    hint: `Render it, then check the output: \`helm template <release> ${path} -f <your values.yaml> > rendered.yaml && prodlike check rendered.yaml\`.`,
+    details: { path, helmChart: true },
+  });
+}
+
+/** Directories holding a Chart.yaml (Helm charts), outermost first. */
+async function chartsUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, depth: number) => {
+    if (depth > 8) return;
+    const entries = await readdir(d, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name === 'Chart.yaml')) {
+      out.push(d);
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') await walk(join(d, e.name), depth + 1);
+  };
+  await walk(dir, 0);
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import { documentedAutoscaling, obj, workloadsForComponent } from '../components
 import { fromAutoscaling, fromTarget, ms, secs, type CheckContext, type Finding, type Rule } from '../finding.ts';
 import { fastestScaleUp, formatTimeline } from '../hpa-math.ts';
 import { hpaFor, mainContainers, type Hpa, type Workload } from '../model.ts';
-import { formatResource } from '../quantity.ts';
+import { formatResource } from '../../core/quantity.ts';
 import { effectiveResources } from './resources.ts';
 
 export const hpaScaleUpRule: Rule = {

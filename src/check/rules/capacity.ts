@@ -2,7 +2,7 @@
 import { documentedAutoscaling, obj } from '../components.ts';
 import { fromAutoscaling, type CheckContext, type Finding, type Rule } from '../finding.ts';
 import { hpaFor, type Workload } from '../model.ts';
-import { cpuMillis, formatResource, parseQuantity } from '../quantity.ts';
+import { cpuMillis, formatResource, parseQuantity } from '../../core/quantity.ts';
 import { podResources, replicaRange } from './resources.ts';
 
 type Usage = Record<string, number>;
