@@ -1,15 +1,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, relative } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ProviderName } from '../config/schema.ts';
-import { UsageError } from '../core/errors.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
+import { ERROR_CODES, EXIT_CODES, ProdlikeError, UsageError, type ErrorCode } from '../core/errors.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
+import { evaluateTarget } from '../measure/verdict.ts';
 import { createRunDirectory, listRuns } from '../report/run-directory.ts';
 import { readRunResults, writeRunReport } from '../report/report-writer.ts';
-import { RESULTS_SCHEMA_VERSION, type RunResults } from '../report/run-results.ts';
-import { PACKAGE_VERSION } from '../core/paths.ts';
-import { cpus } from 'node:os';
+import { RESULTS_SCHEMA_VERSION, type RunResults, type ScenarioResult } from '../report/run-results.ts';
+import type { OutcomeError, VitestOutcomes } from './vitest-outcome-reporter.ts';
 
 export const SUITES = ['failover', 'backup-restore', 'hpa', 'execution-load'] as const;
 
@@ -52,8 +54,10 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
   // The suites run in their own process group: Ctrl-C/SIGTERM is forwarded to the whole group, so the
   // test worker (which holds the rollbacks of its faults) gets it too, not only the runner, and we wait
   // until every process of the group is gone (the worker exits once it has healed its faults).
+  const outcomesFile = join(parent.path, 'vitest-outcomes.json');
+  const reporter = join(PACKAGE_ROOT, 'src', 'cli', 'vitest-outcome-reporter.ts');
   const vitestExit = await new Promise<number>((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', ...files], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', '--reporter=default', `--reporter=${reporter}`, ...files], { cwd: PACKAGE_ROOT, env: { ...env, PRODLIKE_VITEST_OUTCOMES: outcomesFile }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     const stop = () => signalGroup(child.pid, 'SIGINT');
     options.signal.addEventListener('abort', stop, { once: true });
     child.on('exit', (code) => {
@@ -83,9 +87,8 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
     host: { platform: `${process.platform}-${process.arch}`, node: process.versions.node, cpus: cpus().length },
     scenarios,
   };
-  if (vitestExit !== 0 && scenarios.every((s) => s.status !== 'error') && !scenarios.some((s) => s.verdicts.some((v) => v.verdict === 'fail'))) {
-    results.scenarios.push({ id: 'harness', title: 'Suite runner', status: 'error', reason: `vitest exited ${vitestExit} without a missed target recorded: a suite failed to run (see its output above)`, startedAt, endedAt: Date.now(), verdicts: [], timeline: [], intervals: [], probes: [], sentinels: [], series: [], notes: [] });
-  }
+  const outcomes = await readFile(outcomesFile, 'utf8').then((text) => JSON.parse(text) as VitestOutcomes, () => undefined);
+  results.scenarios.push(...failureScenarios({ vitestExit, outcomes, startedAt, endedAt: Date.now() }));
   await writeRunReport(parent.path, results);
   return { dir: parent.path, results, vitestExit };
 }
@@ -110,4 +113,74 @@ async function waitForGroup(pid: number | undefined, timeoutMs: number): Promise
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A failed test or a failure outside tests, with what decides its exit code. */
+export interface SuiteFailure {
+  file: string;
+  /** The test's full name, or where outside tests (`file`, `suite "…"`, `run`). */
+  where: string;
+  error: OutcomeError;
+}
+
+/**
+ * Sorts what failed in a `prodlike run` into the two answers it can give:
+ *   missed (exit 1): a check failed in a scenario that ran — an assertion (a product bug or a missed target)
+ *     or a ProdlikeError whose code maps to exit 1 (src/core/errors.ts);
+ *   couldNotRun (exit 3): the file did not load, a beforeAll/afterAll hook failed, an unhandled error, or a
+ *     test stopped on a ProdlikeError with another exit code (environment, usage, internal) or on an error
+ *     that is neither an assertion nor a ProdlikeError (nothing says the product is at fault).
+ */
+export function classifyFailures(outcomes: VitestOutcomes): { missed: SuiteFailure[]; couldNotRun: SuiteFailure[] } {
+  const missed: SuiteFailure[] = [];
+  const couldNotRun: SuiteFailure[] = [];
+  for (const m of outcomes.modules) {
+    const file = relative(PACKAGE_ROOT, m.file);
+    for (const e of m.errors) couldNotRun.push({ file, where: e.where, error: e });
+    for (const t of m.tests) {
+      if (t.state !== 'failed') continue;
+      const error = t.errors[0] ?? { message: 'failed without an error' };
+      (failureExit(error) === EXIT_CODES.targetMissed ? missed : couldNotRun).push({ file, where: t.name, error });
+    }
+  }
+  for (const e of outcomes.unhandled) couldNotRun.push({ file: '', where: 'run', error: e });
+  return { missed, couldNotRun };
+}
+
+function failureExit(error: OutcomeError): number {
+  if (error.code && (ERROR_CODES as readonly string[]).includes(error.code)) return new ProdlikeError(error.code as ErrorCode, error.message).exitCode;
+  return error.name === 'AssertionError' ? EXIT_CODES.targetMissed : EXIT_CODES.environment;
+}
+
+const describeFailure = (f: SuiteFailure) => `${f.file ? `${f.file}: ` : ''}${f.where}: ${f.error.name ?? 'Error'}${f.error.code ? ` ${f.error.code}` : ''}: ${f.error.message}`;
+
+/**
+ * What the run's results must add so the exit code tells the truth: a failed check in a scenario that ran
+ * becomes a failed `slo` verdict (at most 0 failed checks, measured 1 per failed test: exit 1); a suite that
+ * could not run becomes a `harness` scenario with status `error` (exit 3 unless something was missed).
+ * vitest failing without leaving its outcomes (it crashed) is a harness error too.
+ */
+export function failureScenarios(input: { vitestExit: number; outcomes: VitestOutcomes | undefined; startedAt: number; endedAt: number }): ScenarioResult[] {
+  const { vitestExit, outcomes, startedAt, endedAt } = input;
+  const empty = { startedAt, endedAt, timeline: [], intervals: [], probes: [], sentinels: [], series: [], notes: [] };
+  if (!outcomes) {
+    return vitestExit === 0 ? [] : [{ id: 'harness', title: 'Suite runner', status: 'error', reason: `vitest exited ${vitestExit} and left no outcomes: a suite failed to run (see its output above)`, verdicts: [], ...empty }];
+  }
+  const { missed, couldNotRun } = classifyFailures(outcomes);
+  const added: ScenarioResult[] = [];
+  if (missed.length) {
+    added.push({
+      id: 'checks', title: 'Scenario checks (assertions of scenarios that ran)', status: 'completed', verdicts: missed.map((f) => evaluateTarget(
+        { id: `check: ${f.where}`, metric: 'failed-checks', component: f.file, kind: 'slo', unit: 'count', maxValue: 0, source: { doc: 'prodlike', section: f.file } },
+        { value: 1, note: describeFailure(f) },
+        { sourceLabel: `the scenario's own checks (${f.file})` },
+      )), ...empty,
+    });
+  }
+  if (couldNotRun.length) {
+    added.push({ id: 'harness', title: 'Suite runner', status: 'error', reason: `could not run: ${couldNotRun.map(describeFailure).join('; ')}`, verdicts: [], ...empty });
+  } else if (vitestExit !== 0 && !missed.length) {
+    added.push({ id: 'harness', title: 'Suite runner', status: 'error', reason: `vitest exited ${vitestExit} with no failed test recorded (see its output above)`, verdicts: [], ...empty });
+  }
+  return added;
 }
