@@ -1,8 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
-// `scenarios` (suites against a docker environment) and `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind). `npm test` runs all four; suites whose
-// prerequisites are absent skip with the reason.
+// Five projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// `calibration` (the measurement primitives against known outages), `scenarios` (suites against a docker
+// environment) and `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind).
+// `npm test` runs all five; suites whose prerequisites are absent skip with the reason (with CI=true, a
+// skip of what .ci/run set up fails: src/core/prerequisites.ts).
+//
+// Groups (sequence.groupOrder): projects of one group run at the same time, groups one after another.
+// Measurements run alone — nothing else uses the CPU, the engine or the network beside them:
+//   0  unit + integration (integration creates containers and a kind cluster, one file at a time)
+//   1  calibration
+//   2  scenarios (docker)
+//   3  scenarios-kind (one kind cluster at a time)
 export default defineConfig({
   test: {
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
@@ -14,6 +23,7 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'kind/**/*.test.ts', 'fixtures/app/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,9 +31,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', 'fixtures/app/test/**/*.test.ts'],
+          exclude: ['src/measure/calibration.int.test.ts', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'calibration',
+          include: ['src/measure/calibration.int.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -34,13 +57,12 @@ export default defineConfig({
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
       {
-        // The same suites on the kind provider, in a group of their own (sequence.groupOrder): vitest runs
-        // `unit`, then this group, then the single-worker `integration` and `scenarios` files one at a time,
-        // so two kind clusters never run at once on a small machine. Without the kind node image
-        // (`npx prodlike setup --kind`) they skip with the reason.
+        // The same suites on the kind provider. Without the kind node image (`npx prodlike setup --kind`)
+        // they skip with the reason.
         extends: true,
         test: {
           name: 'scenarios-kind',
@@ -49,7 +71,7 @@ export default defineConfig({
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

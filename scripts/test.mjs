@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Runs vitest (all projects, or the ones given: `npm test -- --project unit`) and ends with the line
-// `N passed, N failed, N skipped` that CI reads. The exit code is vitest's.
+// `N passed, N failed, N skipped` that CI reads, after the wall time of each vitest project (projects of
+// one group run at the same time: see vitest.config.ts). The exit code is vitest's.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const out = join('runs', 'test-results.json');
+const outcomesFile = join('runs', 'test-outcomes.json');
 mkdirSync('runs', { recursive: true });
-if (existsSync(out)) rmSync(out);
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
-const child = spawnSync('npx', args, { stdio: 'inherit' });
+for (const f of [out, outcomesFile]) if (existsSync(f)) rmSync(f);
+const reporter = join('src', 'cli', 'vitest-outcome-reporter.ts');
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, `--reporter=./${reporter}`, ...process.argv.slice(2)];
+const started = Date.now();
+const child = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, PRODLIKE_VITEST_OUTCOMES: outcomesFile } });
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -18,11 +22,39 @@ if (existsSync(out)) {
   passed = report.numPassedTests ?? 0;
   failed = (report.numFailedTests ?? 0) + suitesFailedWithoutTests(report);
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  process.stdout.write(projectTimes(report));
 } else if (child.status !== 0) failed = 1;
+process.stdout.write(`\nvitest: ${seconds(Date.now() - started)} in all\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(child.status ?? 1);
 
 // A file that fails to load (or a failing hook) is a failed suite with no failed test: count it once.
 function suitesFailedWithoutTests(report) {
   return (report.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+}
+
+// Per project: first file start to last file end (wall time), the files' summed time and the slowest file.
+// The project of each file comes from the outcome reporter (src/cli/vitest-outcome-reporter.ts).
+function projectTimes(report) {
+  if (!existsSync(outcomesFile)) return '';
+  const projectOf = new Map(JSON.parse(readFileSync(outcomesFile, 'utf8')).modules.map((m) => [m.file, m.project ?? '?']));
+  const byProject = new Map();
+  for (const file of report.testResults ?? []) {
+    if (!(file.startTime > 0 && file.endTime >= file.startTime)) continue;
+    const project = projectOf.get(file.name) ?? '?';
+    const p = byProject.get(project) ?? { start: Infinity, end: 0, sum: 0, files: 0, slowest: { ms: 0, name: '' } };
+    p.start = Math.min(p.start, file.startTime);
+    p.end = Math.max(p.end, file.endTime);
+    p.sum += file.endTime - file.startTime;
+    p.files += 1;
+    if (file.endTime - file.startTime > p.slowest.ms) p.slowest = { ms: file.endTime - file.startTime, name: relative(process.cwd(), file.name) };
+    byProject.set(project, p);
+  }
+  const rows = [...byProject].sort((a, b) => a[1].start - b[1].start)
+    .map(([name, p]) => `  ${name.padEnd(16)} ${seconds(p.end - p.start).padStart(8)} wall, ${seconds(p.sum).padStart(8)} in ${p.files} file(s); slowest ${p.slowest.name} ${seconds(p.slowest.ms)}`);
+  return rows.length ? `\nvitest projects (wall time from first file start to last file end):\n${rows.join('\n')}\n` : '';
+}
+
+function seconds(ms) {
+  return `${(ms / 1000).toFixed(1)} s`;
 }

@@ -12,6 +12,8 @@ export interface OutcomeError {
 export interface VitestOutcomes {
   modules: Array<{
     file: string;
+    /** The vitest project (`unit`, `scenarios`…): scripts/test.mjs prints per-project times from it. */
+    project?: string;
     /** Errors outside any test: the file failed to load, a beforeAll/afterAll hook threw. */
     errors: Array<OutcomeError & { where: string }>;
     tests: Array<{ name: string; state: 'passed' | 'failed' | 'skipped' | 'pending'; errors: OutcomeError[] }>;
@@ -40,6 +42,7 @@ export default class VitestOutcomeReporter implements Reporter {
         const suites: Array<TestModule | TestSuite> = [m, ...m.children.allSuites()];
         return {
           file: m.moduleId,
+          project: m.project.name,
           errors: suites.flatMap((s) => s.errors().map((e) => ({ ...toOutcomeError(e), where: s.type === 'module' ? 'file' : `suite "${s.name}"` }))),
           tests: [...m.children.allTests()].map((t) => {
             const r = t.result();
