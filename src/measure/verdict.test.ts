@@ -1,3 +1,4 @@
+import { InternalError } from '../core/errors.ts';
 import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../config/targets-schema.ts';
 import { evaluateTarget, missedTargets } from './verdict.ts';
@@ -47,5 +48,10 @@ describe('evaluateTarget', () => {
   it('refuses mismatched units and non-finite values (harness bugs, not verdicts)', () => {
     expect(() => evaluateTarget(target({ max: '5m' }), { value: 5, unit: 's' })).toThrow(/convert/);
     expect(() => evaluateTarget(target({ max: '5m' }), { value: Number.NaN })).toThrow(/finite/);
+    for (const value of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const error = (() => { try { evaluateTarget(target({ max: '5m' }), { value }); } catch (e) { return e; } return undefined; })();
+      expect(error).toBeInstanceOf(InternalError);
+      expect((error as InternalError).message).toMatch(/not a finite number; a scenario must measure a finite value/);
+    }
   });
 });

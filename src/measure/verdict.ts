@@ -78,7 +78,12 @@ export function evaluateTarget(target: BoundedTarget, measurement: Measurement, 
     throw new InternalError(`verdict for ${target.id}: measured in ${measurement.unit} but the target is in ${target.unit}; convert before evaluating`);
   }
   const { value } = measurement;
-  if (!Number.isFinite(value)) throw new InternalError(`verdict for ${target.id}: measured value ${value} is not a finite number`);
+  // Every measured value is finite: a loss is measured as what was lost (e.g. the age of the oldest lost
+  // acknowledged write, which fails an RPO of 0), an unfinished recovery as a lower bound. Infinity or NaN
+  // here is a bug in the scenario, not a result.
+  if (!Number.isFinite(value)) {
+    throw new InternalError(`verdict for ${target.id}: measured value ${value} is not a finite number; a scenario must measure a finite value (a loss as the age of the oldest lost item, an unfinished recovery as a lower bound with lowerBound: true)`);
+  }
   const lowerBound = measurement.lowerBound === true;
   const note = measurement.note;
   const withNote = (reason?: string) => {
