@@ -85,7 +85,8 @@ describe('probe checks against real services (kill and restart)', () => {
         const killed = await svc.kill('SIGKILL');
         await waitFor(async () => count(false, killed.after) >= 5, { timeoutMs: 15_000, intervalMs: 50, description: 'five failed attempts after the kill' });
         const started = await svc.start();
-        await waitFor(async () => count(true, started.after) >= 5, { timeoutMs: c.startupMs ?? 30_000, intervalMs: 100, description: `${c.service} to answer the probe again after restart` });
+        // 25 successes = 2.5 s: past the sustained-recovery window (DEFAULT_SUSTAINED_MS, 2 s) that makes the RTO final.
+        await waitFor(async () => count(true, started.after) >= 25, { timeoutMs: c.startupMs ?? 30_000, intervalMs: 100, description: `${c.service} to answer the probe again after restart, for 2.5 s` });
         const record = await probe.stop();
         const summary = summarizeProbe(record, { faultAt: killed.before });
         await annotate(`${c.service}: outage ${summary.outages.map((w) => `${w.durationMs.toFixed(0)} ms`).join(', ')}, RTO ${summary.rto?.rtoMs.toFixed(0)} ms, errors: ${summary.outages[0]?.errors.map((e) => `${e.error} ×${e.count}`).join('; ')}`);
