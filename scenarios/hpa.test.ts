@@ -31,18 +31,20 @@ import { run } from '../src/core/exec.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { waitFor } from '../src/core/wait.ts';
 import { findK6, classifyK6Exit } from '../src/load/k6.ts';
-import { jobName, K6_JOB_NAMESPACE, k6Image, loadImageIntoKind, runK6Job, scriptFiles } from '../src/load/k6-job.ts';
-import { latencySeries, latencyWindows, p95Between, parseK6JsonLines } from '../src/load/k6-points.ts';
+import { jobName, K6_JOB_NAMESPACE, k6Image, runK6Job, scriptFiles } from '../src/load/k6-job.ts';
+import { latencySeries, latencyWindows, p95Between, parseK6JsonLines } from '../src/measure/k6-points.ts';
 import { planFor } from '../src/load/runner.ts';
 import { resolveScript } from '../src/load/scripts.ts';
 import { parseK6Summary } from '../src/load/summary.ts';
 import { hrNow } from '../src/measure/clock.ts';
-import { capacityCeiling, podLimits, podRequests, type CapacityReport, type NodeLike, type PodLike, type QuotaLike } from '../src/measure/hpa-capacity.ts';
-import { hpaCurrentUtilization, KubeWatch, type HpaObject } from '../src/measure/kube-watch.ts';
+import { capacityCeiling, podLimits, podRequests, type CapacityReport } from '../src/measure/hpa-capacity.ts';
+import type { HpaObject, KubeList, NodeObject, PodObject, ResourceQuotaObject } from '../src/kube/objects.ts';
+import { hpaCurrentUtilization, KubeWatch } from '../src/measure/kube-watch.ts';
 import { Timeline, type IntervalSpec, type TimelineEvent } from '../src/measure/timeline.ts';
 import { evaluateTarget, type Verdict } from '../src/measure/verdict.ts';
 import { EnvironmentStore } from '../src/providers/environment-state.ts';
-import type { Kubectl } from '../src/providers/kind/kube-tools.ts';
+import type { Kubectl } from '../src/kube/kubectl.ts';
+import { canKubernetes, type Provider, type SupportsKubernetes } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
 
@@ -85,14 +87,15 @@ const skip = await missingPrerequisite();
 describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let env: ScenarioEnvironment;
   let kubectl: Kubectl;
+  let kube: Provider & SupportsKubernetes;
   let activeWatch: KubeWatch | undefined;
 
   beforeAll(async () => {
     log('starting the kind environment');
     env = await startScenarioEnvironment('hpa');
-    const k = (env.provider as { kubectl?: Kubectl }).kubectl;
-    if (!k) throw new Error(`${env.providerName} provider has no kubectl`);
-    kubectl = k;
+    if (!canKubernetes(env.provider)) throw new Error(`${env.providerName} provider has no kubectl`);
+    kube = env.provider;
+    kubectl = kube.kubectl;
     log(`environment ${env.created ? 'created' : 'reused'}: ${env.entry}`);
   }, 900_000);
 
@@ -124,12 +127,12 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
 
     // 2. Capacity honesty, before the load.
     const deployment = await kubectl.json<{ spec: { template: { spec: { containers: Array<{ resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }> } } } }>(['-n', NS, 'get', 'deployment', DEPLOYMENT]);
-    const template: PodLike = { metadata: { name: 'template' }, spec: deployment.spec.template.spec };
+    const template: PodObject = { metadata: { name: 'template' }, spec: deployment.spec.template.spec };
     const perPod = { requests: podRequests(template), limits: podLimits(template) };
     const [nodes, pods, quotas] = await Promise.all([
-      kubectl.json<{ items: NodeLike[] }>(['get', 'nodes']),
-      kubectl.json<{ items: PodLike[] }>(['get', 'pods', '-A']),
-      kubectl.json<{ items: QuotaLike[] }>(['-n', NS, 'get', 'resourcequota']),
+      kubectl.json<KubeList<NodeObject>>(['get', 'nodes']),
+      kubectl.json<KubeList<PodObject>>(['get', 'pods', '-A']),
+      kubectl.json<KubeList<ResourceQuotaObject>>(['-n', NS, 'get', 'resourcequota']),
     ]);
     const capacity: CapacityReport = capacityCeiling({ nodes: nodes.items, pods: pods.items, quotas: quotas.items, perPod, current: from, maxReplicas: spec.maxReplicas });
     log(`capacity: ${capacity.summary}`);
@@ -142,10 +145,9 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
       const state = await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState();
       const source = state?.imageSource === 'online' ? 'online' : 'offline';
       jobImage = await k6Image(source);
-      const cluster = (env.provider as { cluster?: string }).cluster;
-      if (source === 'offline' && cluster) {
+      if (source === 'offline') {
         log(`loading ${jobImage} into the kind nodes`);
-        await loadImageIntoKind(cluster, jobImage);
+        await kube.loadImage(jobImage);
       }
     }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client as MinioClient } from 'minio';
-import type { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { resourcePrefix, type EnvironmentSecrets } from '../providers/docker/topology.ts';
+import { canEndpoint, canExec, canJobs, canLifecycle, type Provider, type SupportsEndpoints, type SupportsExec, type SupportsJobs, type SupportsLifecycle } from '../providers/provider.ts';
 
 /**
  * Shared pieces of the backup/restore procedures (document 001 §Backup and Recovery, made executable on the
@@ -11,8 +11,13 @@ import { resourcePrefix, type EnvironmentSecrets } from '../providers/docker/top
 /** Document 000 §Database Backup Strategy: S3_BUCKET="saasit-backups" (also the kind manifests' bucket). */
 export const BACKUP_BUCKET = 'saasit-backups';
 
-/** What the procedures need from the docker provider: one-off job containers, exec, stop/start. */
-export type BackupProvider = Pick<DockerProvider, 'runJob' | 'exec' | 'stop' | 'start' | 'restart' | 'endpoint' | 'logs'>;
+/** What the procedures need from a provider: one-off jobs, exec, stop/start/restart, endpoints and logs (the docker provider has them all). */
+export type BackupProvider = Pick<Provider, 'logs'> & SupportsJobs & SupportsExec & Pick<SupportsLifecycle, 'stop' | 'start' | 'restart'> & SupportsEndpoints;
+
+/** Does `provider` offer what the backup procedures need? (The guard that replaces a cast to DockerProvider.) */
+export function canBackup(provider: Provider): provider is Provider & BackupProvider {
+  return canJobs(provider) && canExec(provider) && canLifecycle(provider) && canEndpoint(provider);
+}
 
 /** The named volume of a stateful service (`<prefix>-<role>-data`, see topology.ts). */
 export function dataVolume(envName: string, role: 'postgres' | 'redis' | 'minio'): string {
@@ -20,7 +25,7 @@ export function dataVolume(envName: string, role: 'postgres' | 'redis' | 'minio'
 }
 
 /** A host-side MinIO client on the published port, with the backup bucket created if missing. */
-export async function backupStore(provider: Pick<DockerProvider, 'endpoint'>, secrets: EnvironmentSecrets): Promise<MinioClient> {
+export async function backupStore(provider: SupportsEndpoints, secrets: EnvironmentSecrets): Promise<MinioClient> {
   const ep = await provider.endpoint('minio');
   const s3 = new MinioClient({ endPoint: ep.host, port: ep.port, useSSL: false, accessKey: secrets.minioAccessKey, secretKey: secrets.minioSecretKey });
   if (!(await s3.bucketExists(BACKUP_BUCKET))) await s3.makeBucket(BACKUP_BUCKET);

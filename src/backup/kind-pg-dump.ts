@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { WorkloadRole } from '../config/schema.ts';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
-import type { Kubectl } from '../providers/kind/kube-tools.ts';
-import type { JobObject } from './kube-events.ts';
+import { kubectlStream, type Kubectl } from '../kube/kubectl.ts';
+import type { JobObject } from '../kube/objects.ts';
 
 /**
  * Document 001 §Backup and Recovery on the kind provider, as written where it works:
@@ -158,31 +156,13 @@ export async function psqlInPod(t: KindBackupTarget, args: string[], options: { 
  */
 export async function streamDumpIntoPod(t: KindBackupTarget, file: string, database: string, options: { timeoutMs?: number } = {}): Promise<{ durationMs: number; stderr: string }> {
   const started = hrNow();
-  const child = spawn(t.kubectl.bin, ['--kubeconfig', t.kubectl.kubeconfig, '--context', t.kubectl.context, '-n', namespaceOf(t), 'exec', '-i', t.pod ?? 'postgres-0', '-c', 'postgres', '--',
-    'psql', '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr = (stderr + d).slice(-20_000);
+  const pod = t.pod ?? 'postgres-0';
+  // psql stopping early (ON_ERROR_STOP) breaks the pipe: its exit code and stderr say why, not the EPIPE.
+  const r = await kubectlStream(t.kubectl, ['-n', namespaceOf(t), 'exec', '-i', pod, '-c', 'postgres', '--', 'psql', '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q'], {
+    stdin: [createReadStream(file), createGunzip()], timeoutMs: options.timeoutMs ?? 15 * 60_000, allowFailure: true,
   });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15 * 60_000);
-  try {
-    // psql stopping early (ON_ERROR_STOP) breaks the pipe: its exit code and stderr say why, not the EPIPE.
-    const piped = await pipeline(createReadStream(file), createGunzip(), child.stdin).then(() => undefined, (error: unknown) => error);
-    const code = await exited;
-    if (code !== 0) throw new Error(`restore (gunzip | kubectl exec -i ${t.pod ?? 'postgres-0'} -- psql -d ${database}) exited ${code}: ${stderr.trim().split('\n').slice(-15).join('\n')}`);
-    if (piped) throw piped;
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return { durationMs: hrNow() - started, stderr };
+  if (r.exitCode !== 0) throw new Error(`restore (gunzip | kubectl exec -i ${pod} -- psql -d ${database}) exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-15).join('\n')}`);
+  return { durationMs: hrNow() - started, stderr: r.stderr };
 }
 
 export interface DocumentedRestore {

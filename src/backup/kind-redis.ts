@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Client as MinioClient } from 'minio';
 import { waitFor } from '../core/wait.ts';
-import type { Kubectl } from '../providers/kind/kube-tools.ts';
+import { kubectlStream } from '../kube/kubectl.ts';
 import { verifyBackup, writeChecksum, type VerifiedBackup } from '../safety/verify-backup.ts';
 import { BACKUP_BUCKET } from './common.ts';
 import type { KindBackupTarget } from './kind-pg-dump.ts';
@@ -57,32 +55,15 @@ export function restorePodManifest(options: { image: string; claim?: string; nam
 
 type KubectlLike = KindBackupTarget['kubectl'];
 
-/** Runs kubectl with binary stdin and/or stdout files (kubectl exec -i … / cat). */
-async function kubectlStream(kubectl: Pick<Kubectl, 'bin' | 'kubeconfig' | 'context'>, args: string[], io: { stdinFile?: string; stdoutFile?: string; timeoutMs?: number }): Promise<void> {
-  const child = spawn(kubectl.bin, ['--kubeconfig', kubectl.kubeconfig, '--context', kubectl.context, ...args], { stdio: [io.stdinFile ? 'pipe' : 'ignore', io.stdoutFile ? 'pipe' : 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr = (stderr + d).slice(-10_000);
+/** Runs kubectl with a binary stdin and/or stdout file (kubectl exec -i … / cat). */
+async function kubectlFiles(kubectl: KubectlLike, args: string[], io: { stdinFile?: string; stdoutFile?: string; timeoutMs?: number }): Promise<void> {
+  const r = await kubectlStream(kubectl, args, {
+    ...(io.stdinFile ? { stdin: createReadStream(io.stdinFile) } : {}),
+    ...(io.stdoutFile ? { stdout: createWriteStream(io.stdoutFile) } : {}),
+    timeoutMs: io.timeoutMs ?? 5 * 60_000,
+    allowFailure: true,
   });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), io.timeoutMs ?? 5 * 60_000);
-  try {
-    await Promise.all([
-      io.stdinFile ? pipeline(createReadStream(io.stdinFile), child.stdin!) : Promise.resolve(),
-      io.stdoutFile ? pipeline(child.stdout!, createWriteStream(io.stdoutFile)) : Promise.resolve(),
-    ]);
-    const code = await exited;
-    if (code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-10).join('\n')}`);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
 }
 
 async function redisPod(kubectl: KubectlLike, namespace: string): Promise<{ name: string; image: string }> {
@@ -99,7 +80,7 @@ export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: Mini
   const snapshot = await snapshotRedis(options.url);
   const pod = await redisPod(t.kubectl, ns);
   const file = join(options.work, 'dump.rdb');
-  await kubectlStream(t.kubectl, ['-n', ns, 'exec', pod.name, '-c', 'redis', '--', 'cat', '/data/dump.rdb'], { stdoutFile: file });
+  await kubectlFiles(t.kubectl, ['-n', ns, 'exec', pod.name, '-c', 'redis', '--', 'cat', '/data/dump.rdb'], { stdoutFile: file });
   const sha256 = await writeChecksum(file);
   const verified = await verifyBackup(file, { sha256, gzip: false });
   const objectName = `redis/dump-${new Date(snapshot.completedAt).toISOString().replaceAll(':', '')}.rdb`;
@@ -124,7 +105,7 @@ export async function restoreRedisOnKind(t: KindBackupTarget, options: { s3: Min
   await t.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify(restorePodManifest({ image: options.image, namespace: ns })) });
   try {
     await t.kubectl.run(['-n', ns, 'wait', '--for=condition=Ready', `pod/${REDIS_RESTORE_POD}`, '--timeout=180s'], { timeoutMs: 200_000 });
-    await kubectlStream(t.kubectl, ['-n', ns, 'exec', '-i', REDIS_RESTORE_POD, '-c', 'restore', '--', 'sh', '-c', 'cat > /data/restore.rdb'], { stdinFile: file });
+    await kubectlFiles(t.kubectl, ['-n', ns, 'exec', '-i', REDIS_RESTORE_POD, '-c', 'restore', '--', 'sh', '-c', 'cat > /data/restore.rdb'], { stdinFile: file });
     const check = await t.kubectl.run(['-n', ns, 'exec', REDIS_RESTORE_POD, '-c', 'restore', '--', 'sh', '-c', 'wc -c < /data/restore.rdb'], { timeoutMs: 30_000 });
     if (Number(check.stdout.trim()) !== verified.bytes) throw new Error(`restore.rdb in the pod has ${check.stdout.trim()} bytes, the verified snapshot ${verified.bytes}`);
     await t.kubectl.run(['-n', ns, 'exec', REDIS_RESTORE_POD, '-c', 'restore', '--', 'sh', '-c', REDIS_RESTORE_SCRIPT], { timeoutMs: 60_000 });

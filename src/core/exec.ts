@@ -1,3 +1,5 @@
+import type { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { execa, type Options, type Result } from 'execa';
 import { ProdlikeError, ToolMissingError } from './errors.ts';
 
@@ -68,6 +70,65 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     });
   }
   return { exitCode, stdout: text(result.stdout), stderr: text(result.stderr), durationMs };
+}
+
+export interface StreamOptions extends Omit<RunOptions, 'input' | 'onLine'> {
+  /** Piped into the process's stdin (ended when the stream ends), or a source and its transforms (file, gunzip); without it stdin is closed. */
+  stdin?: Readable | readonly [Readable, ...Transform[]];
+  /** Receives the process's stdout (binary); without it stdout is discarded. */
+  stdout?: Writable;
+}
+
+/**
+ * `run` for binary data in and out of a process (`gunzip -c dump | kubectl exec -i … psql`, `kubectl exec …
+ * cat file > local`): the same argument arrays, timeout, cancellation and errors, with stdin and stdout as
+ * streams instead of strings; stderr is kept (last 20 000 characters) for the message. A process that
+ * stops reading early (psql with ON_ERROR_STOP) breaks the pipe: then its exit code and stderr say why, not
+ * the EPIPE; with `allowFailure` the caller gets them as a result.
+ */
+export async function runStreaming(file: string, args: readonly string[], options: StreamOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const timeout = options.timeoutMs ?? 10 * 60_000;
+  const child = execa(file, [...args], {
+    reject: false,
+    timeout,
+    forceKillAfterDelay: 5_000,
+    cleanup: true,
+    encoding: 'buffer',
+    stdin: options.stdin ? 'pipe' : 'ignore',
+    stdout: options.stdout ? 'pipe' : 'ignore',
+    stderr: 'pipe',
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env, extendEnv: true } : {}),
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  const piping = Promise.all([
+    options.stdin && child.stdin ? pipeline([...(Array.isArray(options.stdin) ? options.stdin : [options.stdin]), child.stdin]) : undefined,
+    options.stdout && child.stdout ? pipeline(child.stdout, options.stdout) : undefined,
+  ]).then(() => undefined, (error: unknown) => error);
+  const result = await child;
+  const pipeError = await piping;
+  const durationMs = performance.now() - started;
+  const stderr = Buffer.isBuffer(result.stderr) || result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8').slice(-20_000) : '';
+  if ((result as { code?: string }).code === 'ENOENT') {
+    throw new ToolMissingError(file, options.missingHint ?? `Install ${file} or run \`prodlike setup\`.`, result);
+  }
+  if (result.timedOut) {
+    throw new ProdlikeError('COMMAND_FAILED', `\`${file} ${args.join(' ')}\` timed out after ${timeout} ms.`, {
+      hint: 'Check that the service it talks to is up (`prodlike doctor`), or raise the timeout.',
+      details: { file, args, stderr: stderr.slice(-2000) },
+    });
+  }
+  if (result.isCanceled) throw new ProdlikeError('INTERRUPTED', `\`${file}\` was cancelled.`, { details: { file, args } });
+  const exitCode = result.exitCode ?? -1;
+  if (exitCode !== 0) {
+    if (options.allowFailure) return { exitCode, stdout: '', stderr, durationMs };
+    throw new ProdlikeError('COMMAND_FAILED', `\`${file} ${args.join(' ')}\` exited with ${exitCode}${stderr.trim() ? `: ${lastLines(stderr.trim(), 8)}` : ''}`, {
+      details: { file, args, exitCode, stderr: stderr.slice(-4000) },
+    });
+  }
+  if (pipeError) throw pipeError;
+  return { exitCode, stdout: '', stderr, durationMs };
 }
 
 /** Is `file` runnable? (`file --version`-style probe that never throws.) */

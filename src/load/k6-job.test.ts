@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions, RunResult } from '../core/exec.ts';
-import type { Kubectl } from '../providers/kind/kube-tools.ts';
+import type { Kubectl } from '../kube/kubectl.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

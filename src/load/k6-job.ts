@@ -7,7 +7,8 @@ import { ProdlikeError, TargetMissedError, UsageError } from '../core/errors.ts'
 import { outcome as stepOutcome, type EventBus } from '../core/events.ts';
 import { waitFor } from '../core/wait.ts';
 import { EnvironmentStore } from '../providers/environment-state.ts';
-import { kind, type Kubectl } from '../providers/kind/kube-tools.ts';
+import type { Kubectl } from '../kube/kubectl.ts';
+import { canKubernetes, type Provider } from '../providers/provider.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { classifyK6Exit, type K6Outcome } from './k6.ts';
 import type { QueueReport, QueueSampler } from './queue-sampler.ts';
@@ -204,11 +205,6 @@ export async function k6Image(source: 'online' | 'offline'): Promise<string> {
   return imageFor(await loadImageCatalog(), 'k6', source);
 }
 
-/** Offline there is no registry: the locally built k6 image must be loaded into the kind nodes first (idempotent). */
-export async function loadImageIntoKind(cluster: string, image: string, onLine?: (line: string) => void): Promise<void> {
-  await kind(['load', 'docker-image', '--name', cluster, image], { timeoutMs: 10 * 60_000, ...(onLine ? { onLine } : {}) });
-}
-
 /** The script and the shared harness, read from the host (loadtests/). */
 export async function scriptFiles(scriptPath: string): Promise<Record<string, string>> {
   const harness = join(LOADTESTS_DIR, 'lib', 'harness.js');
@@ -392,15 +388,14 @@ export async function runLoadInCluster(options: InClusterLoadOptions): Promise<L
   });
 }
 
-/** The kubectl and k6 image for an in-cluster run; offline, loads the image into the kind nodes. */
-export async function inClusterContext(provider: unknown, baseDir: string, envName: string, onLine?: (line: string) => void): Promise<{ kubectl: Kubectl; image: string }> {
-  const p = provider as { name?: string; kubectl?: Kubectl; cluster?: string };
-  if (p.name !== 'kind' || !p.kubectl) {
-    throw new UsageError(`--in-cluster runs k6 as a Kubernetes Job: it needs the kind provider, and environment "${envName}" runs on ${p.name ?? 'another provider'}.`, { hint: 'Drop --in-cluster (k6 then runs on this host against the 127.0.0.1 entry), or bring the environment up with `prodlike up --provider kind`.' });
+/** The kubectl and k6 image for an in-cluster run; offline, loads the image into the cluster's nodes. */
+export async function inClusterContext(provider: Provider, baseDir: string, envName: string, onLine?: (line: string) => void): Promise<{ kubectl: Kubectl; image: string }> {
+  if (!canKubernetes(provider)) {
+    throw new UsageError(`--in-cluster runs k6 as a Kubernetes Job: it needs the kind provider, and environment "${envName}" runs on ${provider.name}.`, { hint: 'Drop --in-cluster (k6 then runs on this host against the 127.0.0.1 entry), or bring the environment up with `prodlike up --provider kind`.' });
   }
   const state = await new EnvironmentStore(baseDir, envName).readState();
   const source = state?.imageSource === 'online' ? 'online' : 'offline';
   const image = await k6Image(source);
-  if (source === 'offline' && p.cluster) await loadImageIntoKind(p.cluster, image, onLine);
-  return { kubectl: p.kubectl, image };
+  if (source === 'offline') await provider.loadImage(image, onLine ? { onLine } : {});
+  return { kubectl: provider.kubectl, image };
 }

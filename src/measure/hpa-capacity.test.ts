@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capacityCeiling, podLimits, podRequests, type NodeLike, type PodLike } from './hpa-capacity.ts';
+import type { NodeObject as NodeLike, PodObject as PodLike } from '../kube/objects.ts';
+import { capacityCeiling, podLimits, podRequests } from './hpa-capacity.ts';
 
 const node = (name: string, cpu: string, memory: string, taint?: string): NodeLike => ({
   metadata: { name },

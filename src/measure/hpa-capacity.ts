@@ -1,4 +1,5 @@
-import { cpuMillis, formatBytes, formatCpu, parseQuantity } from '../check/quantity.ts';
+import { cpuMillis, formatBytes, formatCpu, parseQuantity } from '../core/quantity.ts';
+import type { ContainerSpec, NodeObject, PodObject, ResourceQuotaObject } from '../kube/objects.ts';
 
 /**
  * Capacity honesty for the HPA suite: before driving load, how many replicas of a workload can the
@@ -6,27 +7,6 @@ import { cpuMillis, formatBytes, formatCpu, parseQuantity } from '../check/quant
  * them, per node, skipping NoSchedule/unschedulable nodes) and the namespace's ResourceQuota headroom
  * (requests and limits) both cap it. Pure: objects in, numbers out.
  */
-
-export interface NodeLike {
-  metadata: { name: string };
-  spec?: { unschedulable?: boolean; taints?: Array<{ key: string; effect: string }> };
-  status?: { allocatable?: Record<string, string>; conditions?: Array<{ type: string; status: string }> };
-}
-
-interface ContainerLike {
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-}
-
-export interface PodLike {
-  metadata: { name: string; namespace?: string };
-  spec?: { nodeName?: string; containers?: ContainerLike[]; initContainers?: ContainerLike[] };
-  status?: { phase?: string };
-}
-
-export interface QuotaLike {
-  metadata: { name: string };
-  status?: { hard?: Record<string, string>; used?: Record<string, string> };
-}
 
 export interface PodResources {
   requests: { cpu: number; memory: number };
@@ -61,7 +41,7 @@ export interface CapacityReport {
   summary: string;
 }
 
-function resourcesOf(containers: ContainerLike[] | undefined, kind: 'requests' | 'limits'): { cpu: number; memory: number } {
+function resourcesOf(containers: ContainerSpec[] | undefined, kind: 'requests' | 'limits'): { cpu: number; memory: number } {
   let cpu = 0;
   let memory = 0;
   for (const c of containers ?? []) {
@@ -72,7 +52,7 @@ function resourcesOf(containers: ContainerLike[] | undefined, kind: 'requests' |
 }
 
 /** A pod's effective requests (max of the containers' sum and each init container, as the scheduler counts). */
-export function podRequests(pod: PodLike): { cpu: number; memory: number } {
+export function podRequests(pod: PodObject): { cpu: number; memory: number } {
   const main = resourcesOf(pod.spec?.containers, 'requests');
   for (const init of pod.spec?.initContainers ?? []) {
     const r = resourcesOf([init], 'requests');
@@ -83,14 +63,14 @@ export function podRequests(pod: PodLike): { cpu: number; memory: number } {
 }
 
 /** A pod's limits (sum of its containers). */
-export function podLimits(pod: PodLike): { cpu: number; memory: number } {
+export function podLimits(pod: PodObject): { cpu: number; memory: number } {
   return resourcesOf(pod.spec?.containers, 'limits');
 }
 
 export function capacityCeiling(input: {
-  nodes: NodeLike[];
-  pods: PodLike[];
-  quotas?: QuotaLike[];
+  nodes: NodeObject[];
+  pods: PodObject[];
+  quotas?: ResourceQuotaObject[];
   perPod: PodResources;
   current: number;
   maxReplicas: number;

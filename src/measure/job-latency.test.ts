@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobLatencyTracker, jobOfPod, latencyStats, type JobObject, type JobPodObject } from './job-latency.ts';
+import type { JobObject, PodObject as JobPodObject } from '../kube/objects.ts';
+import { JobLatencyTracker, jobOfPod, latencyStats } from './job-latency.ts';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

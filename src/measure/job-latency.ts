@@ -1,8 +1,9 @@
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { percentile } from '../load/k6-points.ts';
-import type { Series } from '../report/run-results.ts';
+import { kubeConfigFor, type KubeTarget } from '../kube/kubectl.ts';
+import { conditionTrue, type JobObject, type PodObject, type WatchPhase } from '../kube/objects.ts';
+import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import { percentile } from './k6-points.ts';
+import type { Series } from './series.ts';
 import { hrNow } from './clock.ts';
-import type { ObjectMeta, WatchPhase } from './kube-watch.ts';
 import type { TimelineEvent } from './timeline.ts';
 
 /**
@@ -21,31 +22,6 @@ import type { TimelineEvent } from './timeline.ts';
  * `JobLatencyTracker` is the pure part (objects in, milestones, stats, timeline events and series out)
  * and is unit-tested; `JobWatch` feeds it from real watches.
  */
-
-interface Condition {
-  type: string;
-  status: string;
-  lastTransitionTime?: string;
-  reason?: string;
-  message?: string;
-}
-
-export interface JobObject {
-  metadata: ObjectMeta;
-  status?: { active?: number; succeeded?: number; failed?: number; startTime?: string; completionTime?: string; conditions?: Condition[] | null };
-}
-
-interface ContainerState {
-  waiting?: { reason?: string; message?: string };
-  running?: { startedAt?: string };
-  terminated?: { exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string };
-}
-
-export interface JobPodObject {
-  metadata: ObjectMeta;
-  spec?: { nodeName?: string };
-  status?: { phase?: string; conditions?: Condition[] | null; containerStatuses?: Array<{ name: string; state?: ContainerState }> | null };
-}
 
 /** The milestones of one Job (epoch ms, watch arrival unless said otherwise). */
 export interface JobMilestones {
@@ -104,11 +80,10 @@ export function latencyStats(values: readonly number[]): LatencyStats {
   return { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95), max: Math.max(...values), min: Math.min(...values) };
 }
 
-const conditionTrue = (conditions: Condition[] | null | undefined, type: string) => conditions?.find((c) => c.type === type && c.status === 'True');
 const parseTime = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
 /** The Job a pod belongs to (labels the Job controller sets). */
-export function jobOfPod(pod: JobPodObject): string | undefined {
+export function jobOfPod(pod: PodObject): string | undefined {
   const l = pod.metadata.labels ?? {};
   return l['batch.kubernetes.io/job-name'] ?? l['job-name'];
 }
@@ -175,7 +150,7 @@ export class JobLatencyTracker {
     }
   }
 
-  onPod(phase: WatchPhase, pod: JobPodObject, at = hrNow()): void {
+  onPod(phase: WatchPhase, pod: PodObject, at = hrNow()): void {
     const job = jobOfPod(pod);
     if (!job) return;
     // A pod may arrive before its Job's watch event: its Job's creation time is not known yet, the pod's is close.
@@ -262,62 +237,44 @@ export class JobLatencyTracker {
   }
 }
 
-export interface JobWatchOptions {
-  kubeconfig: string;
-  context: string;
+export interface JobWatchOptions extends KubeTarget {
   /** saasit-executions (doc 000 §6). */
   namespace: string;
   /** Label selector of the execution Jobs and their pods: `app=saasit-executor` (doc 000's template). */
   selector: string;
 }
 
-/** Real watches (Jobs, pods) feeding a JobLatencyTracker; watches the API server closes are re-opened until `stop()`. */
-export class JobWatch {
+/** Real watches (Jobs, pods) feeding a JobLatencyTracker; watches the API server closes are re-opened until `stop()` (ReopeningWatch). */
+export class JobWatch implements AsyncDisposable {
   readonly tracker = new JobLatencyTracker();
-  readonly errors: string[] = [];
   readonly #o: JobWatchOptions;
-  readonly #watch: Watch;
-  readonly #controllers = new Set<AbortController>();
-  #stopped = false;
+  readonly #watch: ReopeningWatch;
 
   constructor(options: JobWatchOptions) {
     this.#o = options;
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.kubeconfig);
-    kc.setCurrentContext(options.context);
-    this.#watch = new Watch(kc);
+    this.#watch = new ReopeningWatch(kubeConfigFor(options));
   }
 
-  async #open(path: string, handle: (phase: WatchPhase, obj: never) => void): Promise<void> {
-    const controller = await this.#watch.watch(
-      path,
-      { labelSelector: this.#o.selector },
-      (phase, obj) => {
-        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') handle(phase, obj as never);
-      },
-      (err: unknown) => {
-        this.#controllers.delete(controller);
-        if (this.#stopped) return;
-        if (err && !(err instanceof Error && err.name === 'AbortError')) this.errors.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-        setTimeout(() => void this.#open(path, handle).catch((e: unknown) => this.errors.push(`${path}: ${(e as Error).message}`)), 500);
-      },
-    );
-    if (this.#stopped) controller.abort();
-    else this.#controllers.add(controller);
+  /** Watch errors so far (re-opened or failed watches). */
+  get errors(): readonly string[] {
+    return this.#watch.errors;
   }
 
   /** Opens both watches, then starts tracking: Jobs already there are the baseline. */
   async start(): Promise<void> {
     const ns = this.#o.namespace;
     const t = this.tracker;
-    await this.#open(`/apis/batch/v1/namespaces/${ns}/jobs`, (p, o) => t.onJob(p, o));
-    await this.#open(`/api/v1/namespaces/${ns}/pods`, (p, o) => t.onPod(p, o));
+    const query = { labelSelector: this.#o.selector };
+    await this.#watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, query, (p, o) => t.onJob(p, o));
+    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, query, (p, o) => t.onPod(p, o));
     t.startTracking();
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const c of this.#controllers) c.abort();
-    this.#controllers.clear();
+    this.#watch.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
   }
 }

@@ -1,4 +1,4 @@
-import type { Series } from '../report/run-results.ts';
+import type { Series } from './series.ts';
 
 /**
  * k6's JSON output (`k6 run --out json=<file>`: one JSON object per line) turned into time-bucketed

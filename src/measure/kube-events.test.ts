@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PodObject } from '../measure/kube-watch.ts';
-import { BackupEventTracker, type JobObject } from './kube-events.ts';
+import type { JobObject, PodObject } from '../kube/objects.ts';
+import { KubeEventTracker } from './kube-events.ts';
 
 const pod = (name: string, state: { scheduled?: boolean; ready?: boolean; deleting?: boolean } = {}): PodObject => ({
   metadata: { name, ...(state.deleting ? { deletionTimestamp: '2026-11-22T09:00:00Z' } : {}) },
@@ -12,9 +12,9 @@ const job = (name: string, condition?: 'Complete' | 'Failed'): JobObject => ({
   status: condition ? { conditions: [{ type: condition, status: 'True', reason: condition === 'Failed' ? 'BackoffLimitExceeded' : 'Completed' }], completionTime: '2026-11-22T09:00:10Z' } : { active: 1 },
 });
 
-describe('BackupEventTracker', () => {
+describe('KubeEventTracker', () => {
   it('keeps the baseline out of the timeline, then reports the Job and the pods of the restore', () => {
-    const t = new BackupEventTracker();
+    const t = new KubeEventTracker();
     t.onJob('ADDED', job('old-backup', 'Complete'), 0);
     t.onPod('ADDED', pod('backend-a', { scheduled: true, ready: true }), 0);
     t.startTracking();
@@ -48,7 +48,7 @@ describe('BackupEventTracker', () => {
   });
 
   it('reports a failed Job with its reason', () => {
-    const t = new BackupEventTracker();
+    const t = new KubeEventTracker();
     t.startTracking();
     t.onJob('ADDED', job('b'), 1);
     t.onJob('MODIFIED', job('b', 'Failed'), 2);
@@ -56,7 +56,7 @@ describe('BackupEventTracker', () => {
   });
 
   it('reports a crashed container of a baseline pod: restart with its reason, not Ready, Ready again', () => {
-    const t = new BackupEventTracker();
+    const t = new KubeEventTracker();
     const withRestarts = (p: PodObject, restartCount: number, terminated?: { reason: string; exitCode: number }): PodObject => ({
       ...p, status: { ...p.status, containerStatuses: [{ name: 'backend', restartCount, ...(terminated ? { lastState: { terminated } } : {}) }] } as PodObject['status'],
     });

@@ -1,27 +1,15 @@
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { hrNow } from '../measure/clock.ts';
-import type { PodObject, WatchPhase } from '../measure/kube-watch.ts';
-import type { TimelineEvent } from '../measure/timeline.ts';
-import type { Kubectl } from '../providers/kind/kube-tools.ts';
+import type { Kubectl } from '../kube/kubectl.ts';
+import type { JobObject, KubeList, PodObject, WatchPhase } from '../kube/objects.ts';
+import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import { hrNow } from './clock.ts';
+import type { TimelineEvent } from './timeline.ts';
 
 /**
- * Kubernetes events of a backup/restore scenario on kind, for its timeline: the backup Job (created,
- * complete, failed) and the pods of the workloads the restore procedure scales (deleted, scheduled, Ready).
- * Times are when the watch event arrived here (`hrNow()`); the API's own timestamp (1 s resolution) is kept
- * in the detail. `BackupEventTracker` is the pure part (objects in, events out); `KubeBackupWatch` feeds it
- * from real watches.
+ * Kubernetes events of a scenario on kind, for its timeline: the namespace's Jobs (created, complete,
+ * failed; a backup Job) and the selected pods (deleted, scheduled, Ready, restarted). Times are when the
+ * watch event arrived here (`hrNow()`); the API's own timestamp (1 s resolution) is kept in the detail.
+ * `KubeEventTracker` is the pure part (objects in, events out); `KubeEventWatch` feeds it from real watches.
  */
-
-export interface JobObject {
-  metadata: { name: string; namespace?: string; creationTimestamp?: string };
-  status?: {
-    active?: number;
-    succeeded?: number;
-    failed?: number;
-    completionTime?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>;
-  };
-}
 
 interface PodState {
   baseline: boolean;
@@ -34,13 +22,7 @@ interface PodState {
   restarts?: number;
 }
 
-interface ContainerStatusLike {
-  name?: string;
-  restartCount?: number;
-  lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
-}
-
-export class BackupEventTracker {
+export class KubeEventTracker {
   readonly events: TimelineEvent[] = [];
   readonly #jobs = new Map<string, { baseline: boolean; done: boolean }>();
   readonly #pods = new Map<string, PodState>();
@@ -104,7 +86,7 @@ export class BackupEventTracker {
       if (!state.baseline) this.#emit({ at, type: 'pod.scheduled', source: 'provider', subject: name, detail: `on ${pod.spec?.nodeName ?? '?'} (API: ${scheduled.lastTransitionTime ?? '?'})` });
     }
     // A container restart (crash, OOM, liveness kill): the restart count grows; the last termination says why.
-    const statuses = ((pod.status as { containerStatuses?: ContainerStatusLike[] } | undefined)?.containerStatuses) ?? [];
+    const statuses = pod.status?.containerStatuses ?? [];
     const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
     if (state.restarts !== undefined && restarts > state.restarts) {
       const why = statuses.filter((c) => c.lastState?.terminated).map((c) => `${c.name ?? 'container'}: ${c.lastState!.terminated!.reason ?? '?'}, exit ${c.lastState!.terminated!.exitCode ?? '?'}`).join('; ');
@@ -126,68 +108,53 @@ export class BackupEventTracker {
   }
 }
 
-export interface KubeBackupWatchOptions {
-  kubectl: Pick<Kubectl, 'kubeconfig' | 'context' | 'json'>;
+export interface KubeEventWatchOptions {
+  kubectl: Pick<Kubectl, 'kubeconfig' | 'context' | 'json' | 'kubeConfig'>;
   namespace: string;
-  /** Label selector of the pods to follow, e.g. `app in (backend,worker,postgres,postgres-backup)`. */
+  /** Label selector of the pods to follow, e.g. `app in (backend,worker,postgres,postgres-backup)`; empty: all the namespace's pods. */
   podSelector: string;
 }
 
 /**
- * Watches of the namespace's Jobs and of the selected pods, feeding a BackupEventTracker. `start()` lists
+ * Watches of the namespace's Jobs and of the selected pods, feeding a KubeEventTracker. `start()` lists
  * both first (the baseline: what exists then makes no creation/Ready events), then opens the watches, whose
  * initial ADDED events for known objects are plain updates.
  */
-export class KubeBackupWatch {
-  readonly tracker = new BackupEventTracker();
-  readonly errors: string[] = [];
-  readonly #o: KubeBackupWatchOptions;
-  readonly #watch: Watch;
-  readonly #controllers = new Set<AbortController>();
-  #stopped = false;
+export class KubeEventWatch implements AsyncDisposable {
+  readonly tracker = new KubeEventTracker();
+  readonly #o: KubeEventWatchOptions;
+  readonly #watch: ReopeningWatch;
 
-  constructor(options: KubeBackupWatchOptions) {
+  constructor(options: KubeEventWatchOptions) {
     this.#o = options;
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.kubectl.kubeconfig);
-    kc.setCurrentContext(options.kubectl.context);
-    this.#watch = new Watch(kc);
+    this.#watch = new ReopeningWatch(options.kubectl.kubeConfig());
   }
 
-  async #open(path: string, query: Record<string, string>, handle: (phase: WatchPhase, obj: never) => void): Promise<void> {
-    const controller = await this.#watch.watch(path, query,
-      (phase, obj) => {
-        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') handle(phase, obj as never);
-      },
-      (err: unknown) => {
-        this.#controllers.delete(controller);
-        if (this.#stopped) return;
-        if (err && !(err instanceof Error && err.name === 'AbortError')) this.errors.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-        // Closed by the server (timeout) or a transient error: re-open; the re-list replays ADDED events.
-        setTimeout(() => void this.#open(path, query, handle).catch((e: unknown) => this.errors.push(`${path}: ${(e as Error).message}`)), 500);
-      });
-    if (this.#stopped) controller.abort();
-    else this.#controllers.add(controller);
+  /** Watch errors so far (a re-opened watch, a failed re-open): timeline notes, not failures. */
+  get errors(): readonly string[] {
+    return this.#watch.errors;
   }
 
   async start(): Promise<void> {
     const ns = this.#o.namespace;
     const [jobs, pods] = await Promise.all([
-      this.#o.kubectl.json<{ items: JobObject[] }>(['-n', ns, 'get', 'jobs']),
-      this.#o.kubectl.json<{ items: PodObject[] }>(['-n', ns, 'get', 'pods', '-l', this.#o.podSelector]),
+      this.#o.kubectl.json<KubeList<JobObject>>(['-n', ns, 'get', 'jobs']),
+      this.#o.kubectl.json<KubeList<PodObject>>(['-n', ns, 'get', 'pods', ...(this.#o.podSelector ? ['-l', this.#o.podSelector] : [])]),
     ]);
     for (const j of jobs.items) this.tracker.onJob('ADDED', j);
     for (const p of pods.items) this.tracker.onPod('ADDED', p);
     this.tracker.startTracking();
-    await this.#open(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (p, o) => this.tracker.onJob(p, o));
-    await this.#open(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.#o.podSelector }, (p, o) => this.tracker.onPod(p, o));
+    await this.#watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (p, o) => this.tracker.onJob(p, o));
+    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, this.#o.podSelector ? { labelSelector: this.#o.podSelector } : {}, (p, o) => this.tracker.onPod(p, o));
   }
 
   /** Stops the watches and returns the events, oldest first. */
   stop(): TimelineEvent[] {
-    this.#stopped = true;
-    for (const c of this.#controllers) c.abort();
-    this.#controllers.clear();
+    this.#watch.stop();
     return [...this.tracker.events].sort((a, b) => a.at - b.at);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
   }
 }

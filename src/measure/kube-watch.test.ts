@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HpaTracker, hpaCurrentUtilization, hpaTargetUtilization, type EndpointSliceObject, type HpaObject, type PodObject } from './kube-watch.ts';
+import type { EndpointSliceObject, HpaObject, PodObject } from '../kube/objects.ts';
+import { HpaTracker, hpaCurrentUtilization, hpaTargetUtilization } from './kube-watch.ts';
 
 const hpa = (cpu: number | undefined, desired: number, current = desired): HpaObject => ({
   metadata: { name: 'backend-hpa' },

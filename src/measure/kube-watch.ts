@@ -1,5 +1,8 @@
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import type { Series } from '../report/run-results.ts';
+import type { KubeTarget } from '../kube/kubectl.ts';
+import { kubeConfigFor } from '../kube/kubectl.ts';
+import { conditionTrue, type EndpointSliceObject, type HpaObject, type PodObject, type WatchPhase } from '../kube/objects.ts';
+import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import type { Series } from './series.ts';
 import { hrNow } from './clock.ts';
 import type { TimelineEvent } from './timeline.ts';
 
@@ -16,50 +19,6 @@ import type { TimelineEvent } from './timeline.ts';
  * feeds it from real watches.
  */
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-}
-
-interface Condition {
-  type: string;
-  status: string;
-  lastTransitionTime?: string;
-}
-
-export interface HpaObject {
-  metadata: ObjectMeta;
-  spec: {
-    minReplicas?: number;
-    maxReplicas: number;
-    metrics?: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }>;
-    behavior?: Record<string, unknown>;
-  };
-  status?: {
-    currentReplicas?: number;
-    desiredReplicas?: number;
-    lastScaleTime?: string;
-    currentMetrics?: Array<{ type: string; resource?: { name: string; current: { averageUtilization?: number; averageValue?: string } } }> | null;
-    conditions?: Array<Condition & { reason?: string; message?: string }>;
-  };
-}
-
-export interface PodObject {
-  metadata: ObjectMeta;
-  spec?: { nodeName?: string };
-  status?: { phase?: string; conditions?: Condition[] };
-}
-
-export interface EndpointSliceObject {
-  metadata: ObjectMeta;
-  endpoints?: Array<{ conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null }; targetRef?: { kind?: string; name?: string } }> | null;
-}
-
-export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED';
-
 /** The utilisation target of a resource metric in an HPA spec (e.g. cpu → 70). */
 export function hpaTargetUtilization(hpa: HpaObject, resource: 'cpu' | 'memory'): number | undefined {
   return hpa.spec.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === resource)?.resource?.target.averageUtilization;
@@ -69,10 +28,6 @@ export function hpaTargetUtilization(hpa: HpaObject, resource: 'cpu' | 'memory')
 export function hpaCurrentUtilization(hpa: HpaObject, resource: 'cpu' | 'memory'): number | undefined {
   const v = hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === resource)?.resource?.current.averageUtilization;
   return typeof v === 'number' ? v : undefined;
-}
-
-function conditionTrue(conditions: Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type && c.status === 'True');
 }
 
 interface PodState {
@@ -269,9 +224,7 @@ export class HpaTracker {
   }
 }
 
-export interface KubeWatchOptions {
-  kubeconfig: string;
-  context: string;
+export interface KubeWatchOptions extends KubeTarget {
   namespace: string;
   hpaName: string;
   /** Label selector of the workload's pods, e.g. `app=backend`. */
@@ -282,52 +235,31 @@ export interface KubeWatchOptions {
 
 /**
  * Real watches (HPA, pods, EndpointSlices) feeding an HpaTracker. Watches the API server closes are
- * re-opened until `stop()`; a watch that cannot be opened at all fails `start()`.
+ * re-opened until `stop()` (ReopeningWatch); a watch that cannot be opened at all fails `start()`.
  */
-export class KubeWatch {
+export class KubeWatch implements AsyncDisposable {
   readonly tracker: HpaTracker;
   readonly #o: KubeWatchOptions;
-  readonly #watch: Watch;
-  readonly #controllers = new Set<AbortController>();
-  readonly errors: string[] = [];
-  #stopped = false;
+  readonly #watch: ReopeningWatch;
 
   constructor(options: KubeWatchOptions) {
     this.#o = options;
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.kubeconfig);
-    kc.setCurrentContext(options.context);
-    this.#watch = new Watch(kc);
+    this.#watch = new ReopeningWatch(kubeConfigFor(options));
     this.tracker = new HpaTracker({ hpaName: options.hpaName, serviceName: options.serviceName });
   }
 
-  async #open(path: string, query: Record<string, string>, handle: (phase: WatchPhase, obj: never) => void): Promise<void> {
-    const controller = await this.#watch.watch(
-      path,
-      query,
-      (phase, obj) => {
-        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') handle(phase, obj as never);
-      },
-      (err: unknown) => {
-        this.#controllers.delete(controller);
-        if (this.#stopped) return;
-        if (err && !(err instanceof Error && err.name === 'AbortError')) this.errors.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-        // Server-side close (timeout) or a transient error: re-open. The re-list replays ADDED events,
-        // which the tracker treats as updates of what it knows.
-        setTimeout(() => void this.#open(path, query, handle).catch((e: unknown) => this.errors.push(`${path}: ${(e as Error).message}`)), 500);
-      },
-    );
-    if (this.#stopped) controller.abort();
-    else this.#controllers.add(controller);
+  /** Watch errors so far (re-opened or failed watches). */
+  get errors(): readonly string[] {
+    return this.#watch.errors;
   }
 
   /** Opens the three watches and waits until the HPA and the endpoints have been seen once. */
   async start(options: { timeoutMs?: number } = {}): Promise<void> {
     const ns = this.#o.namespace;
     const t = this.tracker;
-    await this.#open(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, { fieldSelector: `metadata.name=${this.#o.hpaName}` }, (p, o) => t.onHpa(p, o));
-    await this.#open(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.#o.podSelector }, (p, o) => t.onPod(p, o));
-    await this.#open(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${this.#o.serviceName}` }, (p, o) => t.onEndpointSlice(p, o));
+    await this.#watch.open<HpaObject>(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, { fieldSelector: `metadata.name=${this.#o.hpaName}` }, (p, o) => t.onHpa(p, o));
+    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.#o.podSelector }, (p, o) => t.onPod(p, o));
+    await this.#watch.open<EndpointSliceObject>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${this.#o.serviceName}` }, (p, o) => t.onEndpointSlice(p, o));
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     while (!(t.hpa && t.readyEndpoints > 0)) {
       if (Date.now() > deadline) throw new Error(`no HPA ${this.#o.hpaName} or no ready endpoint of ${this.#o.serviceName} seen within ${options.timeoutMs ?? 30_000} ms${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`);
@@ -336,8 +268,10 @@ export class KubeWatch {
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const c of this.#controllers) c.abort();
-    this.#controllers.clear();
+    this.#watch.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
   }
 }

@@ -1,4 +1,7 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { WorkloadRole } from '../config/schema.ts';
+import type { Kubectl } from '../kube/kubectl.ts';
+import type { TimelineEvent } from '../measure/timeline.ts';
 
 /**
  * The small provider interface every environment backend implements (create/status/destroy/logs),
@@ -96,6 +99,56 @@ export interface SupportsStats {
   stats(service: WorkloadRole): Promise<ReplicaStats[]>;
 }
 
+/** A one-off job: a command in an image, on the environment's network, removed afterwards. */
+export interface JobSpec {
+  name: string;
+  image: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** Host folders bound into the job (e.g. where a backup is written). */
+  mounts?: { host: string; container: string }[];
+  timeoutMs?: number;
+}
+export interface JobResult {
+  exitCode: number;
+  logs: string;
+  durationMs: number;
+}
+export interface SupportsJobs {
+  /** docker: a labelled container on the environment network (what a Kubernetes Job is to kind). */
+  runJob(options: JobSpec): Promise<JobResult>;
+}
+
+/**
+ * The environment is a Kubernetes cluster: its private kubeconfig and context (always explicit, never the
+ * user's current context), kubectl bound to them, an API client configuration for watches, and a way to
+ * put a locally built image into the nodes (offline there is no registry).
+ */
+export interface SupportsKubernetes {
+  /** The kind cluster's name. */
+  readonly cluster: string;
+  readonly kubeconfig: string;
+  readonly kubectl: Kubectl;
+  kubeConfig(): KubeConfig;
+  loadImage(image: string, options?: { onLine?: (line: string) => void }): Promise<void>;
+}
+
+/** A running watch of the provider's own events (containers died/started, pods scheduled/Ready, Jobs). */
+export interface ProviderEventWatch {
+  /** Stops watching; returns the timeline entries, oldest first (watch errors as notes). */
+  stop(): Promise<TimelineEvent[]>;
+}
+export interface EventWatchOptions {
+  /** kind: the namespace whose pods and Jobs are followed (default app-backend). docker: ignored (all of the environment's containers). */
+  namespace?: string;
+  /** kind: the label selector of the pods to follow. docker: ignored. */
+  podSelector?: string;
+}
+export interface SupportsEventWatch {
+  /** Starts watching; rejects when the watch cannot be opened at all. */
+  watchEvents(options?: EventWatchOptions): Promise<ProviderEventWatch>;
+}
+
 const has = <K extends string>(p: object, ...keys: K[]): boolean => keys.every((k) => typeof (p as Record<string, unknown>)[k] === 'function');
 
 export const canEndpoint = (p: Provider): p is Provider & SupportsEndpoints => has(p, 'endpoint');
@@ -105,6 +158,9 @@ export const canLifecycle = (p: Provider): p is Provider & SupportsLifecycle => 
 export const canPartition = (p: Provider): p is Provider & SupportsPartition => has(p, 'partition', 'heal');
 export const canExec = (p: Provider): p is Provider & SupportsExec => has(p, 'exec');
 export const canStats = (p: Provider): p is Provider & SupportsStats => has(p, 'stats');
+export const canJobs = (p: Provider): p is Provider & SupportsJobs => has(p, 'runJob');
+export const canKubernetes = (p: Provider): p is Provider & SupportsKubernetes => has(p, 'kubeConfig', 'loadImage') && typeof (p as { kubectl?: unknown }).kubectl === 'object';
+export const canWatchEvents = (p: Provider): p is Provider & SupportsEventWatch => has(p, 'watchEvents');
 
 /** A cluster node (kind: one node container). */
 export interface NodeInfo {

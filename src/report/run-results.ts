@@ -4,6 +4,7 @@ import type { ProbeAttempt } from '../measure/availability-probe.ts';
 import type { ProbeSummary } from '../measure/outage.ts';
 import type { SentinelVerification } from '../measure/sentinel-writer.ts';
 import type { TimelineEvent, TimelineInterval } from '../measure/timeline.ts';
+import type { Series } from '../measure/series.ts';
 import type { Verdict } from '../measure/verdict.ts';
 
 /**
@@ -22,19 +23,8 @@ export interface ScenarioProbe {
   attempts: ProbeAttempt[];
 }
 
-export interface SeriesPoint {
-  at: number;
-  value: number;
-}
-
-/** A numeric time series drawn as its own chart, e.g. `replicas` of the backend Deployment. */
-export interface Series {
-  name: string;
-  unit: string;
-  /** `step` for counts such as replicas; `line` otherwise. */
-  shape: 'step' | 'line';
-  points: SeriesPoint[];
-}
+/** Series are measurements (src/measure/series.ts); re-exported for the report's readers of results.json. */
+export type { Series, SeriesPoint } from '../measure/series.ts';
 
 /** A sentinel verification as stored (the per-write log is left out; lost seqs are kept). */
 export type SentinelResult = SentinelVerification;

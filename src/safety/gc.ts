@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { run } from '../core/exec.ts';
 import { cacheDir } from '../core/paths.ts';
-import { findTool } from '../providers/kind/kube-tools.ts';
+import { findTool } from '../kube/kubectl.ts';
 import { isStale, readLock, LOCK_FILE } from './env-lock.ts';
 import { KIND_CLUSTER_LABEL, PRODLIKE_LABELS } from './ownership.ts';
 

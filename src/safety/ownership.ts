@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { parse } from 'yaml';
 import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
+import { canKubernetes, type Provider } from '../providers/provider.ts';
 
 /**
  * The ownership guard: before anything destructive (kill, stop, pause, partition, scale, exec, remove,
@@ -229,21 +230,15 @@ export async function guardKindTarget(ctx: GuardContext, operation: string, targ
 // ── any provider ─────────────────────────────────────────────────────────────────────────────────
 
 /** What `guardProvider` needs to know about a provider (both providers expose it). */
-interface GuardableProvider {
-  readonly name: 'docker' | 'kind';
-  /** kind: the cluster, its private kubeconfig and the context its kubectl passes. */
-  readonly cluster?: string;
-  readonly kubectl?: { kubeconfig: string; context: string };
-}
 
 /**
  * The guard for code that drives a provider from outside (scenario faults in src/safety/faults.ts): runs
  * the same checks the provider's own destructive methods run, before anything (even a read such as the
  * current replica count) reaches the target. `env` is the environment's name (`name:` in the config).
  */
-export async function guardProvider(ctx: GuardContext, provider: GuardableProvider, operation: string, service?: string, docker?: Docker): Promise<void> {
+export async function guardProvider(ctx: GuardContext, provider: Provider, operation: string, service?: string, docker?: Docker): Promise<void> {
   if (provider.name === 'kind') {
-    if (!provider.cluster || !provider.kubectl) throw new OwnershipRefusedError(operation, 'the kind provider', 'exposes no cluster/kubeconfig to check');
+    if (!canKubernetes(provider)) throw new OwnershipRefusedError(operation, 'the kind provider', 'exposes no cluster/kubeconfig to check');
     await guardKindTarget(ctx, operation, { cluster: provider.cluster, kubeconfig: provider.kubectl.kubeconfig, context: provider.kubectl.context }, docker ? { docker } : {});
     return;
   }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { TimelineEvent } from '../../measure/timeline.ts';
-import { LABELS } from './docker-provider.ts';
+import { LABELS } from './environment-containers.ts';
 
 /**
  * Provider timeline events for the docker provider: the engine's own `docker events` stream for this

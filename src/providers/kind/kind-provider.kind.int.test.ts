@@ -16,8 +16,8 @@ import { topologyImages } from '../create-provider.ts';
 import { canEvents, canKill, canNodes, canPartition, canScale, canStats } from '../provider.ts';
 import { clusterName } from './cluster-config.ts';
 import { KindProvider } from './kind-provider.ts';
-import { findTool } from './kube-tools.ts';
-import type { KubeObject } from './readiness.ts';
+import { findTool } from '../../kube/kubectl.ts';
+import type { KubeObject } from '../../kube/objects.ts';
 
 /**
  * The kind provider against a real kind cluster (issue #7): ONE environment (`kindtest`, entry port

@@ -1,30 +1,32 @@
 import { existsSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
 import { resolveTopology } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { run } from '../../core/exec.ts';
-import { cacheDir, PACKAGE_ROOT } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
+import { kind, Kubectl } from '../../kube/kubectl.ts';
+import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
+import { KubeEventWatch } from '../../measure/kube-events.ts';
+import type { TimelineEvent } from '../../measure/timeline.ts';
 import { recordKindCluster } from '../../safety/gc.ts';
-import { kustomizeImages, loadImageCatalog } from '../../setup/image-catalog.ts';
+import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, KillOptions, NodeInfo, Provider, ReplicaStats, ReplicaStatus, ServiceStatus,
-  SupportsEndpoints, SupportsEvents, SupportsExec, SupportsKill, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceStatus,
+  SupportsEndpoints, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
-  clusterEvent, hpaStatus, nodeInfo, partitionComment, partitionRules, pvcStatus, replicaStats, rulesToDelete, sortEvents,
+  clusterEvent, hpaStatus, nodeInfo, partitionComment, pvcStatus, replicaStats, sortEvents,
   type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson, type PvcJson,
 } from './cluster-views.ts';
 import { clusterName, dataHostPort, renderClusterConfig } from './cluster-config.ts';
-import { kind, Kubectl } from './kube-tools.ts';
-import { podProblem, readinessOf, WAITED_KINDS, type KubeObject } from './readiness.ts';
+import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
+import { cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
+import { installMetricsServer, renderManifests, secretObjects, selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
 export interface KindProviderOptions {
   config: ProdlikeConfig;
@@ -41,7 +43,8 @@ export interface KindProviderOptions {
   allowForeignTarget?: boolean;
 }
 
-interface PodList { items: (KubeObject & { metadata: { name: string; namespace: string; labels?: Record<string, string>; creationTimestamp?: string }; status?: { phase?: string; containerStatuses?: { name: string; ready?: boolean; restartCount?: number; containerID?: string; state?: Record<string, unknown> }[]; conditions?: { type: string; status: string }[] } })[] }
+/** The namespace whose pods and Jobs a scenario's timeline follows by default (document 001's). */
+const DEFAULT_EVENT_NAMESPACE = 'app-backend';
 
 /**
  * The documented on-prem architecture in a real kind cluster: create the cluster (127.0.0.1 only),
@@ -49,7 +52,7 @@ interface PodList { items: (KubeObject & { metadata: { name: string; namespace: 
  * fail with the pod's reason (image pull, config, crash loop, unschedulable) instead of hanging.
  * Every kubectl call names this environment's kubeconfig and context explicitly.
  */
-export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition {
+export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsKubernetes, SupportsEventWatch {
   readonly name = 'kind' as const;
   readonly #o: KindProviderOptions;
   readonly #store: EnvironmentStore;
@@ -67,6 +70,36 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return this.kubectl.kubeconfig;
   }
 
+  /** An API client configuration for this environment's kubeconfig and context. */
+  kubeConfig(): KubeConfig {
+    return this.kubectl.kubeConfig();
+  }
+
+  /** Offline there is no registry: a locally built image is loaded into the nodes (idempotent). */
+  async loadImage(image: string, options: { onLine?: (line: string) => void } = {}): Promise<void> {
+    await kind(['load', 'docker-image', '--name', this.cluster, image], { timeoutMs: 10 * 60_000, ...(options.onLine ? { onLine: options.onLine } : {}) });
+  }
+
+  /**
+   * Kubernetes API watches of a namespace's Jobs and selected pods (deleted/terminating, scheduled, Ready,
+   * restarted); times are when the watch event arrives, API timestamps in the detail. Watch errors come
+   * back from `stop()` as timeline notes.
+   */
+  async watchEvents(options: EventWatchOptions = {}): Promise<ProviderEventWatch> {
+    const watch = new KubeEventWatch({ kubectl: this.kubectl, namespace: options.namespace ?? DEFAULT_EVENT_NAMESPACE, podSelector: options.podSelector ?? '' });
+    await watch.start().catch((error: unknown) => {
+      watch.stop();
+      throw error;
+    });
+    return {
+      stop: async () => {
+        const events = watch.stop();
+        const notes: TimelineEvent[] = watch.errors.map((error) => ({ at: Date.now(), type: 'note', source: 'provider', subject: 'kubernetes watch', detail: error }));
+        return [...events, ...notes];
+      },
+    };
+  }
+
   async #clusterExists(): Promise<boolean> {
     const r = await kind(['get', 'clusters'], { timeoutMs: 30_000 });
     return r.stdout.split('\n').map((l) => l.trim()).includes(this.cluster);
@@ -78,7 +111,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   async create(options: { signal?: AbortSignal } = {}): Promise<CreateResult> {
     const { signal } = options;
-    await this.#assertImages();
+    await assertImages(this.#o);
     const existed = await this.#clusterExists();
     if (existed && !(await this.#store.readState()) && !this.#store.hasSecrets()) {
       // The cluster's PostgreSQL/Redis/MinIO were initialised with credentials this environment no longer
@@ -112,7 +145,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       // applied only once the images are in the nodes (offline a missing image is a pull error at once).
       const loading = this.#step('kind:images', `Load ${this.#o.localImages.length} local images into the worker nodes`, async (progress) => {
         if (!this.#o.localImages.length) return;
-        const [nodes, archive] = await Promise.all([this.#imageNodes(), this.#imageArchive(progress, signal)]);
+        const [nodes, archive] = await Promise.all([imageNodes(this.cluster), imageArchive(this.#o.localImages, progress, signal)]);
         await kind(['load', 'image-archive', '--name', this.cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
       });
       const preparing = (async () => {
@@ -120,12 +153,13 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
           await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
         });
         await this.#step('kind:addons', 'Add-ons: metrics-server', async () => {
-          await this.#installMetricsServer();
+          await installMetricsServer(this.kubectl, await metricsServerImage(this.cluster, this.#o.imageSource));
         });
-        const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => this.#render());
+        const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
         await this.#step('kind:namespaces', 'Namespaces and secrets', async () => {
           await this.kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
-          await this.#applySecrets(rendered);
+          const secrets = secretObjects(rendered, await this.#store.secrets());
+          if (secrets.length) await this.kubectl.apply(toApplyList(secrets));
         });
         return rendered;
       })();
@@ -138,7 +172,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
         if (existed) await this.kubectl.run(['-n', 'app-backend', 'delete', 'job', 'minio-create-buckets', '--ignore-not-found', '--wait=true'], { allowFailure: true });
         await this.kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
       });
-      await this.#step('kind:ready', 'Workloads ready', async (progress) => this.#waitReady(objects, progress, signal));
+      await this.#step('kind:ready', 'Workloads ready', async (progress) => waitReady(this.kubectl, objects, { progress, signal, timeoutMs: this.#o.readyTimeoutMs ?? 10 * 60_000 }));
       await this.#store.writeState(state);
     } catch (error) {
       if (!existed && (signal?.aborted ?? false)) await this.destroy().catch(() => undefined);
@@ -146,145 +180,6 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     }
     // `up` prints the workloads; the cluster view (nodes, HPAs, PVCs) is for `status`.
     return { outcome: existed ? 'repaired' : 'created', status: await this.#status(false) };
-  }
-
-  /** The nodes pods run on: the workers (the control plane keeps its NoSchedule taint), or the control plane alone. */
-  async #imageNodes(): Promise<string[]> {
-    const all = (await kind(['get', 'nodes', '--name', this.cluster], { timeoutMs: 30_000 })).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    const workers = all.filter((n) => !n.endsWith('-control-plane'));
-    return workers.length ? workers : all;
-  }
-
-  /**
-   * The local images as one `docker save` archive, cached by image IDs in the prodlike cache: `kind load
-   * docker-image` saves them again on every run (about 13 s for 0.7 GB here); the next `up` with the
-   * same images loads the cached archive. Only the newest archive is kept.
-   */
-  async #imageArchive(progress: (m: string) => void, signal?: AbortSignal): Promise<string> {
-    const ids = await Promise.all(this.#o.localImages.map(async (image) => (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 })).stdout.trim()));
-    const key = createHash('sha256').update(this.#o.localImages.map((image, i) => `${image}@${ids[i]}`).join('\n')).digest('hex').slice(0, 20);
-    const dir = join(cacheDir(), 'kind-images');
-    const archive = join(dir, `${key}.tar`);
-    if (existsSync(archive)) {
-      progress(`cached archive ${archive}`);
-      return archive;
-    }
-    await mkdir(dir, { recursive: true });
-    const partial = `${archive}.${process.pid}.partial`;
-    progress(`docker save ${this.#o.localImages.length} images`);
-    try {
-      await run('docker', ['save', '-o', partial, ...this.#o.localImages], { timeoutMs: 10 * 60_000, ...(signal ? { signal } : {}) });
-      await rename(partial, archive);
-    } finally {
-      await rm(partial, { force: true });
-    }
-    for (const file of await readdir(dir)) if (file.endsWith('.tar') && join(dir, file) !== archive) await rm(join(dir, file), { force: true });
-    return archive;
-  }
-
-  async #assertImages(): Promise<void> {
-    const wanted = [...(this.#o.imageSource === 'offline' ? [this.#o.nodeImage] : []), ...this.#o.localImages];
-    const found = await Promise.all(wanted.map(async (image) => {
-      const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
-      return Boolean(r && r.exitCode === 0);
-    }));
-    const missing = wanted.filter((_, i) => !found[i]);
-    if (missing.length) {
-      throw new ProdlikeError('IMAGE_MISSING', `Images not present: ${missing.join(', ')}.`, { hint: 'Run `npx prodlike setup --kind` (builds the node image and the images offline).', details: { missing } });
-    }
-  }
-
-  async #render(): Promise<KubeObject[]> {
-    const catalog = await loadImageCatalog();
-    const dir = join(this.#store.dir, 'kustomize');
-    await mkdir(dir, { recursive: true });
-    const kustomization = {
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      resources: [relative(dir, this.#o.manifestsDir)],
-      // imageSource decides the images: offline maps the official images to the locally built ones.
-      images: kustomizeImages(catalog, this.#o.imageSource),
-    };
-    await writeFile(join(dir, 'kustomization.yaml'), `# generated by prodlike: the manifests plus the image mapping of imageSource=${this.#o.imageSource}\n${stringify(kustomization)}`);
-    const r = await run(this.kubectl.bin, ['kustomize', dir], { timeoutMs: 60_000 });
-    return parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject).filter((o) => o && o.kind);
-  }
-
-  async #installMetricsServer(): Promise<void> {
-    const manifest = join(PACKAGE_ROOT, 'kind', 'node-image', 'manifests', 'metrics-server.yaml');
-    if (!existsSync(manifest)) throw new ProdlikeError('PROVIDER_FAILED', `metrics-server manifest missing: ${manifest}`);
-    const { readFile } = await import('node:fs/promises');
-    const text = (await readFile(manifest, 'utf8')).replaceAll('__METRICS_SERVER_IMAGE__', await this.#metricsServerImage());
-    await this.kubectl.apply(text);
-  }
-
-  async #metricsServerImage(): Promise<string> {
-    // The node image preloads metrics-server under the name its build recorded (/kind/metrics-server-image).
-    const r = await run('docker', ['exec', `${this.cluster}-control-plane`, 'cat', '/kind/metrics-server-image'], { allowFailure: true, timeoutMs: 15_000 });
-    if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
-    // The offline node image preloads metrics-server under the local prefix; online, kind's nodes pull it.
-    return this.#o.imageSource === 'offline' ? 'prodlike.local/metrics-server:v0.8.0' : 'registry.k8s.io/metrics-server/metrics-server:v0.8.0';
-  }
-
-  async #applySecrets(objects: KubeObject[]): Promise<void> {
-    const secrets = await this.#store.secrets();
-    const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).filter((n) => n === 'app-backend' || n === 'saasit-executions');
-    const secretKey = randomBytes(24).toString('base64url');
-    const docs: object[] = [];
-    for (const namespace of namespaces) {
-      const meta = (name: string) => ({ name, namespace, labels: { 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } });
-      docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('backend-secrets'), type: 'Opaque', stringData: { POSTGRES_PASSWORD: secrets.postgresPassword, REDIS_PASSWORD: secrets.redisPassword, SECRET_KEY: secretKey, JWT_SECRET_KEY: secretKey } });
-      docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('minio-secret'), type: 'Opaque', stringData: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey } });
-    }
-    if (docs.length) await this.kubectl.apply(toApplyList(docs as KubeObject[]));
-  }
-
-  async #waitReady(objects: KubeObject[], progress: (m: string) => void, signal?: AbortSignal, timeout?: number): Promise<void> {
-    const waited = objects.filter((o) => (WAITED_KINDS as readonly string[]).includes(o.kind));
-    const namespaces = [...new Set(waited.map((o) => o.metadata.namespace ?? 'default'))];
-    const timeoutMs = timeout ?? this.#o.readyTimeoutMs ?? 10 * 60_000;
-    // waitFor retries a probe that throws: a pod that will never become ready is returned, not thrown,
-    // so the wait ends at once with the pod's reason instead of at the timeout.
-    let failures = 0;
-    const outcome = await waitFor(async (): Promise<true | ProdlikeError | undefined> => {
-      // One kubectl call per poll (each is a process start on a busy machine), filtered here.
-      let listed: { items: KubeObject[] };
-      try {
-        listed = await this.kubectl.json<{ items: KubeObject[] }>(['get', 'deployments,statefulsets,jobs,pods', ...(namespaces.length === 1 ? ['-n', namespaces[0]!] : ['-A'])]);
-        failures = 0;
-      } catch (error) {
-        // A blip is retried; a command that keeps failing (API server gone, wrong arguments) ends the wait.
-        if (++failures < 15) throw error;
-        return new ProdlikeError('PROVIDER_FAILED', `kubectl failed ${failures} times in a row while waiting for the workloads: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error, hint: `See \`kubectl --kubeconfig ${this.kubeconfig} get pods -A\`.` });
-      }
-      const all = listed.items.filter((o) => namespaces.includes(o.metadata.namespace ?? 'default'));
-      const pods = all.filter((o) => o.kind === 'Pod') as unknown as PodList['items'];
-      const live = all.filter((o) => o.kind !== 'Pod');
-      for (const pod of pods) {
-        const problem = podProblem(pod as never);
-        if (problem) return this.#podFailure(problem.namespace, problem.pod, `${problem.reason}: ${problem.message}`);
-      }
-      const pending = waited.filter((w) => {
-        const found = live.find((l) => l.kind === w.kind && l.metadata.name === w.metadata.name && l.metadata.namespace === w.metadata.namespace);
-        return !found || !readinessOf(found).ready;
-      });
-      progress(pending.length ? `waiting for ${pending.map((p) => `${p.kind.toLowerCase()}/${p.metadata.name}`).join(', ')}` : 'all ready');
-      return pending.length === 0 ? true : undefined;
-    }, { timeoutMs, intervalMs: 1000, description: 'the workloads to become ready', ...(signal ? { signal } : {}), hint: `See \`kubectl --kubeconfig ${this.kubeconfig} get pods -A\`.` }).catch((error: unknown) => {
-      if (error instanceof ProdlikeError && error.code !== 'READINESS_TIMEOUT') throw error;
-      const cause = error instanceof ProdlikeError && error.cause instanceof ProdlikeError ? error.cause : error;
-      throw cause;
-    });
-    if (outcome instanceof ProdlikeError) throw outcome;
-  }
-
-  async #podFailure(namespace: string, pod: string, reason: string): Promise<ProdlikeError> {
-    const events = await this.kubectl.run(['-n', namespace, 'get', 'events', '--field-selector', `involvedObject.name=${pod}`, '--sort-by=.lastTimestamp'], { allowFailure: true });
-    const logs = await this.kubectl.run(['-n', namespace, 'logs', pod, '--all-containers', '--tail=15'], { allowFailure: true });
-    return new ProdlikeError('READINESS_TIMEOUT', `pod ${namespace}/${pod} will not become ready: ${reason}\n  events:\n    ${events.stdout.trim().split('\n').slice(-8).join('\n    ')}${logs.stdout.trim() ? `\n  logs:\n    ${logs.stdout.trim().split('\n').slice(-10).join('\n    ')}` : ''}`, {
-      hint: reason.includes('Image') ? 'The image is not in the nodes: run `npx prodlike setup` and check the name/tag in the manifests and fixtures/images/images.yaml.' : `Inspect with \`kubectl --kubeconfig ${this.kubeconfig} -n ${namespace} describe pod ${pod}\`.`,
-      details: { namespace, pod, reason },
-    });
   }
 
   async status(): Promise<EnvironmentStatus> {
@@ -297,7 +192,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const services = await Promise.all(resolveTopology(this.#o.config).filter((x) => x.enabled).map(async (w): Promise<ServiceStatus> => {
       const [kindName, name] = w.workload.split('/') as [string, string];
       const obj = await this.kubectl.json<KubeObject>(['-n', w.namespace, 'get', kindName, name]).catch(() => undefined);
-      const pods = await this.kubectl.json<PodList>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] }));
+      const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] }));
       const replicas: ReplicaStatus[] = pods.items.map((p) => {
         const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
         return {
@@ -367,7 +262,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
     await this.#own(`kill ${service}`);
     const w = this.#workload(service);
-    const pods = await this.kubectl.json<PodList>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]);
+    const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]);
     const pod = pods.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[options.replica ?? 0];
     if (!pod) throw new ProdlikeError('PROVIDER_FAILED', `No ${service} pod to kill.`);
     const full = await this.kubectl.json<KubeObject & { spec: { nodeName: string }; status: { containerStatuses: { containerID: string }[] } }>(['-n', w.namespace, 'get', 'pod', pod.metadata.name]);
@@ -396,7 +291,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     if (namespaces.length) await this.kubectl.apply(toApplyList(namespaces));
     const rest = objects.filter((o) => o.kind !== 'Namespace');
     if (rest.length) await this.kubectl.apply(toApplyList(rest));
-    await this.#waitReady(objects, options.progress ?? (() => undefined), options.signal, options.timeoutMs);
+    await waitReady(this.kubectl, objects, { progress: options.progress ?? (() => undefined), signal: options.signal, timeoutMs: options.timeoutMs ?? this.#o.readyTimeoutMs ?? 10 * 60_000 });
   }
 
   /** The nodes as the API server sees them (name, role, Ready). */
@@ -472,29 +367,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const pods = await this.kubectl.json<{ items: { status?: { podIP?: string } }[] }>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
     const ips = pods.items.map((p) => p.status?.podIP).filter((ip): ip is string => Boolean(ip));
     if (!ips.length) throw new ProdlikeError('PROVIDER_FAILED', `No ${service} pod has an IP to cut.`);
-    const comment = partitionComment(this.#o.config.name, service);
-    for (const node of await this.#nodeContainers()) {
-      for (const rule of partitionRules(ips, comment)) {
-        const exists = await run('docker', ['exec', node, 'iptables', '-C', ...rule], { allowFailure: true, timeoutMs: 15_000 });
-        if (exists.exitCode !== 0) await run('docker', ['exec', node, 'iptables', '-I', ...rule.slice(0, 1), '1', ...rule.slice(1)], { timeoutMs: 15_000 });
-      }
-    }
+    await cutPodIps(await nodeContainers(this.cluster), ips, partitionComment(this.#o.config.name, service));
   }
 
   async heal(service: WorkloadRole): Promise<void> {
     await this.#own(`heal ${service}`);
-    const comment = partitionComment(this.#o.config.name, service);
-    for (const node of await this.#nodeContainers()) {
-      const listing = await run('docker', ['exec', node, 'iptables', '-S', 'FORWARD'], { allowFailure: true, timeoutMs: 15_000 });
-      if (listing.exitCode !== 0) continue;
-      for (const rule of rulesToDelete(listing.stdout, comment)) await run('docker', ['exec', node, 'iptables', '-D', ...rule], { allowFailure: true, timeoutMs: 15_000 });
-    }
-  }
-
-  /** Running node containers of this cluster (by kind's label). */
-  async #nodeContainers(): Promise<string[]> {
-    const r = await run('docker', ['ps', '--filter', `label=${KIND_CLUSTER_LABEL}=${this.cluster}`, '--format', '{{.Names}}'], { timeoutMs: 15_000 });
-    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    await healPodIps(await nodeContainers(this.cluster), partitionComment(this.#o.config.name, service));
   }
 
   /** Nodes, HPAs (current/target), PVCs and what the offline CNI does not do. */
@@ -523,16 +401,4 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     if (!w) throw new ProdlikeError('USAGE', `Unknown workload ${role}.`);
     return w;
   }
-}
-
-/**
- * Objects for `kubectl apply -f -` as a JSON List: no YAML 1.1 surprises (kubectl would read a bare
- * `yes` in Redis' `--appendonly yes` as a boolean).
- */
-function selectorOf(selector: Record<string, string>): string {
-  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-}
-
-function toApplyList(objects: KubeObject[] | object[]): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }

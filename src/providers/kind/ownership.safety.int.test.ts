@@ -14,7 +14,7 @@ import { cli } from '../../safety/testing/docker-env.ts';
 import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { clusterName } from './cluster-config.ts';
 import { KindProvider } from './kind-provider.ts';
-import { Kubectl } from './kube-tools.ts';
+import { Kubectl } from '../../kube/kubectl.ts';
 
 /**
  * Ownership guard, kind provider (issue #11). No real cluster is needed: the environment's kubeconfig is

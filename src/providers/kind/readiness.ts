@@ -1,16 +1,10 @@
+import type { KubeObject, PodObject } from '../../kube/objects.ts';
+
 /**
  * Readiness per kind, as pure functions over Kubernetes objects (unit-tested against recorded JSON),
  * and the pod states that mean "this will not become ready by itself" so `up` fails in seconds with
  * the reason instead of hanging.
  */
-export interface KubeObject {
-  apiVersion?: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; generation?: number; ownerReferences?: { kind: string; name: string }[] };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
 export interface Readiness {
   ready: boolean;
   detail: string;
@@ -47,17 +41,6 @@ export function readinessOf(obj: KubeObject): Readiness {
 
 export const WAITED_KINDS = ['Deployment', 'StatefulSet', 'Job'] as const;
 
-interface PodStatusLike {
-  metadata: { name: string; namespace: string };
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
-    containerStatuses?: { name: string; restartCount?: number; state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } } }[];
-    initContainerStatuses?: PodStatusLikeContainer[];
-  };
-}
-type PodStatusLikeContainer = NonNullable<NonNullable<PodStatusLike['status']>['containerStatuses']>[number];
-
 const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
 export interface PodProblem {
@@ -68,8 +51,8 @@ export interface PodProblem {
 }
 
 /** A pod problem that will not fix itself: image pull errors, config errors, crash loops, unschedulable. */
-export function podProblem(pod: PodStatusLike, now = Date.now(), unschedulableGraceMs = 45_000): PodProblem | undefined {
-  const base = { pod: pod.metadata.name, namespace: pod.metadata.namespace };
+export function podProblem(pod: PodObject, now = Date.now(), unschedulableGraceMs = 45_000): PodProblem | undefined {
+  const base = { pod: pod.metadata.name, namespace: pod.metadata.namespace ?? '' };
   for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const waiting = c.state?.waiting;
     if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) return { ...base, reason: waiting.reason, message: `container ${c.name}: ${waiting.message ?? waiting.reason}` };
