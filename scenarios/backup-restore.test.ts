@@ -11,11 +11,13 @@ import { documentedRestore, psqlInPod, runCronJobBackup, type KindBackupTarget }
 import { backupRedisOnKind, restoreRedisOnKind } from '../src/backup/kind-redis.ts';
 import { KubeBackupWatch } from '../src/backup/kube-events.ts';
 import { KindProvider } from '../src/providers/kind/kind-provider.ts';
-import { describeChecksums, seedRows, seedTable, tableChecksums, worstCaseInterval } from '../src/backup/pg-dump.ts';
+import { describeChecksums, seedRows, seedTable, tableChecksums } from '../src/backup/pg-dump.ts';
 import { baseBackup, currentSegment, disableWalArchiving, enableWalArchiving, recoveryTargetTime, restorePointInTime, startWalShipper, switchWal, waitArchived, waitShipped, wipeVolume } from '../src/backup/wal-archive.ts';
 import { resolveFrom } from '../src/config/load-config.ts';
 import { findTarget, loadTargets, selectProfile } from '../src/config/load-targets.ts';
-import { evaluateTarget, type Verdict } from '../src/measure/verdict.ts';
+import { evaluateTarget, type BoundedTarget, type Verdict } from '../src/measure/verdict.ts';
+import { cronInterval } from '../src/check/cron.ts';
+import { loadManifests } from '../src/check/load-manifests.ts';
 import { backupRedis, redisChecksum, restoreRedis, seedRedis } from '../src/backup/redis-backup.ts';
 import { formatDuration } from '../src/core/duration.ts';
 import { waitFor } from '../src/core/wait.ts';
@@ -46,7 +48,8 @@ import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment 
 const skip = await scenarioSkipReason();
 const SEED_ROWS = seedRows(); // PRODLIKE_SEED_PROFILE=ci (20 000 rows, default) | release (about 1 GB); PRODLIKE_SEED_ROWS overrides
 const REDIS_SEED_KEYS = Number(process.env.PRODLIKE_REDIS_SEED_KEYS ?? 5000);
-const BACKUP_SCHEDULE = '0 2 * * *'; // kind/manifests/base/postgres-backup.yaml (doc 001 §Backup and Recovery)
+/** The backup CronJob (kind/manifests/base/postgres-backup.yaml, doc 001 §Backup and Recovery); its schedule is read where it is deployed. */
+const BACKUP_CRONJOB = 'postgres-backup';
 /** WAL design (not in document 001): a forced segment switch at least every minute bounds the unarchived WAL. */
 const ARCHIVE_TIMEOUT_S = 60;
 const SHIP_INTERVAL_S = 1;
@@ -57,6 +60,51 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
   let walEnabled = false;
   /** Verdicts against document 004 (profile platform) whatever profile the run selected. */
   let platformVerdict: (id: string, measurement: Parameters<typeof evaluateTarget>[1]) => Verdict;
+
+  /**
+   * The backup schedule as deployed, read, never assumed: on kind the CronJob in the cluster; the docker
+   * provider runs no CronJob, so there it is the CronJob of the manifests the kind provider applies
+   * (`manifests` in prodlike.yaml, rendered with kustomize). Its longest interval is the worst-case RPO.
+   */
+  async function deployedBackupSchedule(): Promise<{ schedule: string; worstMs: number; from: string; suspended: boolean }> {
+    let spec: { schedule?: string; timeZone?: string; suspend?: boolean } | undefined;
+    let from: string;
+    if (env.provider instanceof KindProvider) {
+      spec = (await env.provider.kubectl.json<{ spec: { schedule: string; timeZone?: string; suspend?: boolean } }>(['-n', 'app-backend', 'get', 'cronjob', BACKUP_CRONJOB])).spec;
+      from = `cronjob/${BACKUP_CRONJOB} as deployed in the cluster`;
+    } else {
+      const loaded = await loadManifests(resolveFrom(env.loaded, env.config.manifests), { relativeTo: env.loaded.baseDir });
+      spec = loaded.manifests.workloads.find((w) => w.kind === 'CronJob' && w.name === BACKUP_CRONJOB);
+      from = `CronJob ${BACKUP_CRONJOB} of ${loaded.source} (${loaded.renderedWith}; the docker provider runs no CronJob: this is the schedule the kind deployment applies)`;
+    }
+    if (!spec?.schedule) throw new Error(`no schedule for CronJob ${BACKUP_CRONJOB} (${from})`);
+    return { schedule: spec.schedule, worstMs: cronInterval(spec.schedule, spec.timeZone).maxIntervalMs, from, suspended: spec.suspend === true };
+  }
+
+  /** archive_timeout as the server runs it (pg_settings), in seconds: the WAL bound is read, not assumed. */
+  async function activeArchiveTimeoutS(admin: pg.ClientConfig): Promise<number> {
+    const c = new pg.Client(admin);
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'archive_timeout'");
+      return Number(rows[0]?.setting);
+    } finally {
+      await c.end();
+    }
+  }
+
+  /**
+   * Every target verdict must pass. A skip is accepted only where the selected profile has no such target
+   * (its reason says so); report-only figures (kind 'report') are not targets.
+   */
+  function expectHeld(verdicts: readonly Verdict[]): void {
+    for (const v of verdicts) {
+      const what = `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}${v.reason ? ` (${v.reason})` : ''}`;
+      if (v.targetKind === 'report') expect(v.measured, what).not.toBeNull();
+      else if (v.verdict === 'skipped' && v.measured === null && /^profile \S+ has no target/.test(v.reason ?? '')) continue;
+      else expect(v.verdict, what).toBe('pass');
+    }
+  }
 
   beforeAll(async () => {
     env = await startScenarioEnvironment('backup-restore');
@@ -127,7 +175,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const sentinel = new SentinelWriter(httpSentinelSink({ url: `${env.entry}/api/records`, readBack: appRecordsReader(pgConfig) }), { ratePerSecond: 5, name: 'app-records' });
     try {
       await sentinel.start();
-      await waitFor(async () => (sentinel.ackedCount >= 10 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '10 acknowledged sentinel writes' });
+      await sentinel.waitForAcked(10, { timeoutMs: 60_000, signal: env.signal });
 
       // 3. The documented backup: the CronJob's own Job (pg_dump | gzip, then mc cp to MinIO), waited on its condition.
       const backupAt = hrNow();
@@ -143,7 +191,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       timeline.add({ at: backupDoneAt, type: 'backup.completed', source: 'harness', subject: 'postgres', detail: `Job ${backup.job}: s3://${bucket}/${backup.objectName}, ${dumpBytes} bytes, sha256 ${sha256.slice(0, 12)}…` });
       // Writes after the backup: the data a daily dump loses.
       const ackedAtBackup = sentinel.ackedCount;
-      await waitFor(async () => (sentinel.ackedCount >= ackedAtBackup + 15 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '15 acknowledged writes after the backup' });
+      await sentinel.waitForAcked(ackedAtBackup + 15, { timeoutMs: 60_000, signal: env.signal });
 
       // 4. Disaster: the database is destroyed (psql in postgres-0, behind the ownership guard).
       await guard(`drop database ${DATABASE.name}`, 'postgres');
@@ -179,12 +227,12 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
 
       const rtoMs = readyAt - faultAt;
       const backupMs = backupDoneAt - backupAt;
-      const scheduleRpoMs = worstCaseInterval(BACKUP_SCHEDULE);
+      const schedule = await deployedBackupSchedule();
       const platform = env.profile.name === 'platform';
       const verdicts = [
         env.verdict(platform ? 'data-corruption.restore' : 'postgres.restore.rto', { value: rtoMs, note: `destruction -> app ready on verified data (backup Job ${formatDuration(backupMs)}, ${dumpBytes} bytes)` }),
         env.verdict(platform ? 'platform.rpo' : 'postgres.restore.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `measured: writes after the backup were lost (${rpo.lostAcked.length})` }),
-        { ...env.verdict(platform ? 'platform.rpo' : 'postgres.restore.rpo', { value: scheduleRpoMs, note: `worst case implied by the CronJob schedule "${BACKUP_SCHEDULE}"` }), targetId: `${platform ? 'platform.rpo' : 'postgres.restore.rpo'}.schedule` },
+        { ...env.verdict(platform ? 'platform.rpo' : 'postgres.restore.rpo', { value: schedule.worstMs, note: `worst case implied by the schedule "${schedule.schedule}" of ${schedule.from}` }), targetId: `${platform ? 'platform.rpo' : 'postgres.restore.rpo'}.schedule` },
       ];
       for (const v of verdicts) process.stdout.write(`  ${v.targetId}: ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit} → ${v.verdict}\n`);
       const countsOk = verifiedTables.every((tb) => restored.counts[tb] === before[tb]!.rows);
@@ -194,7 +242,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
           `seed rows: ${SEED_ROWS}; verified tables: ${describeChecksums(after, before)}; row counts in postgres-0 (document step 4): ${verifiedTables.map((tb) => `${tb} ${restored.counts[tb] ?? '?'}`).join(', ')}${countsOk ? '' : ' (MISMATCH)'}`,
           `backup: Job ${backup.job} from cronjob/postgres-backup, create -> Complete ${formatDuration(backupMs)} (${backup.containers.map((c) => `${c.container} ${formatDuration(c.ms)}`).join(', ') || 'container times unknown'}; the rest is pod scheduling and start); s3://${bucket}/${backup.objectName} ${dumpBytes} bytes gzip (job log: ${backup.bytes ?? '?'} bytes); verified sha256 + gzip before the restore in ${formatDuration(verified.durationMs)}`,
           `restore: gunzip | kubectl exec -i postgres-0 -- psql ${formatDuration(restored.restoreMs)}; PostgreSQL restored ${formatDuration(restored.steps.at(-1)!.at - faultAt)} after the drop; backend ${backendReplicas} and worker ${workerReplicas} replicas scaled back together`,
-          `worst-case RPO implied by the schedule "${BACKUP_SCHEDULE}": ${formatDuration(scheduleRpoMs)}`,
+          `worst-case RPO implied by the schedule "${schedule.schedule}" (${schedule.from}): ${formatDuration(schedule.worstMs)}${schedule.suspended ? '; the CronJob is SUSPENDED: no scheduled backup runs' : ''}`,
           'Document 001 §2 as written: scales only the backend (the worker keeps connections, so its DROP DATABASE without FORCE fails); pipes the dump into psql without ON_ERROR_STOP (a failed restore exits 0); counts `users`, a table the reference app does not have. Run here with the worker scaled too, ON_ERROR_STOP=1, and the app\'s own tables counted.',
           ...(watch.errors.length ? [`Kubernetes watch errors: ${watch.errors.join('; ')}`] : []),
           'CPU: 2 shared cores (another helper and the lead work on the same host): durations are pessimistic.',
@@ -204,8 +252,9 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       for (const tb of verifiedTables) expect(restored.counts[tb], `row count of ${tb} in postgres-0 after the restore`).toBe(before[tb]!.rows);
       expect(rpo.lostAcked.length, 'writes acknowledged after the backup are lost by a dump restore').toBeGreaterThan(0);
       expect(rpo.lowerBound).toBe(false);
-      if (platform) expect(verdicts[2]!.verdict, `schedule worst case ${scheduleRpoMs} ms vs ${verdicts[2]!.limit}`).toBe('fail');
-      else for (const v of verdicts) expect(v.verdict, `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}`).toBe('pass');
+      expect(schedule.suspended, `${schedule.from} is suspended: no scheduled backup runs`).toBe(false);
+      // Platform (document 004, RPO 15 min): the daily schedule misses it — recorded above as a failed verdict (exit 1).
+      expectHeld(verdicts);
     } finally {
       await sentinel.close().catch(() => undefined);
     }
@@ -242,7 +291,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const sentinel = new SentinelWriter(redisSentinelSink(url, { keyPrefix: 'backup-sentinel' }), { ratePerSecond: 10, name: 'redis-sentinel' });
     try {
       await sentinel.start();
-      await waitFor(async () => (sentinel.ackedCount >= 10 ? true : undefined), { timeoutMs: 30_000, intervalMs: 50, description: '10 acknowledged Redis sentinel writes' });
+      await sentinel.waitForAcked(10, { timeoutMs: 30_000, signal: env.signal });
 
       // 2. The backup: BGSAVE, dump.rdb out of the pod, to MinIO with its SHA-256.
       const backupAt = hrNow();
@@ -252,7 +301,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       const backupDoneAt = hrNow();
       timeline.add({ at: backupDoneAt, type: 'backup.completed', source: 'harness', subject: 'redis', detail: `${backup.objectName}, ${backup.bytes} bytes (from pod ${backup.pod})` });
       const ackedAtBackup = sentinel.ackedCount;
-      await waitFor(async () => (sentinel.ackedCount >= ackedAtBackup + 20 ? true : undefined), { timeoutMs: 30_000, intervalMs: 50, description: '20 more acknowledged writes after the backup' });
+      await sentinel.waitForAcked(ackedAtBackup + 20, { timeoutMs: 30_000, signal: env.signal });
 
       // 3. Disaster: FLUSHALL (an operator error; the AOF logs it too, so AOF replay alone cannot undo it).
       await guard('FLUSHALL', 'redis');
@@ -301,7 +350,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       expect(after).toEqual(before);
       expect(rpo.lowerBound).toBe(false);
       expect(rpo.lostAcked.length, 'writes acknowledged after the snapshot are lost by a snapshot restore').toBeGreaterThan(0);
-      for (const v of verdicts) expect(v.verdict, `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}`).not.toBe('fail');
+      expectHeld(verdicts);
     } finally {
       await sentinel.close().catch(() => undefined);
     }
@@ -346,7 +395,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     // 2. Steady sentinel writes through the app for the whole scenario.
     const sentinel = new SentinelWriter(httpSentinelSink({ url: `${env.entry}/api/records`, readBack: appRecordsReader(pgConfig) }), { ratePerSecond: 5 });
     await sentinel.start();
-    await new Promise((r) => setTimeout(r, 2000));
+    await sentinel.waitForAcked(10, { timeoutMs: 60_000, signal: env.signal });
 
     // 3. The documented backup: pg_dump | gzip, by a job container on the environment network, then to MinIO.
     const backupAt = hrNow();
@@ -368,7 +417,8 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const backupDoneAt = hrNow();
     const dumpBytes = (await readFile(backupFile)).length;
     timeline.add({ at: backupDoneAt, type: 'backup.completed', source: 'harness', subject: 'postgres', detail: `${dumpBytes} bytes, sha256 ${sha256.slice(0, 12)}…` });
-    await new Promise((r) => setTimeout(r, 3000)); // writes after the backup: the data a daily backup loses
+    // Acknowledged writes after the backup: the data a daily backup loses (waited on, not slept for).
+    await sentinel.waitForAcked(sentinel.ackedCount + 15, { timeoutMs: 60_000, signal: env.signal });
 
     // 4. Disaster: the database is destroyed.
     const faultAt = hrNow();
@@ -404,11 +454,11 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const rpo = await sentinel.verify({ faultAt });
     timeline.merge(await events.stop());
     const rtoMs = readyAt - faultAt;
-    const scheduleRpoMs = worstCaseInterval(BACKUP_SCHEDULE);
+    const schedule = await deployedBackupSchedule();
     const verdicts = [
       env.verdict(env.profile.name === 'platform' ? 'data-corruption.restore' : 'postgres.restore.rto', { value: rtoMs, note: `destruction -> app ready on verified data (backup ${formatDuration(backupDoneAt - backupAt)}, ${dumpBytes} bytes)` }),
       env.verdict(env.profile.name === 'platform' ? 'platform.rpo' : 'postgres.restore.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `measured: writes after the backup were lost (${rpo.lostAcked.length})` }),
-      { ...env.verdict(env.profile.name === 'platform' ? 'platform.rpo' : 'postgres.restore.rpo', { value: scheduleRpoMs, note: `worst case implied by the CronJob schedule "${BACKUP_SCHEDULE}"` }), targetId: `${env.profile.name === 'platform' ? 'platform.rpo' : 'postgres.restore.rpo'}.schedule` },
+      { ...env.verdict(env.profile.name === 'platform' ? 'platform.rpo' : 'postgres.restore.rpo', { value: schedule.worstMs, note: `worst case implied by the schedule "${schedule.schedule}" of ${schedule.from}` }), targetId: `${env.profile.name === 'platform' ? 'platform.rpo' : 'postgres.restore.rpo'}.schedule` },
     ];
     for (const v of verdicts) process.stdout.write(`  ${v.targetId}: ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit} → ${v.verdict}\n`);
     env.recorder.addScenario(buildScenarioResult({
@@ -416,17 +466,17 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       notes: [
         `seed rows: ${SEED_ROWS}; verified tables: ${describeChecksums(after, before)}`,
         `backup ${formatDuration(backupDoneAt - backupAt)} (${dumpBytes} bytes gzip, verified sha256 + gzip before the restore in ${formatDuration(verified.durationMs)}); restore job ${formatDuration(restore.durationMs)}`,
-        `worst-case RPO implied by the schedule "${BACKUP_SCHEDULE}": ${formatDuration(scheduleRpoMs)}`,
+        `worst-case RPO implied by the schedule "${schedule.schedule}" (${schedule.from}): ${formatDuration(schedule.worstMs)}${schedule.suspended ? '; the CronJob is SUSPENDED: no scheduled backup runs' : ''}`,
       ],
     }));
     expect(after).toEqual(before);
     // Writes acknowledged after the backup are lost by design of a dump-based restore: the RPO reports them.
     expect(rpo.lostAcked.length).toBeGreaterThan(0);
     expect(rpo.lowerBound).toBe(false);
-    // The measured verdicts must hold for onprem (24 h RPO, 30 min RTO); platform (RPO 15 min) must fail
-    // honestly on the schedule: a daily dump cannot meet it.
-    if (env.profile.name === 'platform') expect(verdicts[2]!.verdict).toBe('fail');
-    else expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
+    expect(schedule.suspended, `${schedule.from} is suspended: no scheduled backup runs`).toBe(false);
+    // onprem (24 h RPO, 30 min RTO) must hold; platform (RPO 15 min) is missed by a daily schedule — a failed
+    // verdict recorded above (exit 1), and this check fails with it.
+    expectHeld(verdicts);
   }, 900_000);
 
   it('Files: objects with checksums, mirrored to the backup bucket, deleted, restored, verified', async () => {
@@ -462,8 +512,19 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     }
     const restoredAt = hrNow();
     timeline.add({ at: restoredAt, type: 'restore.completed', source: 'harness', subject: 'files', detail: `${verified}/${uploads.length} checksums verified` });
-    const verdicts = [env.verdict(env.profile.name === 'platform' ? 'platform.rto' : 'files.restore.rto', { value: restoredAt - faultAt, note: 'objects deleted -> restored and checksums verified' })];
-    env.recorder.addScenario(buildScenarioResult({ suite: 'backup-restore', id: 'backup.files', title: 'Files: backup, delete, restore, verify checksums', startedAt, endedAt: Date.now(), verdicts, timeline, notes: [`${objects.length} objects mirrored; ${verified}/${uploads.length} uploads verified by sha256 after restore`] }));
+    // The restore is our own copy loop (backup bucket -> artifacts bucket, then a checksum per upload): its
+    // duration is set by the harness, not a recovery the system performed, so it is reported, not held
+    // against files.restore.rto / platform.rto.
+    const documented = env.profile.name === 'platform' ? 'platform.rto' : 'files.restore.rto';
+    const copyTime: BoundedTarget = { id: 'files.restore.copy-time', metric: 'duration', component: 'files', kind: 'report', unit: 'ms', source: { doc: 'prodlike', section: 'backup-restore: files restore copy loop' } };
+    const verdicts = [evaluateTarget(copyTime, { value: restoredAt - faultAt, note: `harness-set: objects deleted -> copied back by this suite's loop and checksums verified; not a client-visible recovery, so not compared with ${documented}` }, { sourceLabel: 'harness-set figure (this suite\'s copy loop)' })];
+    env.recorder.addScenario(buildScenarioResult({
+      suite: 'backup-restore', id: 'backup.files', title: 'Files: backup, delete, restore, verify checksums', startedAt, endedAt: Date.now(), verdicts, timeline,
+      notes: [
+        `${objects.length} objects mirrored; ${verified}/${uploads.length} uploads verified by sha256 after restore; a download failed with HTTP ${broken.status} while the objects were gone`,
+        `restore time ${formatDuration(restoredAt - faultAt)} is the duration of this suite's own copy loop (reported only; ${documented} would need a restore the system performs)`,
+      ],
+    }));
     expect(verified).toBe(uploads.length);
   }, 600_000);
 
@@ -496,7 +557,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const before = await redisChecksum(url, 'seed:*');
     const sentinel = new SentinelWriter(redisSentinelSink(url, { keyPrefix: 'backup-sentinel' }), { ratePerSecond: 10, name: 'redis-sentinel' });
     await sentinel.start();
-    await waitFor(async () => (sentinel.ackedCount >= 10 ? true : undefined), { timeoutMs: 30_000, intervalMs: 50, description: '10 acknowledged Redis sentinel writes' });
+    await sentinel.waitForAcked(10, { timeoutMs: 30_000, signal: env.signal });
 
     // 2. The backup: BGSAVE, dump.rdb off the volume, to MinIO with its SHA-256.
     const backupAt = hrNow();
@@ -505,8 +566,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     timeline.add({ at: backup.snapshotAt, type: 'note', source: 'harness', subject: 'redis', detail: 'BGSAVE completed (the recovery point)' });
     timeline.add({ at: hrNow(), type: 'backup.completed', source: 'harness', subject: 'redis', detail: `${backup.objectName}, ${backup.bytes} bytes` });
     // Writes after the snapshot: what a snapshot restore loses (the RPO must count them).
-    const ackedAtBackup = sentinel.ackedCount;
-    await waitFor(async () => (sentinel.ackedCount >= ackedAtBackup + 20 ? true : undefined), { timeoutMs: 30_000, intervalMs: 50, description: '20 more acknowledged writes after the backup' });
+    await sentinel.waitForAcked(sentinel.ackedCount + 20, { timeoutMs: 30_000, signal: env.signal });
 
     // 3. Disaster: FLUSHALL (an operator error; the AOF logs it too, so AOF replay alone cannot undo it).
     const faultAt = hrNow();
@@ -551,8 +611,8 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     expect(after).toEqual(before);
     expect(rpo.lowerBound).toBe(false);
     expect(rpo.lostAcked.length, 'writes acknowledged after the snapshot are lost by a snapshot restore').toBeGreaterThan(0);
-    // Document 001's Redis targets (onprem); other profiles have none and report them skipped.
-    for (const v of verdicts) expect(v.verdict, `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}`).not.toBe('fail');
+    // Document 001's Redis targets (onprem) must hold; a profile without them reports them skipped (and says so).
+    expectHeld(verdicts);
   }, 600_000);
 
   it('PostgreSQL WAL archiving to MinIO + point-in-time restore: the design that meets the platform 15 min RPO', async (ctx) => {
@@ -587,15 +647,14 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       // 2. Data, a steady sentinel through the app, then the base backup.
       await seedTable(pgConfig, 'seed_items', SEED_ROWS);
       await sentinel.start();
-      await waitFor(async () => (sentinel.ackedCount >= 5 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '5 acknowledged sentinel writes' });
+      await sentinel.waitForAcked(5, { timeoutMs: 60_000, signal: env.signal });
       timeline.mark('backup.started', 'harness', { subject: 'postgres', detail: 'pg_basebackup' });
       const base = await baseBackup({ provider, s3, image: images.minio, volume, secrets: env.secrets });
       timeline.mark('backup.completed', 'harness', { subject: 'postgres', detail: `${base.prefix}/base.tar.gz, ${base.bytes} bytes` });
 
       // 3. Data written after the base backup: only the WAL replay can bring it back.
       await seedTable(pgConfig, 'wal_items', 5000);
-      const ackedAfterBase = sentinel.ackedCount;
-      await waitFor(async () => (sentinel.ackedCount >= ackedAfterBase + 15 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '15 sentinel writes after the base backup' });
+      await sentinel.waitForAcked(sentinel.ackedCount + 15, { timeoutMs: 60_000, signal: env.signal });
       const verifiedTables = ['seed_items', 'wal_items', 'files'];
       const before = await tableChecksums(pgConfig, verifiedTables);
 
@@ -634,10 +693,12 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       // 6. Verdicts against document 004 (platform), whatever profile the run selected, plus 001's when onprem.
       const rtoMs = readyAt - faultAt;
       const shipLagMs = shippedAt - switched.at;
-      const impliedWorstMs = ARCHIVE_TIMEOUT_S * 1000 + SHIP_INTERVAL_S * 1000 + shipLagMs;
+      const archiveTimeoutS = await activeArchiveTimeoutS(admin);
+      const schedule = await deployedBackupSchedule();
+      const impliedWorstMs = archiveTimeoutS * 1000 + SHIP_INTERVAL_S * 1000 + shipLagMs;
       const verdicts = [
         platformVerdict('platform.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `measured: PITR to the fault time; ${rpo.lostAcked.length} acknowledged writes lost` }),
-        { ...platformVerdict('platform.rpo', { value: impliedWorstMs, note: `worst case when the server is lost with its local WAL: archive_timeout ${ARCHIVE_TIMEOUT_S} s + ship interval ${SHIP_INTERVAL_S} s + measured ship lag ${formatDuration(shipLagMs)}` }), targetId: 'platform.rpo.wal-worst-case' },
+        { ...platformVerdict('platform.rpo', { value: impliedWorstMs, note: `worst case when the server is lost with its local WAL: archive_timeout ${archiveTimeoutS} s (read from pg_settings) + ship interval ${SHIP_INTERVAL_S} s + measured ship lag ${formatDuration(shipLagMs)}` }), targetId: 'platform.rpo.wal-worst-case' },
         platformVerdict('data-corruption.restore', { value: rtoMs, note: 'damage -> app ready on the point-in-time restored, verified database' }),
         ...(env.profile.name === 'platform' ? [] : [
           env.verdict('postgres.restore.rto', { value: rtoMs, note: 'WAL/PITR restore' }),
@@ -651,14 +712,15 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
           `verified tables: ${describeChecksums(after, before)} (wal_items was written after the base backup: it is back only through WAL replay)`,
           `base backup ${formatDuration(base.completedAt - base.startedAt)} (${base.bytes} bytes gzip tar, SHA-256 verified before the restore); ${pitr.segments} WAL segments fetched; restore job ${formatDuration(pitr.jobMs)}; PostgreSQL primary again ${formatDuration(pitr.readyAt - faultAt)} after the damage`,
           `PostgreSQL: ${pitr.recoveryLog.join(' | ') || '(no recovery log lines found)'}`,
-          `the daily dump (CronJob "${BACKUP_SCHEDULE}") implies up to ${formatDuration(worstCaseInterval(BACKUP_SCHEDULE))} of loss against document 004's 15 min (backup.postgres under PRODLIKE_PROFILE=platform fails on it); continuous archiving bounds it by archive_timeout (${ARCHIVE_TIMEOUT_S} s) + shipping`,
+          `the daily dump (schedule "${schedule.schedule}", ${schedule.from}) implies up to ${formatDuration(schedule.worstMs)} of loss against document 004's 15 min (backup.postgres under PRODLIKE_PROFILE=platform fails on it); continuous archiving bounds it by archive_timeout (${archiveTimeoutS} s as the server runs it) + shipping`,
           `settings: ${Object.entries(enabled.settings).map(([k, v]) => `${k}=${k === 'archive_command' ? '(cp to wal-archive/, atomic)' : v}`).join(', ')}; shipper: mc mirror every ${SHIP_INTERVAL_S} s${shipped.exitCode === 0 ? '' : ` (exit ${shipped.exitCode})`}`,
           'Fault choice: a transactional DROP SCHEMA, because recovery_target_time cannot stop inside DROP DATABASE (its files are removed by a WAL record replayed before its commit); for that use recovery_target_lsn taken before the drop.',
         ],
       }));
       expect(after).toEqual(before);
       expect(rpo.lowerBound).toBe(false);
-      for (const v of verdicts) expect(v.verdict, `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}`).toBe(v.source.doc === '004' ? 'pass' : v.verdict === 'skipped' ? 'skipped' : 'pass');
+      expect(archiveTimeoutS, 'archive_timeout as the server runs it').toBe(ARCHIVE_TIMEOUT_S);
+      expectHeld(verdicts);
     } finally {
       await sentinel.close().catch(() => undefined);
       if (!shipperStopped) await shipper.stop().catch(() => undefined);
@@ -694,22 +756,23 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     try {
       await seedTable(pgConfig, 'seed_items', SEED_ROWS);
       await sentinel.start();
+      await sentinel.waitForAcked(5, { timeoutMs: 60_000, signal: env.signal });
       timeline.mark('backup.started', 'harness', { subject: 'postgres', detail: 'pg_basebackup' });
       const base = await baseBackup({ provider, s3, image: images.minio, volume, secrets: env.secrets });
       timeline.mark('backup.completed', 'harness', { subject: 'postgres', detail: `${base.prefix}/base.tar.gz, ${base.bytes} bytes` });
       await seedTable(pgConfig, 'wal_items', 5000);
+      const archiveTimeoutS = await activeArchiveTimeoutS(admin);
 
       // 1. archive_timeout at work: the segment being written now gets archived and shipped with no help.
       const segment = await currentSegment(admin);
-      const archivedAt = await waitArchived(admin, segment, (ARCHIVE_TIMEOUT_S + 30) * 1000);
+      const archivedAt = await waitArchived(admin, segment, (archiveTimeoutS + 30) * 1000);
       const shippedAt = await waitShipped(s3, segment);
       timeline.add({ at: archivedAt, type: 'note', source: 'provider', subject: 'postgres', detail: `segment ${segment} archived by archive_timeout` });
       timeline.add({ at: shippedAt, type: 'note', source: 'harness', subject: 'postgres', detail: `segment ${segment} in MinIO` });
       // The seed tables are complete in that segment; the sentinel keeps writing into the next one.
       const verifiedTables = ['seed_items', 'wal_items'];
       const before = await tableChecksums(pgConfig, verifiedTables);
-      const acked = sentinel.ackedCount;
-      await waitFor(async () => (sentinel.ackedCount >= acked + 25 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '25 more sentinel writes (not archived yet)' });
+      await sentinel.waitForAcked(sentinel.ackedCount + 25, { timeoutMs: 60_000, signal: env.signal }); // not archived yet
 
       // 2. Disaster: the server and its disk are gone (PGDATA, pg_wal and the local archive). Frozen first
       //    (docker pause) while the shipper (its sidecar) dies, so nothing written after the fault reaches
@@ -741,7 +804,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       const rpo = await sentinel.verify({ faultAt });
       timeline.merge(await events.stop());
 
-      const boundMs = ARCHIVE_TIMEOUT_S * 1000 + SHIP_INTERVAL_S * 1000 + (shippedAt - archivedAt);
+      const boundMs = archiveTimeoutS * 1000 + SHIP_INTERVAL_S * 1000 + (shippedAt - archivedAt);
       const verdicts = [
         platformVerdict('platform.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `disk lost ${formatDuration(faultAt - shippedAt)} after the last archived segment reached MinIO; ${rpo.lostAcked.length} acknowledged writes lost` }),
         platformVerdict('platform.rto', { value: readyAt - faultAt, note: 'disk lost -> app ready on the restored database' }),
@@ -751,7 +814,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
         suite: 'backup-restore', id: 'backup.postgres-wal-disk-loss', title: 'PostgreSQL: disk lost, restore from base backup + WAL archive', startedAt, endedAt: Date.now(), verdicts, timeline, sentinels: [rpo],
         notes: [
           `verified tables: ${describeChecksums(after, before)}`,
-          `the loss is what was written after the last segment archive_timeout (${ARCHIVE_TIMEOUT_S} s) shipped: measured ${formatDuration(rpo.rpoMs)}, bound ${formatDuration(boundMs)} (archive_timeout + ship interval + measured ship lag ${formatDuration(shippedAt - archivedAt)})`,
+          `the loss is what was written after the last segment archive_timeout (${archiveTimeoutS} s, read from pg_settings) shipped: measured ${formatDuration(rpo.rpoMs)}, bound ${formatDuration(boundMs)} (archive_timeout + ship interval + measured ship lag ${formatDuration(shippedAt - archivedAt)})`,
           `${pitr.segments} WAL segments fetched; restore job ${formatDuration(pitr.jobMs)}; PostgreSQL: ${pitr.recoveryLog.join(' | ') || '(no recovery log lines found)'}${shipped.exitCode === 0 ? '' : `; shipper exit ${shipped.exitCode}`}`,
         ],
       }));
@@ -759,7 +822,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       expect(rpo.lowerBound).toBe(false);
       expect(rpo.lostAcked.length, 'writes after the last archived segment are lost with the disk').toBeGreaterThan(0);
       expect(rpo.rpoMs, `RPO ${rpo.rpoMs} ms must stay within archive_timeout + shipping (${boundMs} ms)`).toBeLessThanOrEqual(boundMs);
-      for (const v of verdicts) expect(v.verdict, `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit}`).toBe('pass');
+      expectHeld(verdicts);
     } finally {
       await sentinel.close().catch(() => undefined);
       if (!shipperStopped) await shipper.stop().catch(() => undefined);

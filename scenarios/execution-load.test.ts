@@ -17,15 +17,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../src/config/load-targets.ts';
 import type { Target } from '../src/config/targets-schema.ts';
 import { formatDuration } from '../src/core/duration.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { waitFor } from '../src/core/wait.ts';
-import { findK6 } from '../src/load/k6.ts';
-import { IN_CLUSTER_ENTRY, inClusterContext, K6_JOB_NAMESPACE, k6Image, runLoadInCluster } from '../src/load/k6-job.ts';
+import { IN_CLUSTER_ENTRY, inClusterContext, K6_JOB_NAMESPACE, runLoadInCluster } from '../src/load/k6-job.ts';
 import { QueueSampler } from '../src/load/queue-sampler.ts';
 import { formatValue } from '../src/load/results.ts';
 import { queueTargets, runLoad, type LoadRunResult } from '../src/load/runner.ts';
@@ -56,20 +54,22 @@ const API_P95_MS = API_P95.maxValue!;
 const QUEUE_LIMIT = queueTargets([execution])[0]!.limit;
 const ERROR_RATE = target(execution, 'alert.error-rate');
 const ERROR_RATE_MAX = ERROR_RATE.maxValue! / 100;
+/** The saturation point is measured and reported: no document bounds the execution rate a development host sustains. */
+const SATURATION: BoundedTarget = {
+  id: 'executions.saturation-rate',
+  metric: 'throughput',
+  component: 'executions',
+  kind: 'report',
+  unit: '/s',
+  source: { doc: '000', section: 'Execution model (no sustained-rate target for a development host; reported)' },
+};
 
 /** Why the suite cannot run here, or undefined. */
 async function missingPrerequisite(): Promise<string | undefined> {
   if (PROVIDER !== 'docker') {
     return `the in-process-worker variant runs on the docker provider (PRODLIKE_PROVIDER=docker); this run is ${PROVIDER}: see the Job-mode suite`;
   }
-  const common = await scenarioSkipReason('docker');
-  if (common) return common;
-  try {
-    await findK6();
-  } catch (error) {
-    return `k6 is not installed (${(error as Error).message} Run \`npx prodlike setup\`)`;
-  }
-  return undefined;
+  return scenarioSkipReason('docker', { k6: 'host' });
 }
 
 const skipReason = await missingPrerequisite();
@@ -193,12 +193,17 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
       ...result.steps.map((s) => `${s.rate}/s: ${s.passed ? 'held' : `broke — ${s.broken.join('; ')}`} (submit p95 ${formatValue(s.submitP95Ms, 'ms')}, status p95 ${formatValue(s.statusP95Ms, 'ms')}, queue peak ${s.queuePeak ?? '-'}, e2e p95 ${formatValue(s.endToEndP95Ms, 'ms')}, ${formatValue(s.throughputPerMinute, '/min')} done, load ${s.loadAverage?.toFixed(1)})`),
     ];
     const at = (s: (typeof result.steps)[number]) => s.endedAt ?? startedAt;
+    const throughput = target(perfTargets, 'throughput');
+    const verdicts = [verdictOf(SATURATION, SATURATION.id, result.highestPassingRate === null
+      ? { skipped: `no tried rate met every target (the lowest, ${result.lowestFailingRate}/s, broke one)` }
+      : { value: result.highestPassingRate, note: `report-only: no document states the execution rate this host must sustain; document 003's "${throughput.source.quote ?? throughput.id}" is production API capacity, not a 2-core host shared with the harness` })];
     env.recorder.addScenario(buildScenarioResult({
       id: 'execution-load-saturation',
       suite: 'execution-load',
       title: 'Execution load: saturation search (20 s steps, highest arrival rate that met every target)',
       startedAt,
       endedAt: Date.now(),
+      verdicts,
       series: [
         { name: 'arrival rate tried (executions/s)', unit: '/s', shape: 'step', points: result.steps.map((s) => ({ at: at(s), value: s.rate })) },
         { name: 'submit p95 per step', unit: 'ms', shape: 'line', points: result.steps.filter((s) => s.submitP95Ms !== undefined).map((s) => ({ at: at(s), value: s.submitP95Ms! })) },
@@ -215,12 +220,7 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
     expect(Date.now() - startedAt).toBeLessThan(180_000 + longest + 30_000);
     for (const s of result.steps) expect(s.passed || s.broken.length > 0, `step ${s.rate}/s says what broke`).toBe(true);
     if (result.highestPassingRate !== null && result.lowestFailingRate !== null) expect(result.highestPassingRate).toBeLessThan(result.lowestFailingRate);
-  });
-
-  it('Job mode (one Kubernetes Job per execution, with Job start latency): kind only', ({ skip }) => {
-    const reason = 'kind only: the docker provider runs in-process workers (EXECUTION_MODE=local); Job mode needs the kind provider';
-    env.recorder.addScenario(buildScenarioResult({ id: 'execution-load-job-mode', suite: 'execution-load', title: 'Execution load, Job mode', status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
-    skip(reason);
+    // The saturation rate itself is a report-only figure (recorded above with the reason): no target to assert.
   });
 });
 
@@ -254,11 +254,7 @@ const JOB_START: BoundedTarget = {
 async function missingKindPrerequisite(): Promise<string | undefined> {
   if (PROVIDER !== 'kind') return 'Job mode (one Kubernetes Job per execution) needs the kind provider: run with PRODLIKE_PROVIDER=kind';
   if (!Number.isFinite(JOB_RATE) || JOB_RATE <= 0) return `PRODLIKE_EXEC_JOB_RATE=${process.env.PRODLIKE_EXEC_JOB_RATE} is not a positive number`;
-  const common = await scenarioSkipReason('kind');
-  if (common) return common;
-  const image = await k6Image('offline');
-  if (!(await new Docker().getImage(image).inspect().then(() => true, () => false))) return `k6 image ${image} missing (run \`npx prodlike setup\`)`;
-  return undefined;
+  return scenarioSkipReason('kind', { k6: 'image' });
 }
 const kindSkipReason = await missingKindPrerequisite();
 
@@ -332,8 +328,13 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     const e = m.executions!;
     // Every submitted execution has its Job; wait (on the watch) until each has finished.
     const settledWithin = 180_000;
+    let settleError: string | undefined;
     const settleNote = await waitFor(async () => (tracker.settled(e.submitted) ? 'all Jobs finished' : undefined), { timeoutMs: settledWithin, intervalMs: 1000, description: `${e.submitted} execution Jobs to finish`, signal: env.signal })
-      .catch((error: unknown) => `not all Jobs finished within ${settledWithin / 1000} s after the load: ${(error as Error).message}`);
+      .catch((error: unknown) => {
+        // Recorded first (the report says what was seen), then asserted below: Jobs that never finish are a failure.
+        settleError = `not all Jobs finished within ${settledWithin / 1000} s after the load: ${(error as Error).message}`;
+        return settleError;
+      });
     watch.stop();
     const jobs = tracker.report();
     const after = machine();
@@ -422,5 +423,7 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     expect(jobs.tracked, `execution Jobs seen by the watch vs ${e.submitted} submitted executions`).toBeGreaterThanOrEqual(e.completed);
     expect(jobs.start.count, `Job start latencies measured (${jobs.tracked} Jobs tracked)`).toBeGreaterThanOrEqual(e.completed);
     expect(jobs.failed, `failed execution Jobs (${jobs.jobs.filter((j) => j.failed !== undefined).map((j) => `${j.job}: ${j.waitingReason ?? '?'}`).join('; ')})`).toBe(0);
+    expect(settleError, 'every execution Job finishes after the load').toBeUndefined();
+    expect(jobs.unfinished, `execution Jobs unfinished ${settledWithin / 1000} s after the load (${jobs.tracked} tracked)`).toBe(0);
   }, 1_200_000);
 });
