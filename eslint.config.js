@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'runs/**', 'fixtures/app/dist/**', 'fixtures/app/frontend/**', '**/*.schema.json', 'loadtests/**'] },
@@ -16,5 +17,11 @@ export default tseslint.config(
   {
     files: ['scripts/**', 'bin/**', 'fixtures/app/src/**', 'fixtures/app/test/**', 'fixtures/app/bench/**', 'fixtures/app/scripts/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // Folders of src/ import downward only: the order and the reasons are in eslint/layers.js.
+    files: ['src/**/*.ts'],
+    plugins: { prodlike: layers },
+    rules: { 'prodlike/import-layers': 'error' },
   },
 );
