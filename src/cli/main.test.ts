@@ -16,6 +16,13 @@ describe('prodlike CLI', () => {
     expect(r.stdout).toContain('1 a documented target was missed');
   });
 
+  it('ends quietly when its reader stops early (prodlike --help | true): no EPIPE stack trace, exit 0', async () => {
+    // `true` exits without reading: every write of the help text goes to a closed pipe.
+    const r = await execa('bash', ['-c', `set -o pipefail; node '${BIN}' --help | true`], { cwd: PACKAGE_ROOT, reject: false, env: { CI: 'true' } });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('explains each subcommand in its own --help', async () => {
     const r = await prodlike(['setup', '--help']);
     expect(r.exitCode).toBe(0);

@@ -1,0 +1,31 @@
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { ImageSource, ProviderName } from '../config/schema.ts';
+import { UsageError, type ExitCode } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import type { ProgressRenderer } from './render.ts';
+
+/** What every command gets: the event bus, the progress renderer, stdout, the config loader, the abort signal. */
+export interface CliContext {
+  bus: EventBus;
+  renderer: ProgressRenderer;
+  json: boolean;
+  stdout: (text: string) => void;
+  load: (overrides?: { provider?: ProviderName; imageSource?: ImageSource; profile?: string }) => Promise<LoadedConfig>;
+  exitCode: ExitCode;
+  /** Aborted on Ctrl-C/SIGTERM: long steps stop and clean up. */
+  abort: AbortController;
+}
+
+/** A command action that returns its exit code (kept in the context for `main`). */
+export function act<A extends unknown[]>(ctx: CliContext, fn: (...args: A) => Promise<ExitCode>): (...args: A) => Promise<void> {
+  return async (...args: A): Promise<void> => {
+    ctx.exitCode = await fn(...args);
+  };
+}
+
+/** commander parser for --vus/--rate. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`"${value}" is not a positive number.`);
+  return n;
+}
