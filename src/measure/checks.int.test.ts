@@ -8,7 +8,7 @@ import { httpCheck } from './checks/http-check.ts';
 import { redisCheck } from './checks/redis-check.ts';
 import { s3Check } from './checks/s3-check.ts';
 import { sqlCheck } from './checks/sql-check.ts';
-import { summarizeProbe } from './outage.ts';
+import { clientObservedRto, summarizeProbe } from './outage.ts';
 import { findLocalImage, freePort, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
 
 /**
@@ -85,8 +85,12 @@ describe('probe checks against real services (kill and restart)', () => {
         const killed = await svc.kill('SIGKILL');
         await waitFor(async () => count(false, killed.after) >= 5, { timeoutMs: 15_000, intervalMs: 50, description: 'five failed attempts after the kill' });
         const started = await svc.start();
-        // 25 successes = 2.5 s: past the sustained-recovery window (DEFAULT_SUSTAINED_MS, 2 s) that makes the RTO final.
-        await waitFor(async () => count(true, started.after) >= 25, { timeoutMs: c.startupMs ?? 30_000, intervalMs: 100, description: `${c.service} to answer the probe again after restart, for 2.5 s` });
+        // Until the recovery is sustained (DEFAULT_SUSTAINED_MS of uninterrupted successes), which makes the RTO final.
+        await waitFor(async () => count(true, started.after) >= 5 && !clientObservedRto(probe.attempts, killed.before).lowerBound, {
+          timeoutMs: c.startupMs ?? 30_000,
+          intervalMs: 100,
+          description: `${c.service} to answer the probe again after restart, without a failure for 2 s`,
+        });
         const record = await probe.stop();
         const summary = summarizeProbe(record, { faultAt: killed.before });
         await annotate(`${c.service}: outage ${summary.outages.map((w) => `${w.durationMs.toFixed(0)} ms`).join(', ')}, RTO ${summary.rto?.rtoMs.toFixed(0)} ms, errors: ${summary.outages[0]?.errors.map((e) => `${e.error} ×${e.count}`).join('; ')}`);

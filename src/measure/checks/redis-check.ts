@@ -9,45 +9,26 @@ export interface RedisCheckOptions {
 type Client = ReturnType<typeof createClient>;
 
 /**
- * Redis PING over one node-redis connection with `disableOfflineQueue` (a command issued while the client
- * is disconnected fails at once instead of waiting in a queue). The client never reconnects by itself
- * (`reconnectStrategy: false`): once its connection is lost, refused or timed out, the next attempt opens a
- * new one. So while the server is down every attempt tries a fresh connection, and the first attempt
- * started after the server is back succeeds — the recovery is seen within one probe interval, not after
- * a library's reconnect backoff (calibrated: kill/restart path, src/measure/calibration.int.test.ts).
- * Attempts that start while a connection is being opened wait for that one (bounded by their timeout).
+ * Redis PING with `disableOfflineQueue` (a command issued while disconnected fails at once instead of
+ * waiting in a queue). While the shared connection is healthy every attempt uses it. Once it is lost,
+ * refused or timed out, every attempt opens a NEW connection of its own (clients never reconnect by
+ * themselves: `reconnectStrategy: false`); the first one that answers becomes the shared connection. So the
+ * first attempt started after the server is back succeeds — the recovery is seen within one probe interval,
+ * not after a library's reconnect backoff or behind a connect that hung while the server was down
+ * (calibrated: kill/restart path, src/measure/calibration.int.test.ts).
  */
 export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeCheck {
-  let client: Client | undefined;
-  let connecting: Promise<unknown> | undefined;
-  let broken = false;
-
-  const open = (): Client => {
-    broken = false;
-    const fresh = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false },
-    });
-    const markBroken = () => {
-      if (client === fresh) broken = true;
-    };
-    fresh.on('error', markBroken); // reported through the failed commands
-    fresh.on('end', markBroken);
-    client = fresh;
-    connecting = fresh.connect();
-    connecting.catch(markBroken);
-    return fresh;
+  let shared: Client | undefined;
+  const create = (): Client => {
+    const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false } });
+    client.on('error', () => undefined); // reported through the failed commands
+    return client;
   };
-
-  const reset = (stale: Client) => {
-    if (client !== stale) return;
-    client = undefined;
-    connecting = undefined;
+  const destroy = (client: Client) => {
     try {
-      stale.destroy();
+      client.destroy();
     } catch {
-      // already closed
+      // never connected or already closed
     }
   };
 
@@ -55,24 +36,35 @@ export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeC
     kind: 'redis',
     target: `PING ${redactUrl(url)}`,
     async run(signal) {
-      if (client && (broken || (!client.isOpen && !connecting))) reset(client);
-      const c = client ?? open();
-      const ready = connecting ?? Promise.resolve();
-      const onAbort = () => reset(c);
+      const reuse = shared?.isReady ? shared : undefined;
+      const c = reuse ?? create();
+      const onAbort = () => {
+        if (shared === c) shared = undefined;
+        destroy(c);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        if (!c.isReady) await ready;
+        if (!reuse) await c.connect();
         const reply = await c.ping();
         if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
+        if (!reuse) {
+          if (shared?.isReady || signal.aborted) destroy(c);
+          else {
+            if (shared) destroy(shared);
+            shared = c;
+          }
+        }
       } catch (error) {
-        if (client === c && !c.isReady) broken = true;
+        if (shared === c) shared = undefined;
+        destroy(c);
         throw error;
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
     },
     async close() {
-      if (client) reset(client);
+      if (shared) destroy(shared);
+      shared = undefined;
     },
   };
 }
