@@ -11,7 +11,7 @@
  *
  * The environment comes from the shared scenario harness (scenarios/support/scenario-env.ts: env
  * `scenarios` unless PRODLIKE_SCENARIO_ENV says otherwise); a healthy one is reused, and the suite
- * removes it afterwards only if it created it (PRODLIKE_KEEP_ENV=1 keeps it). Results join the run
+ * removes it afterwards (PRODLIKE_KEEP_ENV=1 keeps it). Results join the run
  * report (results.json, report.html). Skips, saying why, when Docker, k6 or the images are missing.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -108,11 +108,10 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
 
   afterAll(async () => {
     await sampler?.close();
-    if (!env) return;
-    const files = await env.recorder.finish();
-    log(`report: ${files.html}`);
-    if (env.created && process.env.PRODLIKE_KEEP_ENV !== '1') await env.provider.destroy();
-  });
+    // The shared teardown: pending rollbacks, the report, the signal handlers unbound, the environment
+    // removed unless PRODLIKE_KEEP_ENV=1 (scenario environments are disposable).
+    await env?.teardown();
+  }, 300_000);
 
   it(`ci profile: submit and status p95 < ${API_P95_MS} ms, queue peak <= ${QUEUE_LIMIT}, executions succeed (in-process workers)`, async ({ annotate }) => {
     const shape = resolveShape(script, 'ci');
