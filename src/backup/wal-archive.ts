@@ -109,7 +109,8 @@ export async function disableWalArchiving(options: { provider: BackupProvider; a
   if (rm.exitCode !== 0) throw new Error(`could not remove the local WAL archive: ${rm.stderr}`);
 }
 
-export interface WalShipper {
+/** `await using shipper = startWalShipper(…)` stops it on scope exit. */
+export interface WalShipper extends AsyncDisposable {
   /** Stops after one last mirror pass; resolves with the shipper job's result. */
   stop(): Promise<{ exitCode: number; logs: string }>;
 }
@@ -129,10 +130,14 @@ export function startWalShipper(options: { provider: BackupProvider; image: stri
     timeoutMs: options.maxRunMs ?? 60 * 60_000,
   });
   job.catch(() => undefined);
+  const stop = async () => {
+    await writeFile(join(options.work, 'stop'), '');
+    return job;
+  };
   return {
-    async stop() {
-      await writeFile(join(options.work, 'stop'), '');
-      return job;
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
     },
   };
 }

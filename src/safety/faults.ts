@@ -65,6 +65,7 @@ export async function inject(ctx: FaultContext, i: Injection): Promise<RollbackH
       handle.release();
       void forget().catch(() => undefined);
     },
+    [Symbol.asyncDispose]: () => handle.run(),
   };
 }
 

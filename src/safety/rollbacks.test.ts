@@ -48,6 +48,21 @@ describe('rollback registry', () => {
     expect(calls).toBe(1);
   });
 
+  it('a handle disposed with `await using` heals on scope exit, once', async () => {
+    const r = new RollbackRegistry();
+    let healed = 0;
+    {
+      await using _handle = r.register('unpause redis', async () => { healed += 1; });
+      expect(r.pending).toHaveLength(1);
+    }
+    expect(healed).toBe(1);
+    expect(r.pending).toEqual([]);
+    const released = r.register('heal partition', async () => { healed += 1; });
+    released.release();
+    await released[Symbol.asyncDispose]();
+    expect(healed).toBe(1);
+  });
+
   it('concurrent runAll calls never run two undo actions at once', async () => {
     const r = new RollbackRegistry();
     let active = 0;

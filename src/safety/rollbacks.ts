@@ -21,7 +21,8 @@ export interface RollbackReport {
   ok: boolean;
 }
 
-export interface RollbackHandle {
+/** One registered undo. `await using` heals it on scope exit (as `run()`), unless it was run or released before. */
+export interface RollbackHandle extends AsyncDisposable {
   readonly description: string;
   /** Heal now (the scenario's normal path). On failure the entry stays registered and the error is thrown. */
   run(): Promise<void>;
@@ -75,16 +76,13 @@ export class RollbackRegistry {
       const i = this.#entries.indexOf(entry);
       if (i >= 0) this.#entries.splice(i, 1);
     };
-    return {
-      description,
-      release: remove,
-      run: async () => {
-        if (!this.#entries.includes(entry)) return;
-        const outcome = await runOne(entry);
-        if (outcome.status !== 'ok') throw new ProdlikeError('PROVIDER_FAILED', `rollback "${description}" ${outcome.status}: ${outcome.error ?? ''}`, { hint: 'It stays registered and is retried when the scenario ends.' });
-        remove();
-      },
+    const run = async (): Promise<void> => {
+      if (!this.#entries.includes(entry)) return;
+      const outcome = await runOne(entry);
+      if (outcome.status !== 'ok') throw new ProdlikeError('PROVIDER_FAILED', `rollback "${description}" ${outcome.status}: ${outcome.error ?? ''}`, { hint: 'It stays registered and is retried when the scenario ends.' });
+      remove();
     };
+    return { description, release: remove, run, [Symbol.asyncDispose]: run };
   }
 
   /**
