@@ -4,11 +4,12 @@
  * docs/check.md; table and SARIF are renderings of it.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { SelectedProfile } from '../config/load-targets.ts';
 import { resolveTopology, type ProdlikeConfig } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
 import { PACKAGE_VERSION } from '../core/paths.ts';
+import { computeCoverage, type Coverage } from './coverage.ts';
 import { SEVERITIES, type Allocatable, type CheckContext, type CheckOptions, type Finding, type LoadTestScript, type Rule, type Severity } from './finding.ts';
 import { loadManifests, type LoadedManifests } from './load-manifests.ts';
 import type { Manifests } from './model.ts';
@@ -25,9 +26,10 @@ export interface CheckReport {
   version: typeof CHECK_REPORT_VERSION;
   tool: { name: 'prodlike'; version: string };
   profile: { name: string; title: string; documents: string[] };
-  manifests: { source: string; renderedWith: LoadedManifests['renderedWith']; objects: number; files: string[] };
-  options: { allocatable: { cpu: string; memory: string; source: string }; localCluster: boolean; podCidr: string; loadtests: string[] };
+  manifests: { source: string; renderedWith: LoadedManifests['renderedWith']; objects: number; files: string[]; notes: string[] };
+  options: { allocatable: { cpu: string; memory: string; source: string } | null; localCluster: boolean; podCidr: string; loadtests: string[] };
   findings: Finding[];
+  coverage: Coverage;
   summary: { error: number; warning: number; info: number; total: number; rules: string[]; exitCode: 0 | 1 };
 }
 
@@ -38,6 +40,8 @@ export interface RunCheckOptions {
   /** Base for displayed paths (the project directory). */
   baseDir: string;
   allocatable?: Allocatable;
+  /** Checking for the local kind cluster (default: the configured manifests with provider kind). */
+  localCluster?: boolean;
   /** Directory of k6 scripts (default <baseDir>/loadtests). */
   loadtestsDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -52,13 +56,15 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const loadtests = await readLoadTests(options.loadtestsDir ?? join(options.baseDir, 'loadtests'), options.baseDir);
-  const checkOptions: CheckOptions = {
-    allocatable: options.allocatable ?? KIND_ALLOCATABLE,
-    localCluster: options.config.provider === 'kind',
-    podCidr: KIND_POD_CIDR,
-  };
-  const findings = checkManifests({ manifests: loaded.manifests, selected: options.selected, config: options.config, options: checkOptions, loadtests });
-  return buildReport(loaded, options.selected, checkOptions, loadtests, findings);
+  const localCluster = options.localCluster
+    ?? (options.config.provider === 'kind' && resolve(options.manifestsPath) === resolve(options.baseDir, options.config.manifests));
+  const configured = options.config.check.allocatable;
+  const allocatable = options.allocatable
+    ?? (configured ? parseAllocatable(`cpu=${configured.cpu},memory=${configured.memory}`, 'check.allocatable in prodlike.yaml') : undefined)
+    ?? (localCluster ? KIND_ALLOCATABLE : undefined);
+  const checkOptions: CheckOptions = { ...(allocatable ? { allocatable } : {}), localCluster, podCidr: KIND_POD_CIDR };
+  const { findings, ctx } = evaluate({ manifests: loaded.manifests, selected: options.selected, config: options.config, options: checkOptions, loadtests });
+  return buildReport(loaded, options.selected, checkOptions, loadtests, findings, computeCoverage(ctx, findings, loaded.notes));
 }
 
 export interface CheckManifestsInput {
@@ -72,37 +78,50 @@ export interface CheckManifestsInput {
 
 /** Runs the rules on parsed manifests (pure: no files, no processes). Findings in a stable order. */
 export function checkManifests(input: CheckManifestsInput): Finding[] {
+  return evaluate(input).findings;
+}
+
+function evaluate(input: CheckManifestsInput): { findings: Finding[]; ctx: CheckContext } {
   const ctx: CheckContext = {
     manifests: input.manifests,
     selected: input.selected,
     topology: resolveTopology(input.config),
-    options: { allocatable: KIND_ALLOCATABLE, localCluster: input.config.provider === 'kind', podCidr: KIND_POD_CIDR, ...input.options },
+    options: { localCluster: input.config.provider === 'kind', podCidr: KIND_POD_CIDR, ...input.options },
     loadtests: input.loadtests ?? [],
+    componentMap: input.config.check?.components ?? {},
   };
   const rules = input.rules ?? RULES;
   const findings = rules.flatMap((r) => r.run(ctx));
   const order = new Map(rules.map((r, i) => [r.id, i]));
   const key = (f: Finding) => f.objects.map((o) => `${o.kind}/${o.namespace ?? ''}/${o.name}`).join(',');
-  return findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
+  findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
     || (order.get(a.ruleId) ?? 0) - (order.get(b.ruleId) ?? 0)
     || key(a).localeCompare(key(b))
     || a.message.localeCompare(b.message));
+  return { findings, ctx };
 }
 
-function buildReport(loaded: LoadedManifests, selected: SelectedProfile, options: CheckOptions, loadtests: LoadTestScript[], findings: Finding[]): CheckReport {
+/** The coverage section for parsed manifests (tests). */
+export function checkCoverage(input: CheckManifestsInput): Coverage {
+  const { findings, ctx } = evaluate(input);
+  return computeCoverage(ctx, findings);
+}
+
+function buildReport(loaded: LoadedManifests, selected: SelectedProfile, options: CheckOptions, loadtests: LoadTestScript[], findings: Finding[], coverage: Coverage): CheckReport {
   const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
   return {
     version: CHECK_REPORT_VERSION,
     tool: { name: 'prodlike', version: PACKAGE_VERSION },
     profile: { name: selected.name, title: selected.profile.title, documents: selected.profile.documents },
-    manifests: { source: loaded.source, renderedWith: loaded.renderedWith, objects: loaded.manifests.objects.length, files: loaded.files },
+    manifests: { source: loaded.source, renderedWith: loaded.renderedWith, objects: loaded.manifests.objects.length, files: loaded.files, notes: loaded.notes },
     options: {
-      allocatable: { cpu: formatCpu(options.allocatable.cpu), memory: formatBytes(options.allocatable.memory), source: options.allocatable.source },
+      allocatable: options.allocatable ? { cpu: formatCpu(options.allocatable.cpu), memory: formatBytes(options.allocatable.memory), source: options.allocatable.source } : null,
       localCluster: options.localCluster,
       podCidr: options.podCidr,
       loadtests: loadtests.map((l) => l.file),
     },
     findings,
+    coverage,
     summary: { error: count('error'), warning: count('warning'), info: count('info'), total: findings.length, rules: RULES.map((r) => r.id), exitCode: count('error') > 0 ? 1 : 0 },
   };
 }
@@ -124,12 +143,12 @@ async function readLoadTests(dir: string, baseDir: string): Promise<LoadTestScri
 }
 
 /** `--allocatable cpu=4,memory=16Gi` */
-export function parseAllocatable(text: string): Allocatable {
+export function parseAllocatable(text: string, source = `--allocatable ${text}`): Allocatable {
   const parts = Object.fromEntries(text.split(',').map((p) => p.trim().split('=').map((x) => x.trim()) as [string, string]));
   const cpu = parts.cpu !== undefined ? cpuMillis(parts.cpu) : undefined;
   const memory = parts.memory !== undefined ? parseQuantity(parts.memory) : undefined;
   if (cpu === undefined || memory === undefined || cpu <= 0 || memory <= 0 || Object.keys(parts).some((k) => k !== 'cpu' && k !== 'memory')) {
-    throw new UsageError(`--allocatable "${text}" is not cpu=<quantity>,memory=<quantity>.`, { hint: 'Write e.g. --allocatable cpu=2,memory=24Gi (Kubernetes quantities).' });
+    throw new UsageError(`${source.startsWith('--') ? '--allocatable' : source} "${text}" is not cpu=<quantity>,memory=<quantity>.`, { hint: 'Write e.g. --allocatable cpu=2,memory=24Gi (Kubernetes quantities).' });
   }
-  return { cpu, memory, source: `--allocatable ${text}` };
+  return { cpu, memory, source };
 }

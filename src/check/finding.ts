@@ -52,8 +52,9 @@ export interface Allocatable {
 }
 
 export interface CheckOptions {
-  allocatable: Allocatable;
-  /** Manifests run in a local cluster (kind): registry pulls are impossible or slow. */
+  /** The cluster the manifests are meant for; undefined: not described, capacity is not compared. */
+  allocatable?: Allocatable;
+  /** Checking for the local cluster (kind): registry pulls are impossible or slow, the kind overlay applies. */
   localCluster: boolean;
   /** Pod network CIDR, for ipBlock peers (kind: 10.244.0.0/16). */
   podCidr: string;
@@ -70,6 +71,8 @@ export interface CheckContext {
   topology: ResolvedWorkload[];
   options: CheckOptions;
   loadtests: LoadTestScript[];
+  /** `check.components` of prodlike.yaml: component -> [namespace/]kind/name workloads. */
+  componentMap: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Rule {

@@ -28,16 +28,16 @@ spec:
   selector: { matchLabels: { app: backend } }
 `;
 
-async function report(): Promise<CheckReport> {
+async function report(extra: { localCluster?: boolean } = { localCluster: true }): Promise<CheckReport> {
   const dir = await mkdtemp(join(tmpdir(), 'prodlike-check-'));
   await writeFile(join(dir, 'app.yaml'), MANIFESTS);
-  return runCheck({ manifestsPath: dir, selected: await profile('onprem'), config: CONFIG, baseDir: dir });
+  return runCheck({ manifestsPath: dir, selected: await profile('onprem'), config: CONFIG, baseDir: dir, ...extra });
 }
 
 describe('check report (JSON envelope, docs/check.md)', () => {
-  it('is versioned and stable: version, tool, profile, manifests, options, findings, summary', async () => {
+  it('is versioned and stable: version, tool, profile, manifests, options, findings, coverage, summary', async () => {
     const r = await report();
-    expect(Object.keys(r)).toEqual(['version', 'tool', 'profile', 'manifests', 'options', 'findings', 'summary']);
+    expect(Object.keys(r)).toEqual(['version', 'tool', 'profile', 'manifests', 'options', 'findings', 'coverage', 'summary']);
     expect(r.version).toBe(CHECK_REPORT_VERSION);
     expect(r.profile).toEqual({ name: 'onprem', title: 'On-prem in-cluster architecture', documents: ['001'] });
     expect(r.manifests).toMatchObject({ renderedWith: 'files', objects: 3, files: ['app.yaml'] });
@@ -55,6 +55,24 @@ describe('check report (JSON envelope, docs/check.md)', () => {
     expect(text).toMatch(/target: minAvailable 2 — doc 001 \(On-Premise \(In-Cluster\) Architecture\) §High Availability › 3\. Pod Disruption Budgets/);
     expect(text).toMatch(/fix: +Keep the budget below the minimum scale/);
     expect(text).toMatch(/1 error, \d+ warnings?, \d+ info · exit 1/);
+  });
+
+  it('has a coverage section: each target with the workloads it was applied to, or why not and how to map one', async () => {
+    const r = await report({});
+    expect(r.options).toMatchObject({ allocatable: null, localCluster: false });
+    const byId = new Map(r.coverage.entries.map((e) => [e.id ?? `${e.type}:${e.component}`, e]));
+    expect(byId.get('pods.rto')).toMatchObject({ status: 'evaluated', workloads: [{ kind: 'Deployment', namespace: 'app-backend', name: 'backend', how: 'application workload' }] });
+    expect(byId.get('postgres.restore.rpo')).toMatchObject({ status: 'not-evaluated', workloads: [], note: expect.stringMatching(/no workload found for postgres; map one in prodlike\.yaml: check: \{ components: \{ postgres: \[statefulset\/<name>\] \} \}/) });
+    expect(byId.get('api.latency')).toMatchObject({ status: 'runtime' });
+    expect(byId.get('disruptionBudget:backend')).toMatchObject({ status: 'evaluated', findings: 1 });
+    expect(r.coverage.capacity).toMatch(/not evaluated: no cluster described/);
+    expect(r.findings.map((f) => f.ruleId)).toContain('data-store-target-unmatched');
+    const text = formatTable(r);
+    expect(text).toMatch(/coverage \(/);
+    expect(text).toMatch(/✖ postgres\.restore\.rpo \(max 24h, postgres\) → no workload found for postgres/);
+    expect(text).toMatch(/✔ pods\.rto \(max 2m, application-pods\) → backend · 1 finding/);
+    expect(text).toMatch(/data stores recognised: none/);
+    expect(toSarif(r)).toMatchObject({ runs: [{ properties: { coverage: { entries: expect.any(Array) } } }] });
   });
 
   it('parses --allocatable', () => {

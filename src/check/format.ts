@@ -1,6 +1,7 @@
 /** Renderings of a check report: a terminal table with details, and SARIF 2.1.0 for code scanning. */
-import { table, truncate } from '../cli/render.ts';
+import { table, truncate } from '../core/text-table.ts';
 import type { CheckReport } from './check.ts';
+import type { Coverage } from './coverage.ts';
 import type { Finding, FindingObject, Rule, Severity } from './finding.ts';
 import { RULES } from './rules/index.ts';
 
@@ -15,7 +16,9 @@ export function formatTable(report: CheckReport): string {
   lines.push(`prodlike check · profile ${report.profile.name} (${report.profile.title}; doc ${report.profile.documents.join(', ')}) · ${report.manifests.source} (${report.manifests.renderedWith}, ${report.manifests.objects} objects)`);
   lines.push('');
   if (report.findings.length === 0) {
-    lines.push(`✔ no contradiction found (${report.summary.rules.length} rules)`);
+    lines.push(`✔ no contradiction found (${report.summary.rules.length} rules) — on what was evaluated:`);
+    lines.push('');
+    lines.push(formatCoverage(report.coverage));
     return lines.join('\n');
   }
   const rows = report.findings.map((f, i) => [
@@ -35,8 +38,32 @@ export function formatTable(report: CheckReport): string {
     lines.push(`   fix:    ${f.hint}`);
     lines.push('');
   });
+  lines.push(formatCoverage(report.coverage));
+  lines.push('');
   const s = report.summary;
   lines.push(`${s.error} error${s.error === 1 ? '' : 's'}, ${s.warning} warning${s.warning === 1 ? '' : 's'}, ${s.info} info · exit ${s.exitCode}`);
+  return lines.join('\n');
+}
+
+const STATUS: Record<string, string> = { evaluated: '✔', 'not-evaluated': '✖', runtime: '·' };
+
+/** The coverage section: each target and the workloads it was applied to, or why not. */
+export function formatCoverage(c: Coverage): string {
+  const lines = ['coverage (✔ evaluated on the workloads listed · ✖ not evaluated · · measured at run time, not statically):'];
+  for (const e of c.entries) {
+    const name = e.id ?? `${e.type === 'autoscaling' ? 'HPA' : 'PDB'} of ${e.component}`;
+    const what = e.status === 'evaluated' && e.workloads.length
+      ? e.workloads.map((w) => w.name).join(', ')
+      : e.note ?? '';
+    const suffix = e.status === 'evaluated' ? ` · ${e.findings} finding${e.findings === 1 ? '' : 's'}${e.note && e.workloads.length ? ` · ${e.note}` : ''}` : '';
+    lines.push(`  ${STATUS[e.status]} ${name} (${e.value}, ${e.component}) → ${truncate(what, 160)}${suffix}`);
+  }
+  lines.push(c.dataStores.length
+    ? `  data stores recognised: ${c.dataStores.map((d) => `${d.name} (${d.engine}, ${d.evidence}${d.targets.length ? `; ${d.targets.join(', ')}` : '; no target of the profile'})`).join('; ')}`
+    : '  data stores recognised: none');
+  lines.push(`  capacity: ${c.capacity}`);
+  lines.push(`  local-cluster advice (pull policy, kind overlay): ${c.localCluster ? 'on (checking for the local kind cluster)' : 'off (--local to check for the local kind cluster)'}`);
+  for (const n of c.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
 }
 
@@ -68,7 +95,7 @@ export function toSarif(report: CheckReport, rules: readonly Rule[] = RULES): Re
         },
         originalUriBaseIds: { PROJECTROOT: { description: { text: 'The project directory (where prodlike.yaml is).' } } },
         results: report.findings.map((f) => sarifResult(f, index.get(f.ruleId))),
-        properties: { profile: report.profile, manifests: report.manifests },
+        properties: { profile: report.profile, manifests: report.manifests, coverage: report.coverage },
       },
     ],
   };

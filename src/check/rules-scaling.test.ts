@@ -1,3 +1,4 @@
+import { KIND_ALLOCATABLE } from './check.ts';
 import { describe, expect, it } from 'vitest';
 import { documentedAutoscalingRule, hpaRequestsRule, hpaScaleUpRule } from './rules/autoscaling.ts';
 import { clusterCapacityRule, quotaRule } from './rules/capacity.ts';
@@ -142,9 +143,10 @@ describe('capacity-exceeds-quota', () => {
 
 describe('capacity-exceeds-cluster', () => {
   const sel = testProfile({});
+  const kind = { options: { allocatable: KIND_ALLOCATABLE } };
   it('fails when declared requests exceed the allocatable (kind default: 2 CPUs), warns when only HPA max does', () => {
-    expect(runRule(clusterCapacityRule, backend(undefined, 5), sel)[0]).toMatchObject({ severity: 'error', details: { resource: 'cpu', declared: 2500 } });
-    const f = runRule(clusterCapacityRule, backend(undefined, 3) + hpa(), sel);
+    expect(runRule(clusterCapacityRule, backend(undefined, 5), sel, kind)[0]).toMatchObject({ severity: 'error', details: { resource: 'cpu', declared: 2500 } });
+    const f = runRule(clusterCapacityRule, backend(undefined, 3) + hpa(), sel, kind);
     expect(f[0]).toMatchObject({ severity: 'warning', details: { resource: 'cpu', declared: 1500, atMaxReplicas: 5000 } });
   });
 
@@ -154,6 +156,17 @@ describe('capacity-exceeds-cluster', () => {
 
   it('checks memory too', () => {
     const big = backend('resources: { requests: { cpu: 10m, memory: 10Gi } }', 3);
-    expect(runRule(clusterCapacityRule, big, sel)[0]).toMatchObject({ details: { resource: 'memory' } });
+    expect(runRule(clusterCapacityRule, big, sel, kind)[0]).toMatchObject({ details: { resource: 'memory' } });
+  });
+
+  it('is not evaluated when no cluster is described (a production application is not compared with this host)', () => {
+    expect(runRule(clusterCapacityRule, backend(undefined, 50), sel)).toEqual([]);
+  });
+
+  it('says "the kind overlay" only when checking for the local cluster', () => {
+    const local = runRule(clusterCapacityRule, backend(undefined, 5), sel, { options: { allocatable: KIND_ALLOCATABLE, localCluster: true } })[0]!;
+    const real = runRule(clusterCapacityRule, backend(undefined, 5), sel, { options: { allocatable: { cpu: 2000, memory: 2 ** 34, source: 'check.allocatable' }, localCluster: false } })[0]!;
+    expect(local.hint).toMatch(/kind overlay/);
+    expect(real.hint).not.toMatch(/kind/);
   });
 });

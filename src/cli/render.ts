@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.ts';
 import type { StepStatus, TimedEvent } from '../core/events.ts';
 import type { ClusterStatus } from '../providers/provider.ts';
+import { table, truncate } from '../core/text-table.ts';
 
 const SYMBOL: Record<StepStatus, string> = { ok: '✔', cached: '●', skipped: '○', failed: '✖', warn: '⚠' };
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -103,17 +104,7 @@ export class ProgressRenderer {
   }
 }
 
-export function truncate(text: string, max: number): string {
-  const single = text.replace(/\s+/g, ' ').trim();
-  return single.length <= max ? single : `${single.slice(0, Math.max(0, max - 1))}…`;
-}
-
-/** A plain aligned table (no dependency): header row, separator, rows. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [fmt(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
-}
+export { table, truncate } from '../core/text-table.ts';
 
 export function stepTable(rows: StepRow[]): string {
   return table(

@@ -49,6 +49,22 @@ export const configSchema = z.strictObject({
     .strictObject(Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, workloadSchema.optional()])) as Record<WorkloadRole, z.ZodOptional<typeof workloadSchema>>)
     .prefault({})
     .describe('Which workloads exist and how to find them in the manifests.'),
+  check: z
+    .strictObject({
+      allocatable: z
+        .strictObject({
+          cpu: z.union([z.string(), z.number()]).describe('CPU of the cluster (sum of the nodes\' allocatable), a Kubernetes quantity, e.g. 48 or 47500m.'),
+          memory: z.string().min(1).describe('Memory of the cluster (sum of the nodes\' allocatable), e.g. 180Gi.'),
+        })
+        .describe('The cluster the manifests run on, for capacity-exceeds-cluster (--allocatable overrides it). Without it, capacity is only compared for the local kind cluster.')
+        .optional(),
+      components: z
+        .record(z.string(), z.array(z.string().regex(/^([a-z0-9-]+\/)?(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must look like [namespace/]statefulset/<name>')).min(1))
+        .describe('Which workloads a documented component (postgres, redis, minio, backend, api, application-pods…) stands for, e.g. postgres: [statefulset/pgsql, statefulset/codeintel-db]. Wins over recognition by image, port and labels.')
+        .optional(),
+    })
+    .prefault({})
+    .describe('`prodlike check`: the cluster the manifests are meant for and component mappings.'),
   ports: z
     .strictObject({
       entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),

@@ -1,5 +1,5 @@
 /** HorizontalPodAutoscalers: scale-up speed versus "scale within N", requests, documented values. */
-import { documentedAutoscaling, obj, workloadsForComponent } from '../components.ts';
+import { documentedAutoscaling, obj, workloadsForComponent, workloadsForTarget } from '../components.ts';
 import { fromAutoscaling, fromTarget, ms, secs, type CheckContext, type Finding, type Rule } from '../finding.ts';
 import { fastestScaleUp, formatTimeline } from '../hpa-math.ts';
 import { hpaFor, mainContainers, type Hpa, type Workload } from '../model.ts';
@@ -18,19 +18,24 @@ export const hpaScaleUpRule: Rule = {
     for (const t of ctx.selected.profile.targets) {
       if (t.metric !== 'scale-up-time' || t.maxValue === undefined || t.kind === 'report') continue;
       const targetS = t.maxValue / 1000;
-      for (const w of workloadsForComponent(ctx, t.component)) {
+      const match = workloadsForTarget(ctx, t);
+      const withoutHpa = match.workloads.filter((w) => !hpaFor(ctx.manifests, w));
+      if (withoutHpa.length > 0) {
+        // One cause, one finding: the workloads that never scale by themselves.
+        findings.push({
+          ruleId: this.id,
+          severity: 'warning',
+          message: `${withoutHpa.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} ${withoutHpa.length === 1 ? 'has' : 'have'} no HorizontalPodAutoscaler, so ${withoutHpa.length === 1 ? 'it never scales' : 'they never scale'} by ${withoutHpa.length === 1 ? 'itself' : 'themselves'}; the profile promises scaling within ${ms(t.maxValue)} (${t.id})`
+            + `${match.fallback ? ` (no workload is named ${t.component}, so the target is applied to every application workload)` : ''}.`,
+          hint: 'Add an HPA for each workload that must scale (see the profile\'s autoscaling section), map the component to the right workloads (check.components in prodlike.yaml), or check against the profile of the document the manifests follow.',
+          objects: withoutHpa.map((w) => obj(ctx, w)),
+          targets: [fromTarget(ctx, t)],
+          details: { workloads: withoutHpa.map((w) => `${w.namespace}/${w.name}`), appliedToEveryApplicationWorkload: match.fallback },
+        });
+      }
+      for (const w of match.workloads) {
         const hpa = hpaFor(ctx.manifests, w);
-        if (!hpa) {
-          findings.push({
-            ruleId: this.id,
-            severity: 'warning',
-            message: `${w.kind} ${w.namespace}/${w.name} has no HorizontalPodAutoscaler, so it never scales by itself; the profile promises scaling within ${ms(t.maxValue)} (${t.id}).`,
-            hint: 'Add an HPA for it (see the profile\'s autoscaling section), or check against the profile of the document the manifests follow.',
-            objects: [obj(ctx, w)],
-            targets: [fromTarget(ctx, t)],
-          });
-          continue;
-        }
+        if (!hpa) continue;
         const r = fastestScaleUp({ spec: hpa, from: hpa.minReplicas, to: hpa.maxReplicas, demand: Infinity });
         if (r.reached && r.seconds <= targetS) continue;
         const rules = r.rules.legacy

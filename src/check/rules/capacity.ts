@@ -138,9 +138,12 @@ export const clusterCapacityRule: Rule = {
   severity: 'error',
   description: 'Sum over all long-running workloads of replicas × effective requests, at the declared replicas (error: pods '
     + 'stay Pending) and at HPA maxReplicas (warning: the last replicas stay Pending), versus the allocatable of the cluster the '
-    + 'profile targets (--allocatable; kind default: this host\'s 2 CPUs and 24 GiB).',
+    + 'manifests are meant for (--allocatable or check.allocatable in prodlike.yaml; for the local kind cluster: this host). '
+    + 'Not evaluated when no cluster is described.',
   run(ctx) {
     const alloc = ctx.options.allocatable;
+    if (!alloc) return [];
+    const local = ctx.options.localCluster;
     const declared = { cpu: 0, memory: 0 };
     const atMax = { cpu: 0, memory: 0 };
     const running = ctx.manifests.workloads.filter((w) => LONG_RUNNING.has(w.kind));
@@ -163,10 +166,12 @@ export const clusterCapacityRule: Rule = {
         severity: level === 'declared' ? 'error' : 'warning',
         message: level === 'declared'
           ? `${k} requests at the declared replicas add up to ${fmt(k, declared[k])}, more than the cluster's allocatable ${fmt(k, cap)} (${alloc.source}): some pods stay Pending.`
-          : `${k} requests at HPA maxReplicas add up to ${fmt(k, atMax[k])} (${fmt(k, declared[k])} at the declared replicas), more than the cluster's allocatable ${fmt(k, cap)} (${alloc.source}): the last replicas of ${scaled.map((w) => w.name).join(', ')} stay Pending (no cluster autoscaler in a local cluster).`,
+          : `${k} requests at HPA maxReplicas add up to ${fmt(k, atMax[k])} (${fmt(k, declared[k])} at the declared replicas), more than the cluster's allocatable ${fmt(k, cap)} (${alloc.source}): the last replicas of ${scaled.map((w) => w.name).join(', ')} stay Pending${local ? ' (no cluster autoscaler in a local cluster)' : ' unless a cluster autoscaler adds nodes'}.`,
         hint: level === 'declared'
-          ? 'Lower the requests (the kind overlay scales CPU by 1/5, keeping every ratio) or run on a bigger cluster (--allocatable cpu=N,memory=NGi).'
-          : 'Lower maxReplicas or the per-pod requests for this cluster, or give the real cluster size with --allocatable.',
+          ? (local
+            ? 'Lower the requests for the local cluster (the kind overlay scales CPU by 1/5, keeping every ratio), or check for the real cluster with --allocatable cpu=N,memory=NGi.'
+            : 'Lower the requests or replicas, or add nodes; if the cluster is bigger than described, correct --allocatable / check.allocatable.')
+          : 'Lower maxReplicas or the per-pod requests for this cluster, or add nodes (a cluster autoscaler); correct --allocatable / check.allocatable if the cluster is bigger.',
         objects: (level === 'declared' ? running : scaled).map((w) => obj(ctx, w)),
         targets: [],
         details: { resource: k, declared: declared[k], atMaxReplicas: atMax[k], allocatable: cap, allocatableSource: alloc.source },

@@ -145,3 +145,27 @@ export const documentedDisruptionRule: Rule = {
     return findings;
   },
 };
+
+export const pdbBothBoundsRule: Rule = {
+  id: 'pdb-both-bounds',
+  title: 'PodDisruptionBudget sets both minAvailable and maxUnavailable',
+  severity: 'error',
+  description: 'policy/v1 allows one of minAvailable and maxUnavailable: the API server rejects a budget with both '
+    + '("minAvailable and maxUnavailable cannot be both set"), so `kubectl apply` fails and the workload has no budget at all.',
+  run(ctx) {
+    return ctx.manifests.pdbs
+      .filter((p) => p.minAvailable !== undefined && p.maxUnavailable !== undefined)
+      .map((p) => {
+        const ws = p.selector ? workloadsSelectedBy(ctx, p.namespace, p.selector) : [];
+        return {
+          ruleId: this.id,
+          severity: 'error' as const,
+          message: `PodDisruptionBudget ${p.namespace}/${p.name} sets both minAvailable ${p.minAvailable} and maxUnavailable ${p.maxUnavailable}: the API server rejects it, so ${ws.length ? names(ws) : 'the pods it selects'} get${ws.length === 1 ? 's' : ''} no disruption budget at all.`,
+          hint: 'Keep one of the two: maxUnavailable: 1 for most workloads (it follows scaling), or minAvailable when a fixed quorum must stay up.',
+          objects: [obj(ctx, p), ...ws.map((w) => obj(ctx, w))],
+          targets: [],
+          details: { minAvailable: p.minAvailable, maxUnavailable: p.maxUnavailable },
+        };
+      });
+  },
+};

@@ -2,20 +2,27 @@ import type { Rule } from '../finding.ts';
 import { documentedAutoscalingRule, hpaRequestsRule, hpaScaleUpRule } from './autoscaling.ts';
 import { backupRule } from './backup.ts';
 import { clusterCapacityRule, quotaRule } from './capacity.ts';
-import { documentedDisruptionRule, pdbMaxUnavailableZeroRule, pdbMinAvailableRule } from './disruption.ts';
+import { documentedDisruptionRule, pdbBothBoundsRule, pdbMaxUnavailableZeroRule, pdbMinAvailableRule } from './disruption.ts';
 import { minioArchivedRule, pullAlwaysRule, unpinnedImageRule } from './images.ts';
 import { k6ThresholdRule } from './k6.ts';
 import { networkPolicyRule } from './network.ts';
-import { probeTimingRule } from './probes.ts';
+import { probeMissingRule, probeTimingRule } from './probes.ts';
+import { rbacRule } from './rbac.ts';
 import { redisRule } from './redis.ts';
 import { singleReplicaRule } from './redundancy.ts';
+import { backupDurabilityRule, ephemeralDataRule } from './storage.ts';
+import { dataStoreTargetUnmatchedRule } from './target-coverage.ts';
 
 /** Every rule, in the order findings are reported within a severity. Ids are stable (docs/check.md). */
 export const RULES: readonly Rule[] = [
   pdbMinAvailableRule,
   pdbMaxUnavailableZeroRule,
+  pdbBothBoundsRule,
   probeTimingRule,
+  probeMissingRule,
+  ephemeralDataRule,
   backupRule,
+  backupDurabilityRule,
   redisRule,
   singleReplicaRule,
   hpaScaleUpRule,
@@ -23,10 +30,12 @@ export const RULES: readonly Rule[] = [
   quotaRule,
   clusterCapacityRule,
   networkPolicyRule,
+  rbacRule,
   unpinnedImageRule,
   pullAlwaysRule,
   minioArchivedRule,
   k6ThresholdRule,
   documentedAutoscalingRule,
   documentedDisruptionRule,
+  dataStoreTargetUnmatchedRule,
 ];

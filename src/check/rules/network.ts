@@ -12,7 +12,7 @@ import { obj, workloadOfRole } from '../components.ts';
 import type { CheckContext, Finding, Rule } from '../finding.ts';
 import { selectorMatches } from '../label-selector.ts';
 import { mainContainers, namespaceLabels, type ContainerPort, type Service, type Workload } from '../model.ts';
-import { evaluateConnection, explainVerdict, type PodEndpoint } from '../network.ts';
+import { evaluateConnection, explainVerdict, type ConnectionVerdict, type PodEndpoint } from '../network.ts';
 
 interface Edge {
   src: PodEndpoint;
@@ -196,25 +196,39 @@ export const networkPolicyRule: Rule = {
   run(ctx) {
     if (ctx.manifests.networkPolicies.length === 0) return [];
     const findings: Finding[] = [];
+    // One cause, one finding: edges blocked the same way (same destination, port, isolating policies and
+    // direction) are reported together with every source (a default-deny egress cuts DNS for every pod).
+    const groups = new Map<string, Array<{ e: Edge; v: ConnectionVerdict; policies: string[] }>>();
     for (const e of edges(ctx)) {
       const v = evaluateConnection(ctx.manifests.networkPolicies, e.src, e.dst, e.port, e.protocol, { podCidr: ctx.options.podCidr });
       if (v.allowed) continue;
+      const policies = [...new Set([...v.egress.isolatedBy.map((n) => `${e.src.namespace}/${n}`), ...v.ingress.isolatedBy.map((n) => `${e.dst.namespace}/${n}`)])].sort();
+      const key = [e.dst.namespace, e.dst.label, e.port, e.protocol, policies.join(','), v.egress.allowed, v.ingress.allowed, e.soft, e.src.namespace === e.dst.namespace].join('|');
+      groups.set(key, [...(groups.get(key) ?? []), { e, v, policies }]);
+    }
+    for (const group of groups.values()) {
+      const { e, v, policies } = group[0]!;
       const external = e.src.external ? e.src : e.dst.external ? e.dst : undefined;
       const assumption = external && !ctx.manifests.namespaces.some((n) => n.name === external.namespace)
         ? ` (${external.label} is not in the manifests: assumed in namespace ${external.namespace} with labels ${Object.entries(external.namespaceLabels).map(([k, val]) => `${k}=${val}`).join(', ')} on the namespace and ${Object.entries(external.labels).map(([k, val]) => `${k}=${val}`).join(', ')} on the pod)`
         : '';
-      const policies = [...new Set([...v.egress.isolatedBy.map((n) => ({ ns: e.src.namespace, n })), ...v.ingress.isolatedBy.map((n) => ({ ns: e.dst.namespace, n }))].map((x) => `${x.ns}/${x.n}`))];
+      const sources = group.map((g) => g.e.src);
+      const why = [...new Set(group.map((g) => g.e.why))];
+      const head = group.length === 1
+        ? `${e.src.label} (${e.src.namespace}) -> ${e.dst.label} (${e.dst.namespace}) port ${e.port}/${e.protocol} is blocked${assumption ? ` for the ${external!.label} deployed as upstream ships it` : ''}: ${explainVerdict(v, e.src, e.dst, e.port, e.protocol)}`
+        : `${group.length} workloads -> ${e.dst.label} (${e.dst.namespace}) port ${e.port}/${e.protocol} are blocked by the same policies (${policies.join(', ')})${assumption ? ` for the ${external!.label} deployed as upstream ships it` : ''}: `
+          + `${!v.egress.allowed ? 'their egress is isolated and no egress rule allows it' : ''}${!v.egress.allowed && !v.ingress.allowed ? '; ' : ''}${!v.ingress.allowed ? `the ingress of ${e.dst.label} is isolated and no ingress rule admits them` : ''}. Sources: ${sources.map((x) => `${x.label} (${x.namespace})`).join(', ')}`;
       findings.push({
         ruleId: this.id,
         severity: e.soft ? 'warning' : 'error',
-        message: `${e.src.label} (${e.src.namespace}) -> ${e.dst.label} (${e.dst.namespace}) port ${e.port}/${e.protocol} is blocked${assumption ? ` for the ${external!.label} deployed as upstream ships it` : ''}: ${explainVerdict(v, e.src, e.dst, e.port, e.protocol)}. Needed because: ${e.why}.${assumption}`,
+        message: `${head}. Needed because: ${why.join('; ')}.${assumption}`,
         hint: fixHint(e, v.egress.allowed, v.ingress.allowed),
         objects: [
           ...policies.map((p) => {
             const [ns, name] = p.split('/');
             return obj(ctx, { kind: 'NetworkPolicy', namespace: ns!, name: name! });
           }),
-          ...[e.src, e.dst].filter((x) => !x.external).map((x) => obj(ctx, x.ref)),
+          ...[...sources, e.dst].filter((x) => !x.external).map((x) => obj(ctx, x.ref)),
         ],
         targets: [],
         details: {
@@ -224,7 +238,8 @@ export const networkPolicyRule: Rule = {
           protocol: e.protocol,
           egressAllowed: v.egress.allowed,
           ingressAllowed: v.ingress.allowed,
-          reason: e.why,
+          reason: why[0],
+          sources: sources.map((x) => `${x.namespace}/${x.label}`),
         },
       });
     }

@@ -1,7 +1,8 @@
 /** Probe timings versus the documented RTO of the component. */
-import { obj, workloadsForComponent } from '../components.ts';
+import { isDataStore, obj, workloadsForTarget } from '../components.ts';
 import { fromTarget, ms, secs, type Finding, type Rule } from '../finding.ts';
-import { mainContainers, type Container, type Workload } from '../model.ts';
+import { selectorMatches } from '../label-selector.ts';
+import { mainContainers, type Container } from '../model.ts';
 
 export interface ReadyBudget {
   /** Worst-case seconds from a container (re)start to Ready that the probes tolerate; Infinity when nothing bounds it. */
@@ -54,9 +55,7 @@ export const probeTimingRule: Rule = {
     for (const t of ctx.selected.profile.targets) {
       if (t.metric !== 'rto' || t.maxValue === undefined || t.kind === 'report') continue;
       const rtoS = t.maxValue / 1000;
-      const workloads: Workload[] = t.component === 'platform'
-        ? ctx.manifests.workloads.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet')
-        : workloadsForComponent(ctx, t.component);
+      const workloads = workloadsForTarget(ctx, t).workloads;
       for (const w of workloads) {
         const budgets = mainContainers(w.template)
           .filter((c) => c.readiness || c.liveness || c.startup)
@@ -92,6 +91,43 @@ export const probeTimingRule: Rule = {
           },
         });
       }
+    }
+    return findings;
+  },
+};
+
+export const probeMissingRule: Rule = {
+  id: 'probe-missing',
+  title: 'Container without any probe',
+  severity: 'warning',
+  description: 'A long-running container with no readiness, liveness or startup probe: it receives traffic as soon as it starts, '
+    + 'a hung process is never restarted, and no restart-to-Ready time can be bounded against an RTO. Warning for the main '
+    + '(first) container; info when only a sidecar has none.',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const w of ctx.manifests.workloads) {
+      if (w.kind !== 'Deployment' && w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet') continue;
+      const containers = mainContainers(w.template);
+      const bare = containers.filter((c) => !c.readiness && !c.liveness && !c.startup);
+      if (bare.length === 0) continue;
+      const mainBare = bare.includes(containers[0]!);
+      const rto = mainBare ? ctx.selected.profile.targets.filter((t) => t.metric === 'rto' && t.maxValue !== undefined && t.kind !== 'report' && workloadsForTarget(ctx, t).workloads.includes(w)) : [];
+      const served = ctx.manifests.services.some((s) => s.namespace === w.namespace && s.selector && selectorMatches(s.selector, w.template.labels));
+      const names = bare.map((c) => c.name).join(', ');
+      const effect = !mainBare
+        ? 'a hung sidecar is never restarted'
+        : `${served ? `${isDataStore(ctx, w) ? 'clients connect' : 'traffic arrives'} through its Service before it can serve, and ` : ''}a hung process is never restarted`;
+      findings.push({
+        ruleId: this.id,
+        severity: mainBare ? 'warning' : 'info',
+        message: `${w.kind} ${w.namespace}/${w.name}: container${bare.length > 1 ? 's' : ''} ${names} ${bare.length > 1 ? 'have' : 'has'} no readiness, liveness or startup probe`
+          + `${mainBare ? '' : ` (sidecar${bare.length > 1 ? 's' : ''}; the main container has probes)`}: ${effect}`
+          + `${rto.length ? `, so nothing enforces the ${rto.map((t) => `${ms(t.maxValue!)} RTO (${t.id})`).join(', ')}` : ''}.`,
+        hint: `Add a readinessProbe (and a livenessProbe or startupProbe) to ${bare.map((c) => c.name).join(', ')}: an HTTP health endpoint, a TCP check of the listening port, or an exec check (pg_isready, redis-cli ping).`,
+        objects: [obj(ctx, w)],
+        targets: rto.map((t) => fromTarget(ctx, t)),
+        details: { containers: bare.map((c) => c.name), mainContainer: mainBare },
+      });
     }
     return findings;
   },

@@ -1,5 +1,5 @@
 /** Single replicas where the profile promises failover without downtime (or an availability SLO). */
-import { obj, workloadOfRole, workloadsForComponent } from '../components.ts';
+import { applicationWorkloads, matchComponent, obj, workloadsForTarget } from '../components.ts';
 import { fromTarget, type Finding, type Rule } from '../finding.ts';
 import { hpaFor, type Workload } from '../model.ts';
 
@@ -23,7 +23,7 @@ export const singleReplicaRule: Rule = {
     const seen = new Set<string>();
     for (const t of ctx.selected.profile.targets) {
       if (t.metric !== 'rto' || t.maxValue !== 0 || t.kind === 'report') continue;
-      for (const w of workloadsForComponent(ctx, t.component)) {
+      for (const w of workloadsForTarget(ctx, t).workloads) {
         if (w.kind === 'DaemonSet' || minReplicas(ctx, w) > 1) continue;
         seen.add(`${w.namespace}/${w.name}`);
         findings.push({
@@ -40,18 +40,32 @@ export const singleReplicaRule: Rule = {
     const availability = ctx.selected.profile.targets.filter((t) => t.metric === 'availability' && t.minValue !== undefined && t.kind !== 'report');
     if (availability.length === 0) return findings;
     for (const role of API_PATH) {
-      const w = workloadOfRole(ctx, role);
-      if (!w || seen.has(`${w.namespace}/${w.name}`) || minReplicas(ctx, w) > 1) continue;
+      const stores = role === 'backend' ? [] : matchComponent(ctx, role).workloads;
+      for (const w of stores) {
+        if (seen.has(`${w.namespace}/${w.name}`) || minReplicas(ctx, w) > 1) continue;
+        seen.add(`${w.namespace}/${w.name}`);
+        findings.push({
+          ruleId: this.id,
+          severity: 'warning',
+          message: `${w.kind} ${w.namespace}/${w.name} runs a single replica on the API's request path while the profile promises ${availability.map((t) => `${t.minValue}% availability (${t.id})`).join(', ')}: every restart, eviction or node loss of it stops the API until it is back.`,
+          hint: `Replicate ${w.name} (PostgreSQL: Patroni or an operator, document 001 §5 Database High Availability; Redis: replica + Sentinel), or count its restarts against the error budget.`,
+          objects: [obj(ctx, w)],
+          targets: availability.map((t) => fromTarget(ctx, t)),
+          details: { replicas: minReplicas(ctx, w), role },
+        });
+      }
+    }
+    // Every application workload, not only the one named backend: one finding for the single replicas.
+    const single = applicationWorkloads(ctx).filter((w) => w.kind !== 'DaemonSet' && !seen.has(`${w.namespace}/${w.name}`) && minReplicas(ctx, w) <= 1);
+    if (single.length > 0) {
       findings.push({
         ruleId: this.id,
         severity: 'warning',
-        message: `${w.kind} ${w.namespace}/${w.name} runs a single replica on the API's request path while the profile promises ${availability.map((t) => `${t.minValue}% availability (${t.id})`).join(', ')}: every restart, eviction or node loss of it stops the API until it is back.`,
-        hint: role === 'postgres' || role === 'redis'
-          ? `Replicate ${w.name} (PostgreSQL: Patroni or an operator, document 001 §5 Database High Availability; Redis: replica + Sentinel), or count its restarts against the error budget.`
-          : 'Run at least 2 replicas spread over nodes.',
-        objects: [obj(ctx, w)],
+        message: `${single.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} run${single.length === 1 ? 's' : ''} a single replica while the profile promises ${availability.map((t) => `${t.minValue}% availability (${t.id})`).join(', ')}: every restart, eviction, rollout or node loss of ${single.length === 1 ? 'it' : 'one of them'} is an outage of what it serves until a new pod is Ready.`,
+        hint: 'Run at least 2 replicas spread over nodes (topologySpreadConstraints or anti-affinity) with a PodDisruptionBudget maxUnavailable: 1, or count these outages against the error budget.',
+        objects: single.map((w) => obj(ctx, w)),
         targets: availability.map((t) => fromTarget(ctx, t)),
-        details: { replicas: minReplicas(ctx, w), role },
+        details: { workloads: single.map((w) => `${w.namespace}/${w.name}`), replicas: 1 },
       });
     }
     return findings;
