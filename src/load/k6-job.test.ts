@@ -9,7 +9,8 @@ import { loadTargets, selectProfile } from '../config/load-targets.ts';
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { resolveScript, resolveShape } from './scripts.ts';
-import { configMapKey, runLoadInCluster, containerScript, jobName, k6JobManifests, MARKERS, parseJobLog, runK6Job, type K6JobSpec } from './k6-job.ts';
+import { configMapKey, containerScript, jobName, k6JobManifests, MARKERS, parseJobLog, type K6JobSpec } from './k6-job-manifests.ts';
+import { runK6Job, runLoadInCluster } from './k6-job.ts';
 
 const spec: K6JobSpec = {
   name: 'prodlike-k6-hpa-drive-abc',

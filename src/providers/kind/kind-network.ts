@@ -1,9 +1,12 @@
 import { run } from '../../core/exec.ts';
+import type { Kubectl } from '../../kube/kubectl.ts';
+import type { KubeList } from '../../kube/objects.ts';
 import { KIND_CLUSTER_LABEL } from '../../safety/ownership.ts';
-import { partitionRules, rulesToDelete } from './cluster-views.ts';
+import type { ClusterStatus, NodeInfo } from '../provider.ts';
+import { hpaStatus, partitionRules, pvcStatus, rulesToDelete, type HpaJson, type PvcJson } from './cluster-views.ts';
 
 /**
- * A network partition on kind: prodlike-cni (ptp) does not enforce NetworkPolicy, so the cut is iptables
+ * The cluster's network and nodes as prodlike sees them: the cluster view of `status`, and a network partition on kind: prodlike-cni (ptp) does not enforce NetworkPolicy, so the cut is iptables
  * DROP rules in FORWARD of every node for the pods' IPs, marked with a comment so heal removes exactly those.
  */
 
@@ -30,4 +33,20 @@ export async function healPodIps(nodes: readonly string[], comment: string): Pro
     if (listing.exitCode !== 0) continue;
     for (const rule of rulesToDelete(listing.stdout, comment)) await run('docker', ['exec', node, 'iptables', '-D', ...rule], { allowFailure: true, timeoutMs: 15_000 });
   }
+}
+
+/** Nodes, HPAs (current/target), PVCs and what the offline CNI does not do (NetworkPolicy), for `status`. */
+export async function clusterStatus(kubectl: Kubectl, cluster: string, nodes: () => Promise<NodeInfo[]>): Promise<ClusterStatus> {
+  const [nodeList, hpas, pvcs, cni] = await Promise.all([
+    nodes().catch(() => []),
+    kubectl.json<KubeList<HpaJson>>(['get', 'hpa', '-A']).then((l) => l.items.map(hpaStatus), () => []),
+    kubectl.json<KubeList<PvcJson>>(['get', 'pvc', '-A']).then((l) => l.items.map(pvcStatus), () => []),
+    run('docker', ['exec', `${cluster}-control-plane`, 'sh', '-c', 'cat /etc/cni/net.d/*.conflist 2>/dev/null'], { allowFailure: true, timeoutMs: 15_000 }).then((r) => r.stdout, () => ''),
+  ]);
+  const notices: string[] = [];
+  if (cni.includes('"ptp"') || cni.includes('prodlike')) {
+    notices.push('NetworkPolicies are applied but NOT enforced: the offline CNI (prodlike-cni, ptp) has no policy engine; partition uses iptables in the nodes instead.');
+  }
+  for (const h of hpas) if (h.metrics.some((m) => m.current === undefined)) notices.push(`HPA ${h.namespace}/${h.name} has no metrics yet (<unknown>): metrics-server needs about a minute after start.`);
+  return { nodes: nodeList, hpas, pvcs, notices };
 }

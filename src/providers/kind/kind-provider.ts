@@ -20,12 +20,12 @@ import type {
   SupportsEndpoints, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
-  clusterEvent, hpaStatus, nodeInfo, partitionComment, pvcStatus, replicaStats, sortEvents,
-  type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson, type PvcJson,
+  clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, sortEvents,
+  type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson,
 } from './cluster-views.ts';
 import { clusterName, dataHostPort, renderClusterConfig } from './cluster-config.ts';
 import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
-import { cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
+import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { installMetricsServer, renderManifests, secretObjects, selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
 export interface KindProviderOptions {
@@ -377,18 +377,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   /** Nodes, HPAs (current/target), PVCs and what the offline CNI does not do. */
   async #clusterStatus(): Promise<ClusterStatus> {
-    const [nodes, hpas, pvcs, cni] = await Promise.all([
-      this.nodes().catch(() => []),
-      this.kubectl.json<{ items: HpaJson[] }>(['get', 'hpa', '-A']).then((l) => l.items.map(hpaStatus), () => []),
-      this.kubectl.json<{ items: PvcJson[] }>(['get', 'pvc', '-A']).then((l) => l.items.map(pvcStatus), () => []),
-      run('docker', ['exec', `${this.cluster}-control-plane`, 'sh', '-c', 'cat /etc/cni/net.d/*.conflist 2>/dev/null'], { allowFailure: true, timeoutMs: 15_000 }).then((r) => r.stdout, () => ''),
-    ]);
-    const notices: string[] = [];
-    if (cni.includes('"ptp"') || cni.includes('prodlike')) {
-      notices.push('NetworkPolicies are applied but NOT enforced: the offline CNI (prodlike-cni, ptp) has no policy engine; partition uses iptables in the nodes instead.');
-    }
-    for (const h of hpas) if (h.metrics.some((m) => m.current === undefined)) notices.push(`HPA ${h.namespace}/${h.name} has no metrics yet (<unknown>): metrics-server needs about a minute after start.`);
-    return { nodes, hpas, pvcs, notices };
+    return clusterStatus(this.kubectl, this.cluster, () => this.nodes());
   }
 
   /** The ownership guard (src/safety/ownership.ts): context, kubeconfig and node labels are this environment's. */
