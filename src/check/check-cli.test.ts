@@ -29,6 +29,12 @@ beforeAll(async () => {
   await writeFile(join(dir, 'clean', 'web.yaml'), workload({ name: 'web', namespace: 'web', replicas: 2 }));
   await writeFile(join(dir, 'broken.yaml'), 'kind: Deployment\nmetadata: {name: x\n');
   await writeFile(join(dir, 'kustomize', 'kustomization.yaml'), 'resources: []\n');
+  await mkdir(join(dir, 'values'));
+  await writeFile(join(dir, 'values', 'values.yaml'), 'replicaCount: 2\nimage: { repository: web, tag: "1.0" }\n');
+  await mkdir(join(dir, 'chart', 'templates'), { recursive: true });
+  await writeFile(join(dir, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\n');
+  await writeFile(join(dir, 'chart', 'templates', 'deployment.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n{{- if .Values.x }}\n  labels: {}\n{{- end }}\n');
+  await writeFile(join(dir, 'template.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ .Values.replicaCount }}\n  {{- with .Values.x }}\n  x: 1\n  {{- end }}\n');
 });
 
 describe('prodlike check (CLI)', () => {
@@ -68,6 +74,22 @@ describe('prodlike check (CLI)', () => {
     expect(profile.stderr).toMatch(/Unknown target profile "nosuch"/);
     expect(allocatable.stderr).toMatch(/--allocatable "lots"/);
     expect([broken.exitCode, missing.exitCode, profile.exitCode, allocatable.exitCode]).toEqual([2, 2, 2, 2]);
+  }, 90_000);
+
+  it('never passes on what is not Kubernetes: Helm values, a chart, a template are exit 2 and explained; --format json prints the error as JSON', async () => {
+    const [values, chart, template, json] = await Promise.all([
+      prodlike(['check', join(dir, 'values')]),
+      prodlike(['check', join(dir, 'chart')]),
+      prodlike(['check', join(dir, 'template.yaml')]),
+      prodlike(['check', join(dir, 'values'), '--format', 'json']),
+    ]);
+    expect([values.exitCode, chart.exitCode, template.exitCode, json.exitCode]).toEqual([2, 2, 2, 2]);
+    expect(values.stderr).toMatch(/No Kubernetes objects in .*values: 1 YAML file read/);
+    expect(values.stderr).toMatch(/looks? like Helm values.*helm template/s);
+    expect(chart.stderr).toMatch(/is a Helm chart .*helm template/s);
+    expect(template.stderr).toMatch(/is a Helm\/Go template/);
+    expect(template.stderr).not.toMatch(/YAML syntax error/);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: expect.any(String), message: expect.stringMatching(/No Kubernetes objects/) } });
   }, 90_000);
 
   it('exits 3 with a clear message when a kustomize directory needs kubectl and there is none', async () => {

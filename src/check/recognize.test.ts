@@ -4,6 +4,7 @@ import { resolveTopology } from '../config/schema.ts';
 import { KIND_POD_CIDR } from './network.ts';
 import { matchComponent, workloadsForTarget } from './components.ts';
 import type { CheckContext } from './finding.ts';
+import { parseManifestText } from './model.ts';
 import { imageTokens, recognize } from './recognize.ts';
 import { manifests, testProfile, workload } from './test-helpers.ts';
 
@@ -84,5 +85,14 @@ describe('components -> workloads', () => {
     expect(t).toMatchObject({ fallback: true });
     expect(t.workloads.map((w) => w.name)).toEqual(['checkout', 'catalog']);
     expect(matchComponent(other, 'backend').workloads).toEqual([]);
+  });
+});
+
+describe('reading manifests as they are found', () => {
+  it('reads a mapping with a key given twice (the retail store\'s ConfigMap) with the last value and a note', () => {
+    const notes: string[] = [];
+    const objects = parseManifestText('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: carts }\ndata:\n  CREATE: "false"\n  CREATE: "true"\n', 'cm.yaml', notes);
+    expect(objects[0]!.raw).toMatchObject({ data: { CREATE: 'true' } });
+    expect(notes).toEqual([expect.stringMatching(/^cm\.yaml:6: a key is given twice/)]);
   });
 });

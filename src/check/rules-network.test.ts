@@ -71,6 +71,14 @@ describe('network-policy-blocks-dependency', () => {
     expect(dns.map((x) => [x.details?.protocol, x.severity])).toEqual([['UDP', 'error'], ['TCP', 'warning']]);
   });
 
+  it('reports one cause once: DNS cut by the same default-deny for many workloads is one finding per protocol, listing them', async () => {
+    const many = ['a', 'b', 'c', 'd'].map((n) => app(n, 8080)).join('');
+    const f = runRule(networkPolicyRule, ns('app-backend') + many + DENY_ALL, await profile('onprem'));
+    expect(f.map((x) => [x.severity, x.details!.protocol])).toEqual([['error', 'UDP'], ['warning', 'TCP']]);
+    expect(f[0]!.details!.sources).toEqual(['app-backend/a', 'app-backend/b', 'app-backend/c', 'app-backend/d']);
+    expect(f[0]!.message).toMatch(/^4 workloads -> kube-dns \(kube-system\) port 53\/UDP are blocked by the same policies \(app-backend\/default-deny-all\)/);
+  });
+
   it("document 001's DNS rule (namespaceSelector {} UDP 53) passes UDP but not TCP", async () => {
     const doc001Dns = policy('backend-dns', `  podSelector: { matchLabels: { app: backend } }
   policyTypes: [Egress]
