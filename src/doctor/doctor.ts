@@ -78,7 +78,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { config } = options;
   const checks: DoctorCheck[] = [];
   const add = (check: DoctorCheck) => checks.push(check);
+  const engineOk = await hostChecks(probes, add);
+  await toolChecks(probes, add);
+  await resourceChecks(probes, config, add);
+  await imageChecks(probes, config, catalog, engineOk, add);
+  const provider = config.provider;
+  const ready = !checks.some((c) => c.status === 'fail' && c.blocks.includes(provider));
+  return { provider, checks, ready };
+}
 
+type AddCheck = (check: DoctorCheck) => void;
+
+/** Node.js, the Docker engine and privileged containers; returns whether the engine answers. */
+async function hostChecks(probes: DoctorProbes, add: AddCheck): Promise<boolean> {
   const [major = 0, minor = 0] = probes.nodeVersion.split('.').map(Number);
   add({
     id: 'node', title: 'Node.js', blocks: ['kind', 'docker'],
@@ -112,7 +124,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       : `host bounding set lacks ${missing.join(', ')}; default runtime: ${runtime || 'unknown'}${privilegedOk ? ' (shim active)' : ''}`,
     hint: privilegedOk ? undefined : 'Run `npx prodlike setup`: it registers the prodlike-runc runtime that drops missing capabilities.',
   });
+  return engineOk;
+}
 
+/** kind, kubectl, k6, Go and debootstrap, from the prodlike cache or PATH. */
+async function toolChecks(probes: DoctorProbes, add: AddCheck): Promise<void> {
   const bin = toolBinDir(probes.env);
   const tool = async (id: string, title: string, args: string[], blocks: ProviderName[], hint: string, parse: (out: string) => string = (s) => s.split('\n')[0] ?? '') => {
     const fromCache = await probes.run(join(bin, id), args);
@@ -130,7 +146,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   await tool('k6', 'k6', ['version'], [], 'Run `npx prodlike setup` (builds k6 with `go install`); needed for `prodlike load`.');
   await tool('go', 'Go toolchain', ['version'], [], 'Install Go 1.24+ (needed only to build images and tools offline).');
   await tool('debootstrap', 'debootstrap', ['--version'], [], 'apt-get install debootstrap (needed only to build images offline).');
+}
 
+/** Free disk in the cache and the entry port. */
+async function resourceChecks(probes: DoctorProbes, config: ProdlikeConfig, add: AddCheck): Promise<void> {
   const cache = cacheDir(probes.env);
   const free = await probes.freeBytes(cache) ?? await probes.freeBytes(join(cache, '..'));
   const gib = free === undefined ? undefined : free / 2 ** 30;
@@ -148,7 +167,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     detail: entryFree ? 'free' : 'in use (fine if it is this environment, already up)',
     hint: entryFree ? undefined : `Something listens on 127.0.0.1:${config.ports.entry}. Stop it, or set ports.entry in prodlike.yaml.`,
   });
+}
 
+/** The registry, the catalogue's images for the image source, and the kind node image. */
+async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog: ImageCatalog, engineOk: boolean, add: AddCheck): Promise<void> {
   let online = false;
   if (config.imageSource !== 'offline') online = await probes.registryReachable();
   const source = config.imageSource === 'auto' ? (online ? 'online' : 'offline') : config.imageSource;
@@ -183,10 +205,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     detail: nodeImageOk ? nodeImage : `${nodeImage} not present`,
     hint: source === 'online' ? `It is pulled by \`kind create cluster\`; or run \`npx prodlike setup --kind\`.` : 'Run `npx prodlike setup --kind` (cold build 45-90 min, cached afterwards).',
   });
-
-  const provider = config.provider;
-  const ready = !checks.some((c) => c.status === 'fail' && c.blocks.includes(provider));
-  return { provider, checks, ready };
 }
 
 async function portFree(port: number): Promise<boolean> {
