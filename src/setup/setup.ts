@@ -93,11 +93,34 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     });
   }
 
+  await appImageStep(options, catalog, source, cache, result);
+
+  if (options.smoke) await smokeSteps(options, cache, result);
+
+  const k6 = join(toolBinDir(env), 'k6');
+  await bus.step('tool:k6', 'k6 on the host', async () =>
+    existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` needs k6 on the host (offline setup builds it; online, install k6)`),
+  );
+
+  if (options.kind) await kindNodeStep(options, catalog, source, cache, ci, result);
+
+  const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
+  result.summary = [
+    `image source: ${source} (catalogue: ${IMAGE_CATALOG_FILE.replace(`${PACKAGE_ROOT}/`, '')})`,
+    `images: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
+    ...result.skipped.map((s) => `skipped: ${s}`),
+    `cache: ${cache}`,
+  ].join('\n');
+  return result;
+}
+
+/** The reference workload's images (fixtures/app/build.sh), rebuilt when their inputs changed. */
+async function appImageStep(options: SetupOptions, catalog: ImageCatalog, source: 'online' | 'offline', cache: string, result: SetupResult): Promise<void> {
   const appBuild = join(PACKAGE_ROOT, 'fixtures', 'app', 'build.sh');
   if (existsSync(appBuild)) {
     const node = source === 'online' ? catalog.images.node!.online : catalog.images.node!.offline;
     const nginx = source === 'online' ? catalog.images.nginx!.online : catalog.images.nginx!.offline;
-    result.images.app = await bus.step('image:app', 'Image app (reference workload)', async (progress) => {
+    result.images.app = await options.bus.step('image:app', 'Image app (reference workload)', async (progress) => {
       const nodeId = (await inspectImage(node))?.id;
       const nginxId = (await inspectImage(nginx))?.id;
       const inputs = await inputsHash({ paths: [join(PACKAGE_ROOT, 'fixtures', 'app'), join(IMAGES_DIR, 'lib.sh'), join(PACKAGE_ROOT, 'package-lock.json')], extra: { node: nodeId, nginx: nginxId } });
@@ -111,54 +134,42 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
       return outcome<ImageRecord>('ok', { tag: catalog.app.backend, status: 'built', id: built.id }, `${catalog.app.backend}, ${catalog.app.frontend}`);
     });
   } else result.skipped.push('app image: fixtures/app/build.sh not present yet');
+}
 
-  if (options.smoke) {
-    const { SMOKE_CHECKS } = await import('./smoke-checks.ts');
-    for (const [name, check] of Object.entries(SMOKE_CHECKS)) {
-      const image = result.images[name];
-      if (!image) continue;
-      await bus.step<string>(`smoke:${name}`, `Smoke check ${name}`, async () => {
-        const stamp = await readStamp<{ imageId: string; details: string }>(cache, `smoke-${name}`);
-        if (stamp?.imageId === image.id) return outcome('cached', stamp.details, `passed before for this image: ${stamp.details}`);
-        const passed = await check({ image: image.tag, ...(options.signal ? { signal: options.signal } : {}) });
-        await writeStamp(cache, `smoke-${name}`, { imageId: image.id, details: passed.details, at: new Date().toISOString() });
-        return outcome('ok', passed.details, passed.details);
-      });
-    }
-  }
-
-  const k6 = join(toolBinDir(env), 'k6');
-  await bus.step('tool:k6', 'k6 on the host', async () =>
-    existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` needs k6 on the host (offline setup builds it; online, install k6)`),
-  );
-
-  if (options.kind) {
-    await bus.step('kind-node', 'kind node image', async (progress) => {
-      const tag = config.kind.nodeImage ?? catalog.kindNode[source];
-      if (source === 'online') return outcome('skipped', undefined, `online: kind pulls ${tag} itself`);
-      const script = join(IMAGES_DIR, catalog.kindNode.build, 'build-node-image.sh');
-      const inputs = await inputsHash({ paths: [join(IMAGES_DIR, catalog.kindNode.build), join(IMAGES_DIR, 'lib.sh')], extra: { version: config.kind.kubernetesVersion } });
-      const existing = await inspectImage(tag);
-      if (existing?.inputs === inputs) return outcome('cached', existing, `${tag} up to date`);
-      const k8sCached = existsSync(join(cache, 'kubernetes', config.kind.kubernetesVersion, '.stamp'));
-      if (ci && !k8sCached) {
-        result.skipped.push(`kind node image: a cold Kubernetes build (45-90 min) cannot finish in CI; run \`npx prodlike setup --kind\` on this host first`);
-        return outcome('skipped', undefined, 'cold build not started in CI (no cached Kubernetes build); kind suites will be skipped');
-      }
-      await runBuildScript({ signal: options.signal, script, tag, inputs, cacheDir: cache, timeoutMs: 3 * 60 * 60_000, progress, env: { K8S_VERSION: config.kind.kubernetesVersion } });
-      const built = await inspectImage(tag);
-      return outcome('ok', built, tag);
+/** Each image's smoke check, skipped when it passed before for the same image id. */
+async function smokeSteps(options: SetupOptions, cache: string, result: SetupResult): Promise<void> {
+  const { SMOKE_CHECKS } = await import('./smoke-checks.ts');
+  for (const [name, check] of Object.entries(SMOKE_CHECKS)) {
+    const image = result.images[name];
+    if (!image) continue;
+    await options.bus.step<string>(`smoke:${name}`, `Smoke check ${name}`, async () => {
+      const stamp = await readStamp<{ imageId: string; details: string }>(cache, `smoke-${name}`);
+      if (stamp?.imageId === image.id) return outcome('cached', stamp.details, `passed before for this image: ${stamp.details}`);
+      const passed = await check({ image: image.tag, ...(options.signal ? { signal: options.signal } : {}) });
+      await writeStamp(cache, `smoke-${name}`, { imageId: image.id, details: passed.details, at: new Date().toISOString() });
+      return outcome('ok', passed.details, passed.details);
     });
   }
+}
 
-  const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
-  result.summary = [
-    `image source: ${source} (catalogue: ${IMAGE_CATALOG_FILE.replace(`${PACKAGE_ROOT}/`, '')})`,
-    `images: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
-    ...result.skipped.map((s) => `skipped: ${s}`),
-    `cache: ${cache}`,
-  ].join('\n');
-  return result;
+/** The kind node image: pulled by kind online, built offline (cold: 45-90 min; not started cold in CI). */
+async function kindNodeStep(options: SetupOptions, catalog: ImageCatalog, source: 'online' | 'offline', cache: string, ci: boolean, result: SetupResult): Promise<void> {
+  await options.bus.step('kind-node', 'kind node image', async (progress) => {
+    const tag = options.config.kind.nodeImage ?? catalog.kindNode[source];
+    if (source === 'online') return outcome('skipped', undefined, `online: kind pulls ${tag} itself`);
+    const script = join(IMAGES_DIR, catalog.kindNode.build, 'build-node-image.sh');
+    const inputs = await inputsHash({ paths: [join(IMAGES_DIR, catalog.kindNode.build), join(IMAGES_DIR, 'lib.sh')], extra: { version: options.config.kind.kubernetesVersion } });
+    const existing = await inspectImage(tag);
+    if (existing?.inputs === inputs) return outcome('cached', existing, `${tag} up to date`);
+    const k8sCached = existsSync(join(cache, 'kubernetes', options.config.kind.kubernetesVersion, '.stamp'));
+    if (ci && !k8sCached) {
+      result.skipped.push(`kind node image: a cold Kubernetes build (45-90 min) cannot finish in CI; run \`npx prodlike setup --kind\` on this host first`);
+      return outcome('skipped', undefined, 'cold build not started in CI (no cached Kubernetes build); kind suites will be skipped');
+    }
+    await runBuildScript({ signal: options.signal, script, tag, inputs, cacheDir: cache, timeoutMs: 3 * 60 * 60_000, progress, env: { K8S_VERSION: options.config.kind.kubernetesVersion } });
+    const built = await inspectImage(tag);
+    return outcome('ok', built, tag);
+  });
 }
 
 type ImageRecord = SetupResult['images'][string];
