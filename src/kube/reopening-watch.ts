@@ -57,3 +57,31 @@ export class ReopeningWatch implements AsyncDisposable {
     this.stop();
   }
 }
+
+/**
+ * A tracker fed by watches: subclasses open their collections on `this.watch` in `start()`. Errors, stop and
+ * `await using` come from here.
+ */
+export abstract class WatchFeed implements AsyncDisposable {
+  protected readonly watch: ReopeningWatch;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.watch = new ReopeningWatch(kubeConfig);
+  }
+
+  /** Watch errors so far (re-opened or failed watches): timeline notes, not failures. */
+  get errors(): readonly string[] {
+    return this.watch.errors;
+  }
+
+  abstract start(): Promise<void>;
+
+  /** Closes the watches. */
+  stop(): void {
+    this.watch.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
+  }
+}

@@ -1,6 +1,6 @@
 import { kubeConfigFor, type KubeTarget } from '../kube/kubectl.ts';
 import { conditionTrue, type JobObject, type PodObject, type WatchPhase } from '../kube/objects.ts';
-import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import { WatchFeed } from '../kube/reopening-watch.ts';
 import { percentile } from './k6-points.ts';
 import type { Series } from './series.ts';
 import { hrNow } from './clock.ts';
@@ -245,19 +245,13 @@ export interface JobWatchOptions extends KubeTarget {
 }
 
 /** Real watches (Jobs, pods) feeding a JobLatencyTracker; watches the API server closes are re-opened until `stop()` (ReopeningWatch). */
-export class JobWatch implements AsyncDisposable {
+export class JobWatch extends WatchFeed {
   readonly tracker = new JobLatencyTracker();
   readonly #o: JobWatchOptions;
-  readonly #watch: ReopeningWatch;
 
   constructor(options: JobWatchOptions) {
+    super(kubeConfigFor(options));
     this.#o = options;
-    this.#watch = new ReopeningWatch(kubeConfigFor(options));
-  }
-
-  /** Watch errors so far (re-opened or failed watches). */
-  get errors(): readonly string[] {
-    return this.#watch.errors;
   }
 
   /** Opens both watches, then starts tracking: Jobs already there are the baseline. */
@@ -265,16 +259,8 @@ export class JobWatch implements AsyncDisposable {
     const ns = this.#o.namespace;
     const t = this.tracker;
     const query = { labelSelector: this.#o.selector };
-    await this.#watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, query, (p, o) => t.onJob(p, o));
-    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, query, (p, o) => t.onPod(p, o));
+    await this.watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, query, (p, o) => t.onJob(p, o));
+    await this.watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, query, (p, o) => t.onPod(p, o));
     t.startTracking();
-  }
-
-  stop(): void {
-    this.#watch.stop();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.stop();
   }
 }

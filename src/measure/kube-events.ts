@@ -1,6 +1,6 @@
 import type { Kubectl } from '../kube/kubectl.ts';
 import type { JobObject, KubeList, PodObject, WatchPhase } from '../kube/objects.ts';
-import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import { WatchFeed } from '../kube/reopening-watch.ts';
 import { hrNow } from './clock.ts';
 import type { TimelineEvent } from './timeline.ts';
 
@@ -120,19 +120,13 @@ export interface KubeEventWatchOptions {
  * both first (the baseline: what exists then makes no creation/Ready events), then opens the watches, whose
  * initial ADDED events for known objects are plain updates.
  */
-export class KubeEventWatch implements AsyncDisposable {
+export class KubeEventWatch extends WatchFeed {
   readonly tracker = new KubeEventTracker();
   readonly #o: KubeEventWatchOptions;
-  readonly #watch: ReopeningWatch;
 
   constructor(options: KubeEventWatchOptions) {
+    super(options.kubectl.kubeConfig());
     this.#o = options;
-    this.#watch = new ReopeningWatch(options.kubectl.kubeConfig());
-  }
-
-  /** Watch errors so far (a re-opened watch, a failed re-open): timeline notes, not failures. */
-  get errors(): readonly string[] {
-    return this.#watch.errors;
   }
 
   async start(): Promise<void> {
@@ -144,17 +138,13 @@ export class KubeEventWatch implements AsyncDisposable {
     for (const j of jobs.items) this.tracker.onJob('ADDED', j);
     for (const p of pods.items) this.tracker.onPod('ADDED', p);
     this.tracker.startTracking();
-    await this.#watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (p, o) => this.tracker.onJob(p, o));
-    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, this.#o.podSelector ? { labelSelector: this.#o.podSelector } : {}, (p, o) => this.tracker.onPod(p, o));
+    await this.watch.open<JobObject>(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (p, o) => this.tracker.onJob(p, o));
+    await this.watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, this.#o.podSelector ? { labelSelector: this.#o.podSelector } : {}, (p, o) => this.tracker.onPod(p, o));
   }
 
   /** Stops the watches and returns the events, oldest first. */
-  stop(): TimelineEvent[] {
-    this.#watch.stop();
+  override stop(): TimelineEvent[] {
+    super.stop();
     return [...this.tracker.events].sort((a, b) => a.at - b.at);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.stop();
   }
 }

@@ -1,7 +1,7 @@
 import type { KubeTarget } from '../kube/kubectl.ts';
 import { kubeConfigFor } from '../kube/kubectl.ts';
 import { conditionTrue, type EndpointSliceObject, type HpaObject, type PodObject, type WatchPhase } from '../kube/objects.ts';
-import { ReopeningWatch } from '../kube/reopening-watch.ts';
+import { WatchFeed } from '../kube/reopening-watch.ts';
 import type { Series } from './series.ts';
 import { hrNow } from './clock.ts';
 import type { TimelineEvent } from './timeline.ts';
@@ -237,41 +237,27 @@ export interface KubeWatchOptions extends KubeTarget {
  * Real watches (HPA, pods, EndpointSlices) feeding an HpaTracker. Watches the API server closes are
  * re-opened until `stop()` (ReopeningWatch); a watch that cannot be opened at all fails `start()`.
  */
-export class KubeWatch implements AsyncDisposable {
+export class KubeWatch extends WatchFeed {
   readonly tracker: HpaTracker;
   readonly #o: KubeWatchOptions;
-  readonly #watch: ReopeningWatch;
 
   constructor(options: KubeWatchOptions) {
+    super(kubeConfigFor(options));
     this.#o = options;
-    this.#watch = new ReopeningWatch(kubeConfigFor(options));
     this.tracker = new HpaTracker({ hpaName: options.hpaName, serviceName: options.serviceName });
-  }
-
-  /** Watch errors so far (re-opened or failed watches). */
-  get errors(): readonly string[] {
-    return this.#watch.errors;
   }
 
   /** Opens the three watches and waits until the HPA and the endpoints have been seen once. */
   async start(options: { timeoutMs?: number } = {}): Promise<void> {
     const ns = this.#o.namespace;
     const t = this.tracker;
-    await this.#watch.open<HpaObject>(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, { fieldSelector: `metadata.name=${this.#o.hpaName}` }, (p, o) => t.onHpa(p, o));
-    await this.#watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.#o.podSelector }, (p, o) => t.onPod(p, o));
-    await this.#watch.open<EndpointSliceObject>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${this.#o.serviceName}` }, (p, o) => t.onEndpointSlice(p, o));
+    await this.watch.open<HpaObject>(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, { fieldSelector: `metadata.name=${this.#o.hpaName}` }, (p, o) => t.onHpa(p, o));
+    await this.watch.open<PodObject>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.#o.podSelector }, (p, o) => t.onPod(p, o));
+    await this.watch.open<EndpointSliceObject>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${this.#o.serviceName}` }, (p, o) => t.onEndpointSlice(p, o));
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     while (!(t.hpa && t.readyEndpoints > 0)) {
       if (Date.now() > deadline) throw new Error(`no HPA ${this.#o.hpaName} or no ready endpoint of ${this.#o.serviceName} seen within ${options.timeoutMs ?? 30_000} ms${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-  }
-
-  stop(): void {
-    this.#watch.stop();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.stop();
   }
 }
