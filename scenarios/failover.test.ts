@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../src/core/wait.ts';
@@ -18,7 +20,10 @@ import type { WorkloadRole } from '../src/config/schema.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
 import type { Kubectl } from '../src/providers/kind/kube-tools.ts';
 import { canEndpoint, canKill, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
+import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
+import { readRunResults } from '../src/report/report-writer.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
+import { startCrossCheck, type CrossCheck } from '../scripts/crosscheck/start.ts';
 import { pauseService, scaleService } from '../src/safety/faults.ts';
 import { appApi, lostWorkRpo } from './support/app-api.ts';
 import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
@@ -62,6 +67,14 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   let pgConfig: pg.ClientConfig;
   let redisUrl: string;
   let app: ReturnType<typeof appApi>;
+  let cross: CrossCheck | undefined;
+  // The probe names the cross-check compares with (each scenario that has one).
+  const PROBES = {
+    entry: 'entry GET /api/health/ready (user-facing)',
+    redis: 'redis: PING, a new connection while down (server accepts connections)',
+    postgres: 'postgres: new connection + select 1 (server accepts connections)',
+    s3: 'minio: HEAD bucket',
+  } as const;
 
   beforeAll(async () => {
     log('starting the environment');
@@ -74,10 +87,31 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     const redisEp = await provider.endpoint('redis');
     redisUrl = `redis://:${encodeURIComponent(env.secrets.redisPassword)}@${redisEp.host}:${redisEp.port}`;
     app = appApi(env.entry, pgConfig);
+    // An independent probe in its own process (scripts/crosscheck: new connection per attempt, 1 s timeout,
+    // no code shared with src/measure) beside the whole suite; its outages are compared with prodlike's below.
+    const minio = await provider.endpoint('minio');
+    cross = await startCrossCheck({
+      outFile: join(env.recorder.path, 'crosscheck.ndjson'),
+      intervalMs: 100,
+      targets: [
+        { name: 'entry', kind: 'http', url: `${env.entry}/api/health/ready`, expectStatus: 200, probe: PROBES.entry },
+        { name: 'redis', kind: 'redis', url: redisUrl, probe: PROBES.redis },
+        { name: 'postgres', kind: 'postgres', url: `postgres://${DATABASE.user}:${encodeURIComponent(env.secrets.postgresPassword)}@${pgEp.host}:${pgEp.port}/${DATABASE.name}`, probe: PROBES.postgres },
+        { name: 's3', kind: 's3', endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts', probe: PROBES.s3 },
+      ],
+    });
   }, 600_000);
 
   afterAll(async () => {
+    await cross?.stop();
     await env?.teardown();
+    if (cross && env) {
+      // The cross-check table goes next to the report: per scenario and target, its outage vs prodlike's.
+      const rows = compareCrossCheck(await readRunResults(env.recorder.path), parseCrossCheckLog(await readFile(cross.outFile, 'utf8'), cross.outFile)).filter((r) => r.probe !== null);
+      const table = renderCrossCheckTable(rows);
+      await writeFile(join(env.recorder.path, 'crosscheck.md'), `# Cross-check: an independent probe process vs prodlike's probes\n\nA separate process (scripts/crosscheck/probe.mjs) probed the same targets every 100 ms with a new connection and a 1 s timeout. Its outage runs from its first failure after the fault to the end of its first success after that; prodlike's is the outage window of the named probe (entry answers over ${ENTRY_SLOW_MS} ms count as failures there). A row outside ±250 ms says what differs.\n\n${table}\n`);
+      process.stdout.write(`\ncross-check (independent probe process) vs prodlike, ${env.providerName}:\n${table}\n`);
+    }
   }, 300_000);
 
   const replicasOf = async (role: WorkloadRole) => (await provider.status()).services.find((s) => s.role === role)?.replicas ?? [];
@@ -89,14 +123,19 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   const rtoOf = (probe: AvailabilityProbe, faultAt: number, analysis: AnalysisOptions = {}) => clientObservedRto(probe.attempts, faultAt, { sustainedMs: RECOVERY_WINDOW_MS, ...analysis });
   const entryRto = (probe: AvailabilityProbe, faultAt: number) => rtoOf(probe, faultAt, { slowThresholdMs: ENTRY_SLOW_MS });
   const userFacing = (probe: AvailabilityProbe, faultAt: number) => `user-facing outage at the entry point (${probe.target}, answers over ${ENTRY_SLOW_MS} ms count as failures): ${outageText(entryRto(probe, faultAt))}`;
-  /** Kills a service the way a crash does; the effect is its restart count rising or its probe failing. */
-  const crash = async (s: ScenarioRun, role: WorkloadRole, probes: AvailabilityProbe[], options: { replica?: number; within?: number } = {}) => {
+  /**
+   * Kills a service the way a crash does. Its effect is the service's restart count rising — the process
+   * died and was started again — read from the provider, not inferred from a probe: a probe can also fail
+   * from load alone (the no-op fault test caught exactly that), so a probe failure never proves a crash.
+   */
+  const crash = async (s: ScenarioRun, role: WorkloadRole, options: { replica?: number; within?: number } = {}) => {
     const before = await restartsOf(role, options.replica);
+    const name = `${role}${options.replica === undefined ? '' : `-${options.replica}`}`;
     return s.inject({
-      name: `${role}${options.replica === undefined ? '' : `-${options.replica}`} crash (SIGKILL)`,
-      subject: `${role}${options.replica === undefined ? '' : `-${options.replica}`}`,
+      name: `${name} crash (SIGKILL)`,
+      subject: name,
       apply: async () => `SIGKILL via ${(await provider.kill(role, options.replica === undefined ? {} : { replica: options.replica })).via}`,
-      effects: (faultAt) => [Effects.increases(`${role} restart count`, before, () => restartsOf(role, options.replica)), ...probes.map((p) => Effects.probeFails(p, faultAt))],
+      effects: () => [Effects.increases(`${name} restart count`, before, () => restartsOf(role, options.replica))],
       withinMs: options.within ?? 30_000,
     });
   };
@@ -149,8 +188,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     const pausable = env.provider;
     await runScenario(env, { id: 'failover.redis-hang', title: `Redis hangs (paused ${holdMs('redis-hang')} ms)` }, async (s) => {
       const HOLD_MS = holdMs('redis-hang');
-      const server = s.probe(redisCheck(redisUrl, { mode: 'per-attempt' }), { name: 'redis: new connection + PING (server accepts connections)' });
-      const client = s.probe(redisCheck(redisUrl), { name: 'redis: long-lived client PING (reconnecting client)' });
+      const server = s.probe(redisCheck(redisUrl), { name: PROBES.redis });
+      const client = s.probe(redisCheck(redisUrl, { mode: 'reconnecting' }), { name: 'redis: one reconnecting client with back-off (application-like)' });
       const entry = s.entryProbe();
       const sentinel = s.use(await new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover-pause' }), { ratePerSecond: 20 }).start());
       const queued = await app.submit('failover-redis-pause', 3);
@@ -164,7 +203,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           resume = () => handle.run();
           return `paused (undo registered: ${handle.description})`;
         },
-        effects: (at) => [Effects.probeFails(server, at), Effects.probeFails(client, at)],
+        // A pause leaves no restart behind: its effect is the provider reporting the process frozen AND the
+        // server probe timing out after the fault (either alone could be our own call or load).
+        effects: (at) => [Effects.condition('redis reported paused and its server probe failing', async () => {
+          const state = (await replicasOf('redis'))[0]?.state;
+          const failed = await Effects.probeFails(server, at).observe();
+          return state === 'paused' && failed ? `redis-0 ${state}; ${failed}` : undefined;
+        })],
         withinMs: Math.max(5_000, HOLD_MS),
       });
       const left = fault.at + HOLD_MS - hrNow();
@@ -206,7 +251,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await sentinel.waitForAcked(10, { signal: env.signal });
       await s.baseline([entry]);
       const before = (await replicasOf('backend'))[0]!;
-      const fault = await crash(s, 'backend', [], { replica: 0 });
+      const fault = await crash(s, 'backend', { replica: 0 });
       const readyAt = await waitFor(async () => {
         const r = (await replicasOf('backend'))[0];
         return r && r.restarts > before.restarts && r.health === 'healthy' ? hrNow() : undefined;
@@ -239,7 +284,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         if (key !== last) [last, stableSince] = [key, Date.now()];
         return Date.now() - stableSince >= 3000 && replicas.every((r) => r.health === 'healthy') ? replicas.map((r) => r.restarts) : undefined;
       }, { timeoutMs: 60_000, intervalMs: 250, description: 'backend replicas healthy with stable restart counts' });
-      const server = s.probe(sqlCheck(pgConfig, { mode: 'per-attempt' }), { name: 'postgres: new connection + select 1 (server accepts connections)' });
+      const server = s.probe(sqlCheck(pgConfig, { mode: 'per-attempt' }), { name: PROBES.postgres });
       const client = s.probe(sqlCheck(pgConfig), { name: 'postgres: long-lived client select 1 (reconnecting client)' });
       const backendEp = await provider.endpoint('backend');
       const appReady = s.probe(httpCheck(`http://${backendEp.host}:${backendEp.port}/health/ready`), { name: 'backend /health/ready (app)', timeoutMs: 2000 });
@@ -247,7 +292,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const sentinel = s.use(await new SentinelWriter(postgresSentinelSink(pgConfig, { table: 'sentinel_failover' }), { ratePerSecond: 10 }).start());
       await sentinel.waitForAcked(10, { signal: env.signal });
       await s.baseline([server, client, appReady, entry]);
-      const fault = await crash(s, 'postgres', [server]);
+      const fault = await crash(s, 'postgres');
       await s.recovered([server, client, appReady, entry], fault.at, { timeoutMs: 180_000 });
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
@@ -276,22 +321,22 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
 
   it('Redis crashes with AOF everysec: RTO within 5 min, acknowledged writes lost within the 1 min RPO, no execution lost', async () => {
     await runScenario(env, { id: 'failover.redis-crash', title: 'Redis crash (SIGKILL), AOF everysec' }, async (s) => {
-      const server = s.probe(redisCheck(redisUrl, { mode: 'per-attempt' }), { name: 'redis: new connection + PING (server accepts connections)' });
-      const client = s.probe(redisCheck(redisUrl), { name: 'redis: long-lived client PING (reconnecting client)' });
+      const server = s.probe(redisCheck(redisUrl), { name: PROBES.redis });
+      const client = s.probe(redisCheck(redisUrl, { mode: 'reconnecting' }), { name: 'redis: one reconnecting client with back-off (application-like)' });
       const entry = s.entryProbe();
       const sentinel = s.use(await new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover' }), { ratePerSecond: 20 }).start());
       // Executions queued right before the crash must all complete (reliable queue, document 000).
       const queued = await app.submit('failover-redis', 5);
       await sentinel.waitForAcked(20, { signal: env.signal });
       await s.baseline([server, client, entry]);
-      const fault = await crash(s, 'redis', [server, client]);
+      const fault = await crash(s, 'redis');
       await s.recovered([server, client, entry], fault.at, { timeoutMs: 300_000 });
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const serverRto = rtoOf(server, fault.at);
       const states = await app.settled(queued, 'the executions queued before the Redis crash to finish', 180_000);
       const verdicts = [
-        env.verdict('redis.rto', { value: serverRto.rtoMs, lowerBound: serverRto.lowerBound, note: `Redis accepting new connections again (a new connection + PING per attempt), ${seconds(serverRto.rtoMs)} after the kill` }),
+        env.verdict('redis.rto', { value: serverRto.rtoMs, lowerBound: serverRto.lowerBound, note: `Redis accepting new connections again (a new connection per attempt while it is down), ${seconds(serverRto.rtoMs)} after the kill` }),
         env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
       ];
       showVerdicts(verdicts);
@@ -313,7 +358,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('MinIO crashes: S3 fails and recovers within the file-storage RTO; no acknowledged object is lost', async () => {
     await runScenario(env, { id: 'failover.minio-crash', title: 'MinIO crash (SIGKILL)' }, async (s) => {
       const minio = await provider.endpoint('minio');
-      const s3 = s.probe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts' }), { name: 'minio: HEAD bucket' });
+      const s3 = s.probe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts' }), { name: PROBES.s3 });
       const entry = s.entryProbe();
       const uploaded: { id: string; body: string }[] = [];
       for (let i = 0; i < 5; i++) {
@@ -323,7 +368,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         uploaded.push({ id: ((await r.json()) as { id: string }).id, body });
       }
       await s.baseline([s3, entry]);
-      const fault = await crash(s, 'minio', [s3]);
+      const fault = await crash(s, 'minio');
       await s.recovered([s3, entry], fault.at, { timeoutMs: 300_000 });
       const rto = rtoOf(s3, fault.at);
       let lost = 0;
@@ -346,7 +391,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await s.baseline([entry]);
       const [execution] = await app.submit('failover-worker', 1, 400);
       await waitFor(async () => ((await app.status(execution!.id)) === 'RUNNING' ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, description: 'the execution to be RUNNING' });
-      const fault = await crash(s, 'worker', []);
+      const fault = await crash(s, 'worker');
       const [state] = await app.settled([execution!], 'the interrupted execution to complete');
       const completedAt = hrNow();
       const [completions] = await app.completions([execution!]);

@@ -47,7 +47,7 @@ describe.skipIf(Boolean(skip))(`a no-op fault fails every failover scenario${ski
       expect(ran.length, 'the suite ran scenarios').toBeGreaterThanOrEqual(provider === 'kind' ? 6 : 7);
       for (const r of ran) {
         expect(r.status, `${r.title} passed with a fault that did nothing`).toBe('failed');
-        expect(r.why, `${r.title} failed for another reason than the missing effect`).toMatch(/had no observable effect within 8000 ms: expected /);
+        expect(r.why, `${r.title} failed for another reason than the missing effect`).toMatch(/had no observable effect within \d+ ms: expected /);
       }
       // The report says the same: each scenario could not measure, with the missing effect as the reason.
       const [runDir] = await listRuns(runs);

@@ -63,6 +63,7 @@ export class ScenarioRun {
   readonly #probes: Array<{ probe: AvailabilityProbe; analysis: AnalysisOptions; record?: ProbeRecord }> = [];
   #events: ProviderEventWatch | undefined;
   #faultAt: number | undefined;
+  #baselineProbes: AvailabilityProbe[] = [];
   recorded = false;
 
   constructor(env: ScenarioEnvironment, meta: { id: string; title: string }) {
@@ -96,16 +97,23 @@ export class ScenarioRun {
 
   /** Waits for a measured clean baseline on these probes (BASELINE_MISSING otherwise). */
   async baseline(probes: readonly AvailabilityProbe[], options: BaselineOptions = {}): Promise<void> {
-    const slowMs = (p: AvailabilityProbe) => this.#probes.find((x) => x.probe === p)?.analysis.slowThresholdMs;
+    await this.#clean(probes, options);
+    this.#baselineProbes = [...probes];
+    this.timeline.add({ at: hrNow(), type: 'note', source: 'harness', subject: 'baseline', detail: `clean baseline measured: ${probes.map((p) => p.name).join(', ')} answered for ${(options.cleanMs ?? 2000) / 1000} s in a row` });
+  }
+
+  async #clean(probes: readonly AvailabilityProbe[], options: BaselineOptions): Promise<void> {
     for (const p of probes) {
-      const slow = slowMs(p);
+      const slow = this.#probes.find((x) => x.probe === p)?.analysis.slowThresholdMs;
       await awaitCleanBaseline([p], { signal: this.#env.signal, ...(slow === undefined ? {} : { slowMs: slow }), ...options });
     }
-    this.timeline.add({ at: hrNow(), type: 'note', source: 'harness', subject: 'baseline', detail: `clean baseline measured: ${probes.map((p) => p.name).join(', ')} answered for ${(options.cleanMs ?? 2000) / 1000} s in a row` });
   }
 
   /** Applies a fault (unless the no-op injector is on) and waits until one of its effects shows. */
   async inject(step: FaultStep): Promise<InjectedFault> {
+    // Whatever ran between the baseline and now (reading restart counts, submitting work) must not have
+    // left a probe failing: the fault goes in on a clean state, or the outage would start before it.
+    await this.#clean(this.#baselineProbes, { cleanMs: 1000, timeoutMs: 30_000 });
     const at = hrNow();
     this.#faultAt = at;
     let detail: string;

@@ -4,6 +4,16 @@ import type { ProbeCheck } from '../availability-probe.ts';
 
 export interface RedisCheckOptions {
   connectTimeoutMs?: number;
+  /**
+   * `server` (default): the check below — it sees when the server accepts new connections again.
+   * `reconnecting`: ONE long-lived client that reconnects by itself with capped exponential back-off
+   * (`reconnectDelay`, default 100 ms doubling to 2 s, as an application's client typically does); attempts
+   * fail at once while it is reconnecting. It sees when such a client recovered, which can lag the server by
+   * up to one back-off step. Report which one a figure is.
+   */
+  mode?: 'server' | 'reconnecting';
+  /** Back-off of the `reconnecting` client, ms for the n-th retry. */
+  reconnectDelay?: (retries: number) => number;
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -18,6 +28,7 @@ type Client = ReturnType<typeof createClient>;
  * (calibrated: kill/restart path, src/measure/calibration.int.test.ts).
  */
 export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeCheck {
+  if (options.mode === 'reconnecting') return reconnectingRedisCheck(url, options);
   let shared: Client | undefined;
   const create = (): Client => {
     const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false } });
@@ -65,6 +76,50 @@ export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeC
     async close() {
       if (shared) destroy(shared);
       shared = undefined;
+    },
+  };
+}
+
+/** One long-lived client with the library's reconnect loop, as an application holds it. */
+function reconnectingRedisCheck(url: string, options: RedisCheckOptions): ProbeCheck {
+  const delay = options.reconnectDelay ?? ((retries: number) => Math.min(100 * 2 ** Math.min(retries, 10), 2_000));
+  let client: Client | undefined;
+  const current = (): Client => {
+    if (client) return client;
+    const c: Client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: (retries: number) => delay(retries) } });
+    c.on('error', () => undefined); // reported through the failed commands
+    c.connect().catch(() => undefined);
+    client = c;
+    return c;
+  };
+  return {
+    kind: 'redis',
+    target: `PING ${redactUrl(url)} (one reconnecting client)`,
+    async run(signal) {
+      const c = current();
+      if (!c.isReady) {
+        // The first attempt waits for the first connection (bounded by the probe timeout); later ones fail
+        // at once while the client is reconnecting, as the application's commands would.
+        if (c.isOpen) throw new Error('redis client is not connected (reconnecting)');
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(new Error('aborted'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          c.once('ready', () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
+        });
+      }
+      const reply = await c.ping();
+      if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
+    },
+    async close() {
+      try {
+        client?.destroy();
+      } catch {
+        // already closed
+      }
+      client = undefined;
     },
   };
 }
