@@ -226,10 +226,15 @@ describe('probe calibration against real containers', () => {
         }
 
         const summary = summarizeProbe(record, { faultAt });
-        // One outage after the fault (a slow first connection of the probe before the baseline is not part of it).
+        // The outage is the first window ending after the fault (a slow first connection of the probe before the
+        // baseline is not part of it). Later windows are reported, not hidden: e.g. a PostgreSQL answer slower
+        // than the timeout right after a freeze, while it forks and authenticates the connections opened meanwhile.
         const afterFault = summary.outages.filter((w) => w.end > faultAt);
-        expect(afterFault, JSON.stringify(summary.outages)).toHaveLength(1);
+        expect(afterFault.length, JSON.stringify(summary.outages)).toBeGreaterThanOrEqual(1);
         const window = afterFault[0]!;
+        for (const later of afterFault.slice(1)) {
+          notes.push(`Later outage window ${(later.start - faultAt).toFixed(0)} → ${(later.end - faultAt).toFixed(0)} ms after the fault (${later.failedAttempts} failed: ${later.errors.map((e) => `${e.error} ×${e.count}`).join('; ')}).`);
+        }
         notes.push(`Probe window ${(window.start - faultAt).toFixed(1)} → ${(window.end - faultAt).toFixed(1)} ms after the fault call started.`);
         const measured = window.durationMs;
         const error = measured - known;
