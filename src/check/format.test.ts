@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../core/paths.ts';
 import { CHECK_REPORT_VERSION, parseAllocatable, runCheck, type CheckReport } from './check.ts';
 import { formatTable, toSarif } from './format.ts';
 import { RULES } from './rules/index.ts';
+import { configSchema } from '../config/schema.ts';
 import { CONFIG, profile, workload } from './test-helpers.ts';
 
 const MANIFESTS = `${workload({ name: 'backend', replicas: 3 })}---
@@ -73,6 +74,15 @@ describe('check report (JSON envelope, docs/check.md)', () => {
     expect(text).toMatch(/✔ pods\.rto \(max 2m, application-pods\) → backend · 1 finding/);
     expect(text).toMatch(/data stores recognised: none/);
     expect(toSarif(r)).toMatchObject({ runs: [{ properties: { coverage: { entries: expect.any(Array) } } }] });
+  });
+
+  it('compares capacity with check.allocatable of prodlike.yaml when no --allocatable is given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prodlike-check-'));
+    await writeFile(join(dir, 'app.yaml'), MANIFESTS);
+    const config = configSchema.parse({ check: { allocatable: { cpu: 48, memory: '180Gi' } } });
+    const r = await runCheck({ manifestsPath: dir, selected: await profile('onprem'), config, baseDir: dir });
+    expect(r.options.allocatable).toEqual({ cpu: '48', memory: '180Gi', source: 'check.allocatable in prodlike.yaml' });
+    expect(r.coverage.capacity).toBe('compared with check.allocatable in prodlike.yaml');
   });
 
   it('parses --allocatable', () => {
