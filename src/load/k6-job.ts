@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SelectedProfile } from '../config/load-targets.ts';
 import { parseDuration } from '../core/duration.ts';
-import { ProdlikeError, TargetMissedError, UsageError } from '../core/errors.ts';
+import { ProdlikeError, UsageError } from '../core/errors.ts';
 import { outcome as stepOutcome, type EventBus } from '../core/events.ts';
 import { waitFor } from '../core/wait.ts';
 import { EnvironmentStore } from '../providers/environment-state.ts';
@@ -11,10 +11,10 @@ import { canKubernetes, type Provider } from '../providers/provider.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { classifyK6Exit, type K6Outcome } from './k6.ts';
 import type { QueueReport, QueueSampler } from './queue-sampler.ts';
-import { failedRows, measuresFromSummary, resultRows, type QueueCheck } from './results.ts';
-import { planFor, queueTargets, type LoadRunResult } from './runner.ts';
+import { measuresFromSummary } from './results.ts';
+import { assessLoad, planFor, writeLoadResult, type LoadRunResult } from './runner.ts';
 import { LOADTESTS_DIR, shapeEnv, tailSeconds, type LoadProfileName, type LoadShape, type ResolvedScript } from './scripts.ts';
-import { crossedThresholds, parseK6Summary } from './summary.ts';
+import { parseK6Summary } from './summary.ts';
 import { jobName, K6_JOB_NAMESPACE, k6JobManifests, parseJobLog, type AllowRule, type K6JobSpec } from './k6-job-manifests.ts';
 
 /** The scenarios read these from here. */
@@ -193,17 +193,7 @@ export async function runLoadInCluster(options: InClusterLoadOptions): Promise<L
     const measures = measuresFromSummary(summary, script.endpoints);
     const queue: LoadRunResult['queue'] = queueReport ? { ...queueReport } : undefined;
     if (queue && files.queue) await writeFile(files.queue, `${JSON.stringify(queue, null, 2)}\n`);
-    const qTargets = script.drivesQueue ? queueTargets(options.targets) : [];
-    const queueCheck: QueueCheck | undefined = qTargets.length || queue ? { report: queue, targets: qTargets, ...(queue ? {} : { skipped: options.queueSkipped ?? 'no queue sampler for this environment' }) } : undefined;
-    const rows = resultRows({ summary, plan, queue: queueCheck, measures });
-    const failures = failedRows(rows);
-    let error: TargetMissedError | undefined;
-    if (job.outcome.kind === 'target-missed') {
-      const detailed = classifyK6Exit(99, { script: script.name, crossed: failures.length ? failures : crossedThresholds(summary) });
-      error = detailed.kind === 'target-missed' ? detailed.error : undefined;
-    } else if (failures.length) {
-      error = new TargetMissedError(`Load test ${script.name} missed targets: ${failures.join('; ')}.`, { details: { failures } });
-    }
+    const { rows, failures, error } = assessLoad({ script, summary, plan, measures, targets: options.targets, queue, queueSkipped: options.queueSkipped, outcome: job.outcome.kind });
     const result: LoadRunResult = {
       script: script.name,
       loadProfile: options.loadProfile,
@@ -220,7 +210,7 @@ export async function runLoadInCluster(options: InClusterLoadOptions): Promise<L
       error,
       files,
     };
-    await writeFile(files.result, `${JSON.stringify({ ...result, error: error?.toJSON(), queue: queue ? { ...queue, samples: undefined } : undefined }, null, 2)}\n`);
+    await writeLoadResult(files.result, result);
     return stepOutcome(error ? 'warn' : 'ok', result, `${failures.length ? `missed: ${failures.length} target(s)` : 'targets met'}; Job ${job.name} deleted`);
   });
 }

@@ -104,15 +104,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const { script, shape, bus } = options;
   const k6 = options.k6 ?? (await findK6());
   const plan = planFor(script, shape, options.targets);
-  const prefix = options.filePrefix ?? '';
-  const files = {
-    summary: join(options.outDir, `${prefix}k6-summary.json`),
-    summaryExport: join(options.outDir, `${prefix}k6-summary-export.json`),
-    log: join(options.outDir, `${prefix}k6.log`),
-    thresholds: join(options.outDir, `${prefix}thresholds.json`),
-    result: join(options.outDir, `${prefix}result.json`),
-    ...(options.queue ? { queue: join(options.outDir, `${prefix}queue-samples.json`) } : {}),
-  };
+  const files = runFiles(options.outDir, options.filePrefix ?? '', Boolean(options.queue));
   await writeFile(files.thresholds, `${JSON.stringify({ thresholds: plan.thresholds, mappings: plan.mappings, unmapped: plan.unmapped, reported: plan.reported }, null, 2)}\n`);
   if (existsSync(files.summary)) await rm(files.summary);
 
@@ -176,23 +168,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       queue = { ...queueReport, growth };
       if (files.queue) await writeFile(files.queue, `${JSON.stringify(queue, null, 2)}\n`);
     }
-    const qTargets = script.drivesQueue ? queueTargets(options.targets) : [];
-    const queueCheck: QueueCheck | undefined = qTargets.length || queue
-      ? { report: queue, growth: queue?.growth, targets: qTargets, ...(queue ? {} : { skipped: options.queueSkipped ?? 'no queue sampler for this environment' }) }
-      : undefined;
-    const rows = resultRows({ summary, plan, queue: queueCheck, measures });
-    const failures = failedRows(rows);
-    let error: TargetMissedError | undefined;
-    if (outcome.kind === 'target-missed') {
-      // Re-classified with the failing rows, so the message says which targets and by how much.
-      const detailed = classifyK6Exit(99, { script: script.name, crossed: failures.length ? failures : crossedThresholds(summary) });
-      error = detailed.kind === 'target-missed' ? detailed.error : undefined;
-    } else if (failures.length) {
-      error = new TargetMissedError(`Load test ${script.name} missed targets: ${failures.join('; ')}.`, {
-        hint: 'k6 thresholds held; the queue measured from Redis did not. See queue-samples.json in the run directory.',
-        details: { failures },
-      });
-    }
+    const { rows, failures, error } = assessLoad({
+      script, summary, plan, measures, targets: options.targets, queue, queueSkipped: options.queueSkipped, outcome: outcome.kind,
+      queueMissHint: 'k6 thresholds held; the queue measured from Redis did not. See queue-samples.json in the run directory.',
+    });
     const result: LoadRunResult = {
       script: script.name,
       loadProfile: options.loadProfile,
@@ -209,16 +188,63 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       error,
       files,
     };
-    await writeFile(files.result, `${JSON.stringify({ ...result, error: error?.toJSON(), queue: queue ? { ...queue, samples: undefined } : undefined }, null, 2)}\n`);
-    const p95 = script.endpoints.map((e) => [e, measures.p95ByEndpoint[e]] as const).filter(([, v]) => v !== undefined).map(([e, v]) => `${e} p95 ${formatValue(v, 'ms')}`);
-    const detail = [
-      ...p95,
-      ...(measures.executions ? [`success ${formatValue((measures.executions.successRate ?? 0) * 100, '%')}`] : []),
-      ...(queue ? [`queue peak ${queue.peak ?? '-'}`] : []),
-      ...(failures.length ? [`missed: ${failures.length} target(s)`] : []),
-    ].join(', ');
-    return stepOutcome(error ? 'warn' : 'ok', result, detail);
+    await writeLoadResult(files.result, result);
+    return stepOutcome(error ? 'warn' : 'ok', result, stepDetail(script, measures, queue, failures));
   });
+}
+
+/** The files of one run in the run directory (`prefix` for a step of a saturation search). */
+function runFiles(outDir: string, prefix: string, withQueue: boolean): LoadRunResult['files'] {
+  return {
+    summary: join(outDir, `${prefix}k6-summary.json`),
+    summaryExport: join(outDir, `${prefix}k6-summary-export.json`),
+    log: join(outDir, `${prefix}k6.log`),
+    thresholds: join(outDir, `${prefix}thresholds.json`),
+    result: join(outDir, `${prefix}result.json`),
+    ...(withQueue ? { queue: join(outDir, `${prefix}queue-samples.json`) } : {}),
+  };
+}
+
+/** The step's one-line outcome: p95 per endpoint, success rate, queue peak, missed targets. */
+function stepDetail(script: ResolvedScript, measures: LoadMeasures, queue: LoadRunResult['queue'], failures: string[]): string {
+  const p95 = script.endpoints.map((e) => [e, measures.p95ByEndpoint[e]] as const).filter(([, v]) => v !== undefined).map(([e, v]) => `${e} p95 ${formatValue(v, 'ms')}`);
+  return [
+    ...p95,
+    ...(measures.executions ? [`success ${formatValue((measures.executions.successRate ?? 0) * 100, '%')}`] : []),
+    ...(queue ? [`queue peak ${queue.peak ?? '-'}`] : []),
+    ...(failures.length ? [`missed: ${failures.length} target(s)`] : []),
+  ].join(', ');
+}
+
+/**
+ * The verdict of a finished k6 run, host or in-cluster: the result rows (k6 thresholds and the Redis queue
+ * measured beside it), the failing ones, and the TargetMissedError that names them (none when all held).
+ */
+export function assessLoad(input: {
+  script: ResolvedScript; summary: K6Summary; plan: ThresholdPlan; measures: LoadMeasures; targets: SelectedProfile[];
+  queue: LoadRunResult['queue']; queueSkipped?: string | undefined; outcome: K6Outcome['kind']; queueMissHint?: string;
+}): { rows: ResultRow[]; failures: string[]; error: TargetMissedError | undefined } {
+  const { script, summary, queue } = input;
+  const qTargets = script.drivesQueue ? queueTargets(input.targets) : [];
+  const queueCheck: QueueCheck | undefined = qTargets.length || queue
+    ? { report: queue, growth: queue?.growth, targets: qTargets, ...(queue ? {} : { skipped: input.queueSkipped ?? 'no queue sampler for this environment' }) }
+    : undefined;
+  const rows = resultRows({ summary, plan: input.plan, queue: queueCheck, measures: input.measures });
+  const failures = failedRows(rows);
+  let error: TargetMissedError | undefined;
+  if (input.outcome === 'target-missed') {
+    // Re-classified with the failing rows, so the message says which targets and by how much.
+    const detailed = classifyK6Exit(99, { script: script.name, crossed: failures.length ? failures : crossedThresholds(summary) });
+    error = detailed.kind === 'target-missed' ? detailed.error : undefined;
+  } else if (failures.length) {
+    error = new TargetMissedError(`Load test ${script.name} missed targets: ${failures.join('; ')}.`, { ...(input.queueMissHint ? { hint: input.queueMissHint } : {}), details: { failures } });
+  }
+  return { rows, failures, error };
+}
+
+/** result.json of a load run (the queue's samples are in their own file). */
+export async function writeLoadResult(file: string, result: LoadRunResult): Promise<void> {
+  await writeFile(file, `${JSON.stringify({ ...result, error: result.error?.toJSON(), queue: result.queue ? { ...result.queue, samples: undefined } : undefined }, null, 2)}\n`);
 }
 
 /** Polls k6's REST API every 5 s for the live request rate and p95s, plus the queue sampler. */
