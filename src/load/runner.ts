@@ -112,13 +112,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const tailMs = tailSeconds(script, shape) * 1000;
   const apiPort = await freePort();
   const args = ['run', '--no-color', '--quiet', '--no-usage-report', '--address', `127.0.0.1:${apiPort}`, '--summary-export', files.summaryExport, script.path];
-  const env = {
-    ...shapeEnv(shape),
-    BASE_URL: options.baseUrl,
-    SUMMARY_PATH: files.summary,
-    THRESHOLDS: JSON.stringify(plan.thresholds),
-    K6_NO_USAGE_REPORT: 'true',
-  };
+  const env = { ...shapeEnv(shape), BASE_URL: options.baseUrl, SUMMARY_PATH: files.summary, THRESHOLDS: JSON.stringify(plan.thresholds), K6_NO_USAGE_REPORT: 'true' };
   const stepId = options.stepId ?? `load:${script.name}`;
   const title = options.title ?? `k6 ${script.name} (${options.loadProfile}: ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration})`;
   const startedAt = new Date();
@@ -147,18 +141,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       await writeFile(files.log, `${log.join('\n')}\n`).catch(() => undefined);
     }
 
-    // k6's own errors (`level=error msg=…`) say what went wrong; otherwise its last lines.
-    const errors = log.filter((l) => /level=(error|fatal)/.test(l));
-    const logTail = (errors.length ? errors.slice(-5) : log.filter((l) => l.trim()).slice(-8)).join('\n');
-    let summary: K6Summary | undefined;
-    if (existsSync(files.summary)) summary = parseK6Summary(await readFile(files.summary, 'utf8'), files.summary);
-    const outcome = classifyK6Exit(k6Run.exitCode, { script: script.name, logTail, logFile: files.log });
-    if (outcome.kind === 'harness-error') throw outcome.error;
-    if (!summary) {
-      throw new ProdlikeError('COMMAND_FAILED', `k6 exited ${k6Run.exitCode} but wrote no summary at ${files.summary}.`, {
-        hint: `The script must export handleSummary (loadtests/lib/harness.js writeSummary). k6 output: ${files.log}.`,
-      });
-    }
+    const { outcome, summary } = await readRunOutcome(script, k6Run.exitCode, log, files);
 
     const measures = measuresFromSummary(summary, script.endpoints);
     let queue: LoadRunResult['queue'];
@@ -191,6 +174,25 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     await writeLoadResult(files.result, result);
     return stepOutcome(error ? 'warn' : 'ok', result, stepDetail(script, measures, queue, failures));
   });
+}
+
+/**
+ * How k6 ended and its summary: a harness error (k6 could not run the test) or no summary file throws,
+ * quoting k6's own errors (`level=error msg=…`), else its last lines.
+ */
+async function readRunOutcome(script: ResolvedScript, exitCode: number, log: string[], files: LoadRunResult['files']): Promise<{ outcome: K6Outcome; summary: K6Summary }> {
+  const errors = log.filter((l) => /level=(error|fatal)/.test(l));
+  const logTail = (errors.length ? errors.slice(-5) : log.filter((l) => l.trim()).slice(-8)).join('\n');
+  let summary: K6Summary | undefined;
+  if (existsSync(files.summary)) summary = parseK6Summary(await readFile(files.summary, 'utf8'), files.summary);
+  const outcome = classifyK6Exit(exitCode, { script: script.name, logTail, logFile: files.log });
+  if (outcome.kind === 'harness-error') throw outcome.error;
+  if (!summary) {
+    throw new ProdlikeError('COMMAND_FAILED', `k6 exited ${exitCode} but wrote no summary at ${files.summary}.`, {
+      hint: `The script must export handleSummary (loadtests/lib/harness.js writeSummary). k6 output: ${files.log}.`,
+    });
+  }
+  return { outcome, summary };
 }
 
 /** The files of one run in the run directory (`prefix` for a step of a saturation search). */
