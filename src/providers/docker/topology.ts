@@ -166,46 +166,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     }
   };
 
-  if (service('postgres')) {
-    add('postgres', () => ({
-      image: images.postgres,
-      command: ['postgres', ...Object.entries(POSTGRES_CONF).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
-      env: { POSTGRES_DB: DATABASE.name, POSTGRES_USER: DATABASE.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
-      aliases: [names.postgres!],
-      healthcheck: healthcheck(['CMD', 'pg_isready', '-U', DATABASE.user, '-d', DATABASE.name], { startPeriodMs: 60_000 }),
-      publish: [{ containerPort: 5432, hostPort: 0 }],
-      volumes: [{ name: `${prefix}-postgres-data`, target: '/var/lib/postgresql/data' }],
-      shmSizeBytes: 256 * 2 ** 20,
-      stopTimeoutSeconds: 30,
-    }), 1);
-  }
-  if (service('redis')) {
-    add('redis', () => ({
-      image: images.redis,
-      command: ['redis-server', ...REDIS_FLAGS, '--requirepass', secrets.redisPassword],
-      env: {},
-      aliases: [names.redis!],
-      // The password comes from the environment (REDISCLI_AUTH), never from the command line of the check.
-      healthcheck: healthcheck(['CMD-SHELL', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG']),
-      publish: [{ containerPort: 6379, hostPort: 0 }],
-      volumes: [{ name: `${prefix}-redis-data`, target: '/data' }],
-      stopTimeoutSeconds: 10,
-    }), 1);
-    const redis = specs.at(-1)!;
-    redis.env.REDIS_PASSWORD = secrets.redisPassword;
-  }
-  if (service('minio')) {
-    add('minio', () => ({
-      image: images.minio,
-      command: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
-      env: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey },
-      aliases: [names.minio!],
-      healthcheck: healthcheck(['CMD', 'mc', 'ready', 'local']),
-      publish: [{ containerPort: 9000, hostPort: 0 }],
-      volumes: [{ name: `${prefix}-minio-data`, target: '/data' }],
-      stopTimeoutSeconds: 10,
-    }), 1);
-  }
+  addDataServices({ add, specs, images, secrets, names, prefix, has: (role) => Boolean(service(role)) });
   add('backend', () => ({
     image: images.app,
     command: ['node', 'dist/backend.js'],
@@ -243,6 +204,53 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     stopTimeoutSeconds: 5,
   }), 1);
   return specs;
+}
+
+type AddService = (role: ServiceRole, build: (replica: number) => Omit<ContainerSpec, 'role' | 'replica' | 'name' | 'restart' | 'files' | 'publish' | 'volumes' | 'stopTimeoutSeconds'> & Partial<ContainerSpec>, replicas: number) => void;
+
+/** PostgreSQL, Redis and MinIO, each when the topology enables it: one replica, a data volume, a published port. */
+function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: TopologyImages; secrets: EnvironmentSecrets; names: Partial<Record<WorkloadRole, string>>; prefix: string; has: (role: WorkloadRole) => boolean }): void {
+  const { add, specs, images, secrets, names, prefix } = t;
+  if (t.has('postgres')) {
+    add('postgres', () => ({
+      image: images.postgres,
+      command: ['postgres', ...Object.entries(POSTGRES_CONF).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+      env: { POSTGRES_DB: DATABASE.name, POSTGRES_USER: DATABASE.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
+      aliases: [names.postgres!],
+      healthcheck: healthcheck(['CMD', 'pg_isready', '-U', DATABASE.user, '-d', DATABASE.name], { startPeriodMs: 60_000 }),
+      publish: [{ containerPort: 5432, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-postgres-data`, target: '/var/lib/postgresql/data' }],
+      shmSizeBytes: 256 * 2 ** 20,
+      stopTimeoutSeconds: 30,
+    }), 1);
+  }
+  if (t.has('redis')) {
+    add('redis', () => ({
+      image: images.redis,
+      command: ['redis-server', ...REDIS_FLAGS, '--requirepass', secrets.redisPassword],
+      env: {},
+      aliases: [names.redis!],
+      // The password comes from the environment (REDISCLI_AUTH), never from the command line of the check.
+      healthcheck: healthcheck(['CMD-SHELL', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG']),
+      publish: [{ containerPort: 6379, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-redis-data`, target: '/data' }],
+      stopTimeoutSeconds: 10,
+    }), 1);
+    const redis = specs.at(-1)!;
+    redis.env.REDIS_PASSWORD = secrets.redisPassword;
+  }
+  if (t.has('minio')) {
+    add('minio', () => ({
+      image: images.minio,
+      command: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
+      env: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey },
+      aliases: [names.minio!],
+      healthcheck: healthcheck(['CMD', 'mc', 'ready', 'local']),
+      publish: [{ containerPort: 9000, hostPort: 0 }],
+      volumes: [{ name: `${prefix}-minio-data`, target: '/data' }],
+      stopTimeoutSeconds: 10,
+    }), 1);
+  }
 }
 
 /** Start order: stateful services first, then the app, then the entry point (readiness gates each). */
