@@ -134,12 +134,9 @@ export interface QueueCheck {
   targets: { targetId: string; limit: number; source: string; doc: string; for?: string | undefined }[];
 }
 
-/** The table rows: every generated threshold (merged across profiles), the queue, reported targets, then key numbers. */
-export function resultRows(input: { summary: K6Summary; plan: ThresholdPlan; queue?: QueueCheck | undefined; measures: LoadMeasures; docOf?: (source: string) => string }): ResultRow[] {
-  const { summary, plan, measures } = input;
-  const docOf = input.docOf ?? ((s: string) => /^doc (\d{3})/.exec(s)?.[1] ?? s);
+/** One row per generated threshold, merged across the profiles that asked for the same bound. */
+function thresholdRows(summary: K6Summary, plan: ThresholdPlan, docOf: (source: string) => string): ResultRow[] {
   const rows: ResultRow[] = [];
-
   const groups = new Map<string, ThresholdMapping[]>();
   for (const m of plan.mappings) {
     const k = `${m.key} ${m.expression}`;
@@ -169,37 +166,50 @@ export function resultRows(input: { summary: K6Summary; plan: ThresholdPlan; que
       k6: { key: m.key, expression: m.expression },
     });
   }
+  return rows;
+}
 
-  const q = input.queue;
-  if (q) {
-    for (const t of q.targets) {
-      const peak = q.report?.peak ?? undefined;
-      const verdict: RowVerdict = peak === undefined || peak === null ? 'skipped' : peak <= t.limit ? 'pass' : 'fail';
-      rows.push({
-        metric: 'queue length peak (LLEN execution-queue)',
-        target: `≤ ${t.limit} (${t.targetId}, doc ${t.doc}${t.for ? `; alert: > ${t.limit} for ${t.for}` : ''})`,
-        measured: peak === undefined || peak === null ? '-' : `${peak}${q.report ? ` (${q.report.answered} samples)` : ''}`,
-        verdict,
-        value: peak ?? undefined,
-        unit: 'count',
-        targetIds: [t.targetId],
-        sources: [{ key: `${t.targetId} (doc ${t.doc})`, text: t.source }],
-        ...(verdict === 'skipped' ? { reason: q.skipped ?? 'no queue sample answered' } : {}),
-      });
-    }
-    if (q.growth) {
-      rows.push({
-        metric: 'queue trend during arrivals',
-        target: '-',
-        measured: `${q.growth.slopePerSecond >= 0 ? '+' : ''}${q.growth.slopePerSecond.toFixed(2)}/s (${q.growth.growing ? `growing; ~${Math.round(q.growth.projected)} after 10 min` : 'steady'})`,
-        verdict: 'info',
-        value: q.growth.slopePerSecond,
-        unit: '/s',
-        targetIds: [],
-        sources: [],
-      });
-    }
+/** The queue-length peak per target and, when measured, the queue's trend during the arrivals. */
+function queueRows(q: QueueCheck): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const t of q.targets) {
+    const peak = q.report?.peak ?? undefined;
+    const verdict: RowVerdict = peak === undefined || peak === null ? 'skipped' : peak <= t.limit ? 'pass' : 'fail';
+    rows.push({
+      metric: 'queue length peak (LLEN execution-queue)',
+      target: `≤ ${t.limit} (${t.targetId}, doc ${t.doc}${t.for ? `; alert: > ${t.limit} for ${t.for}` : ''})`,
+      measured: peak === undefined || peak === null ? '-' : `${peak}${q.report ? ` (${q.report.answered} samples)` : ''}`,
+      verdict,
+      value: peak ?? undefined,
+      unit: 'count',
+      targetIds: [t.targetId],
+      sources: [{ key: `${t.targetId} (doc ${t.doc})`, text: t.source }],
+      ...(verdict === 'skipped' ? { reason: q.skipped ?? 'no queue sample answered' } : {}),
+    });
   }
+  if (q.growth) {
+    rows.push({
+      metric: 'queue trend during arrivals',
+      target: '-',
+      measured: `${q.growth.slopePerSecond >= 0 ? '+' : ''}${q.growth.slopePerSecond.toFixed(2)}/s (${q.growth.growing ? `growing; ~${Math.round(q.growth.projected)} after 10 min` : 'steady'})`,
+      verdict: 'info',
+      value: q.growth.slopePerSecond,
+      unit: '/s',
+      targetIds: [],
+      sources: [],
+    });
+  }
+  return rows;
+}
+
+/** The table rows: every generated threshold (merged across profiles), the queue, reported targets, then key numbers. */
+export function resultRows(input: { summary: K6Summary; plan: ThresholdPlan; queue?: QueueCheck | undefined; measures: LoadMeasures; docOf?: (source: string) => string }): ResultRow[] {
+  const { summary, plan, measures } = input;
+  const docOf = input.docOf ?? ((s: string) => /^doc (\d{3})/.exec(s)?.[1] ?? s);
+  const rows: ResultRow[] = [];
+
+  rows.push(...thresholdRows(summary, plan, docOf));
+  if (input.queue) rows.push(...queueRows(input.queue));
 
   for (const r of plan.reported) {
     const row = reportedRow(r.metric, measures);
