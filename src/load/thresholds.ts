@@ -105,6 +105,7 @@ export function thresholdsFromProfile(input: ProfileInput | TargetProfile, trait
   const unmapped = (t: Target, reason: string, measuredBy?: UnmappedTarget['measuredBy']) =>
     plan.unmapped.push({ targetId: t.id, profile: name, metric: t.metric, reason, ...(measuredBy ? { measuredBy } : {}) });
 
+  const ctx: MapContext = { add, unmapped, endpoints, latencyEndpoints, exemptNote, metrics, traits };
   for (const t of profile.targets) {
     if (!LOAD_METRICS.has(t.metric)) continue;
     const source = describeSource(t, file);
@@ -122,89 +123,113 @@ export function thresholdsFromProfile(input: ProfileInput | TargetProfile, trait
       continue;
     }
 
-    switch (t.metric) {
-      case 'latency-p95':
-      case 'latency-avg': {
-        if (t.maxValue === undefined) {
-          unmapped(t, 'a latency target needs a max bound');
-          break;
-        }
-        const stat = t.metric === 'latency-p95' ? 'p(95)' : 'avg';
-        const statLabel = t.metric === 'latency-p95' ? 'p95' : 'avg';
-        // An SLO applies to every API endpoint; an alert watches the aggregate (as a dashboard would).
-        const perEndpoint = t.kind === 'slo' && latencyEndpoints.length > 0;
-        if (endpoints.length > 0 && latencyEndpoints.length === 0) {
-          unmapped(t, `latency is not an API target for this script (${exemptNote})`);
-          break;
-        }
-        if (!perEndpoint && latencyEndpoints.length !== endpoints.length) {
-          unmapped(t, `the aggregate latency would include deliberate work (${exemptNote})`);
-          break;
-        }
-        const keys = perEndpoint ? latencyEndpoints.map((e) => ({ key: `http_req_duration{name:${e}}`, label: `${e} ${statLabel}` })) : [{ key: 'http_req_duration', label: `all requests ${statLabel}` }];
-        for (const k of keys) add({ ...base, ...k, expression: `${stat}<${trim(t.maxValue)}`, limit: t.maxValue, comparator: '<', ...withNote });
-        break;
-      }
-      case 'error-rate': {
-        if (t.maxValue === undefined) {
-          unmapped(t, 'an error-rate target needs a max bound');
-          break;
-        }
-        const fraction = t.maxValue / 100;
-        add({ ...base, key: 'http_req_failed', label: 'HTTP error rate', expression: `rate<${trim(fraction)}`, limit: t.maxValue, comparator: '<', ...withNote });
-        if (metrics.has('execution_success')) {
-          add({
-            ...base,
-            key: 'execution_success',
-            label: 'execution success rate',
-            expression: `rate>${trim(1 - fraction)}`,
-            limit: 100 - t.maxValue,
-            comparator: '>',
-            derivedFrom: `${t.id}: a failed or unsettled execution counts as an error, so success must stay above ${trim(100 - t.maxValue)}%`,
-            ...withNote,
-          });
-        }
-        break;
-      }
-      case 'success-rate': {
-        if (!metrics.has('execution_success') || t.minValue === undefined) {
-          unmapped(t, metrics.has('execution_success') ? 'a success-rate target needs a min bound' : 'this script does not measure execution success');
-          break;
-        }
-        add({ ...base, key: 'execution_success', label: 'execution success rate', expression: `rate>=${trim(t.minValue / 100)}`, limit: t.minValue, comparator: '>=', ...withNote });
-        break;
-      }
-      case 'execution-time-p95': {
-        if (!metrics.has('execution_e2e') || t.maxValue === undefined) {
-          unmapped(t, metrics.has('execution_e2e') ? 'an execution-time target needs a max bound' : 'this script does not run executions');
-          break;
-        }
-        add({ ...base, key: 'execution_e2e', label: 'execution end-to-end p95', expression: `p(95)<${trim(t.maxValue)}`, limit: t.maxValue, comparator: '<', ...withNote });
-        break;
-      }
-      case 'throughput': {
-        if (t.minValue === undefined) {
-          unmapped(t, 'a throughput target needs a min bound');
-          break;
-        }
-        // With an open (arrival-rate) model the achieved rate can only approach the offered one, so a
-        // throughput target is a test only when the run offers at least that much.
-        if (traits.offeredRps === undefined) {
-          unmapped(t, 'closed-loop script: its request rate is set by the VUs, not by the target');
-          break;
-        }
-        if (traits.offeredRps < t.minValue) {
-          unmapped(t, `this run offers ${trim(traits.offeredRps)} req/s, below the ${trim(t.minValue)} req/s target: throughput is not tested (use read-heavy)`);
-          break;
-        }
-        add({ ...base, key: 'http_reqs', label: 'request rate', expression: `rate>=${trim(t.minValue)}`, limit: t.minValue, comparator: '>=', ...withNote });
-        break;
-      }
-      default:
-        break;
-    }
+    mapTarget(t, base, withNote, ctx);
   }
   return plan;
+}
+
+type MappingBase = Pick<ThresholdMapping, 'targetId' | 'profile' | 'targetKind' | 'unit' | 'source' | 'reference'>;
+type AlertNote = { note?: string };
+
+interface MapContext {
+  add: (m: ThresholdMapping) => void;
+  unmapped: (t: Target, reason: string, measuredBy?: UnmappedTarget['measuredBy']) => void;
+  endpoints: string[];
+  latencyEndpoints: string[];
+  exemptNote: string;
+  metrics: Set<string>;
+  traits: ScriptTraits;
+}
+
+/** One bounded target as k6 thresholds, or unmapped with the reason. */
+function mapTarget(t: Target, base: MappingBase, withNote: AlertNote, ctx: MapContext): void {
+  const { add, unmapped, metrics, traits } = ctx;
+  switch (t.metric) {
+    case 'latency-p95':
+    case 'latency-avg':
+      mapLatency(t, base, withNote, ctx);
+      break;
+    case 'error-rate': {
+      if (t.maxValue === undefined) {
+        unmapped(t, 'an error-rate target needs a max bound');
+        break;
+      }
+      const fraction = t.maxValue / 100;
+      add({ ...base, key: 'http_req_failed', label: 'HTTP error rate', expression: `rate<${trim(fraction)}`, limit: t.maxValue, comparator: '<', ...withNote });
+      if (metrics.has('execution_success')) {
+        add({
+          ...base,
+          key: 'execution_success',
+          label: 'execution success rate',
+          expression: `rate>${trim(1 - fraction)}`,
+          limit: 100 - t.maxValue,
+          comparator: '>',
+          derivedFrom: `${t.id}: a failed or unsettled execution counts as an error, so success must stay above ${trim(100 - t.maxValue)}%`,
+          ...withNote,
+        });
+      }
+      break;
+    }
+    case 'success-rate': {
+      if (!metrics.has('execution_success') || t.minValue === undefined) {
+        unmapped(t, metrics.has('execution_success') ? 'a success-rate target needs a min bound' : 'this script does not measure execution success');
+        break;
+      }
+      add({ ...base, key: 'execution_success', label: 'execution success rate', expression: `rate>=${trim(t.minValue / 100)}`, limit: t.minValue, comparator: '>=', ...withNote });
+      break;
+    }
+    case 'execution-time-p95': {
+      if (!metrics.has('execution_e2e') || t.maxValue === undefined) {
+        unmapped(t, metrics.has('execution_e2e') ? 'an execution-time target needs a max bound' : 'this script does not run executions');
+        break;
+      }
+      add({ ...base, key: 'execution_e2e', label: 'execution end-to-end p95', expression: `p(95)<${trim(t.maxValue)}`, limit: t.maxValue, comparator: '<', ...withNote });
+      break;
+    }
+    case 'throughput': {
+      if (t.minValue === undefined) {
+        unmapped(t, 'a throughput target needs a min bound');
+        break;
+      }
+      // With an open (arrival-rate) model the achieved rate can only approach the offered one, so a
+      // throughput target is a test only when the run offers at least that much.
+      if (traits.offeredRps === undefined) {
+        unmapped(t, 'closed-loop script: its request rate is set by the VUs, not by the target');
+        break;
+      }
+      if (traits.offeredRps < t.minValue) {
+        unmapped(t, `this run offers ${trim(traits.offeredRps)} req/s, below the ${trim(t.minValue)} req/s target: throughput is not tested (use read-heavy)`);
+        break;
+      }
+      add({ ...base, key: 'http_reqs', label: 'request rate', expression: `rate>=${trim(t.minValue)}`, limit: t.minValue, comparator: '>=', ...withNote });
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** A latency target: per API endpoint for an SLO, the aggregate for an alert; never over deliberate work. */
+function mapLatency(t: Target, base: MappingBase, withNote: AlertNote, ctx: MapContext): void {
+  const { add, unmapped, endpoints, latencyEndpoints, exemptNote } = ctx;
+  if (t.maxValue === undefined) {
+    unmapped(t, 'a latency target needs a max bound');
+    return;
+  }
+  const stat = t.metric === 'latency-p95' ? 'p(95)' : 'avg';
+  const statLabel = t.metric === 'latency-p95' ? 'p95' : 'avg';
+  // An SLO applies to every API endpoint; an alert watches the aggregate (as a dashboard would).
+  const perEndpoint = t.kind === 'slo' && latencyEndpoints.length > 0;
+  if (endpoints.length > 0 && latencyEndpoints.length === 0) {
+    unmapped(t, `latency is not an API target for this script (${exemptNote})`);
+    return;
+  }
+  if (!perEndpoint && latencyEndpoints.length !== endpoints.length) {
+    unmapped(t, `the aggregate latency would include deliberate work (${exemptNote})`);
+    return;
+  }
+  const keys = perEndpoint ? latencyEndpoints.map((e) => ({ key: `http_req_duration{name:${e}}`, label: `${e} ${statLabel}` })) : [{ key: 'http_req_duration', label: `all requests ${statLabel}` }];
+  for (const k of keys) add({ ...base, ...k, expression: `${stat}<${trim(t.maxValue)}`, limit: t.maxValue, comparator: '<', ...withNote });
 }
 
 /** Several profiles (`--targets performance,execution`): thresholds merged, every mapping kept. */
