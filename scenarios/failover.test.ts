@@ -18,8 +18,7 @@ import { postgresSentinelSink } from '../src/measure/sinks/postgres-sentinel-sin
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import type { WorkloadRole } from '../src/config/schema.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
-import type { Kubectl } from '../src/providers/kind/kube-tools.ts';
-import { canEndpoint, canKill, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
+import { canEndpoint, canKill, canKubernetes, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
 import { readRunResults } from '../src/report/report-writer.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
@@ -407,13 +406,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   }, 400_000);
 
   it('worker node stopped (kind): what happens to its pods under the documented PDB/anti-affinity, and the time', async (ctx) => {
-    const kube = (env.provider as unknown as { kubectl?: Kubectl }).kubectl;
-    if (!canNodes(env.provider) || !kube) {
+    if (!canNodes(env.provider) || !canKubernetes(env.provider)) {
       const reason = 'the docker provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)';
       env.recorder.addScenario(buildScenarioResult({ id: 'failover.node-stop', title: 'Worker node stopped', suite: 'failover', status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
       return ctx.skip(reason);
     }
     const nodes = env.provider;
+    const kube = env.provider.kubectl;
     // Observe for the pod RTO plus a margin: long enough to see whether Kubernetes replaces the pods
     // within the documented 2 minutes (default tolerations evict only after 300 s NotReady).
     const observeMs = Number(process.env.PRODLIKE_NODE_STOP_OBSERVE_MS ?? 130_000);
