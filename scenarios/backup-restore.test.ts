@@ -6,11 +6,10 @@ import { Client as MinioClient } from 'minio';
 import pg from 'pg';
 import type { SentinelVerification } from '../src/measure/sentinel-writer.ts';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { backupStore, dataVolume } from '../src/backup/common.ts';
+import { backupStore, canBackup, dataVolume, type BackupProvider } from '../src/backup/common.ts';
 import { documentedRestore, psqlInPod, runCronJobBackup, type KindBackupTarget } from '../src/backup/kind-pg-dump.ts';
 import { backupRedisOnKind, restoreRedisOnKind } from '../src/backup/kind-redis.ts';
-import { KubeBackupWatch } from '../src/backup/kube-events.ts';
-import { KindProvider } from '../src/providers/kind/kind-provider.ts';
+import { KubeEventWatch } from '../src/measure/kube-events.ts';
 import { describeChecksums, seedRows, seedTable, tableChecksums } from '../src/backup/pg-dump.ts';
 import { baseBackup, currentSegment, disableWalArchiving, enableWalArchiving, recoveryTargetTime, restorePointInTime, startWalShipper, switchWal, waitArchived, waitShipped, wipeVolume } from '../src/backup/wal-archive.ts';
 import { resolveFrom } from '../src/config/load-config.ts';
@@ -26,10 +25,10 @@ import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
 import { appRecordsReader } from '../src/measure/sinks/app-records-reader.ts';
 import { httpSentinelSink } from '../src/measure/sinks/http-sentinel-sink.ts';
 import { Timeline } from '../src/measure/timeline.ts';
-import { DockerProvider } from '../src/providers/docker/docker-provider.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
-import { canEndpoint, canScale } from '../src/providers/provider.ts';
+import { EnvironmentStore } from '../src/providers/environment-state.ts';
+import { canEndpoint, canKubernetes, canLifecycle, canScale, type Provider, type SupportsEndpoints, type SupportsKubernetes, type SupportsLifecycle, type SupportsScale } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { verifyBackup, writeChecksum } from '../src/safety/verify-backup.ts';
 import { topologyImages } from '../src/providers/create-provider.ts';
@@ -53,6 +52,8 @@ const SEED_ROWS = seedRows(); // PRODLIKE_SEED_PROFILE=ci (20 000 rows, default)
 const REDIS_SEED_KEYS = Number(process.env.PRODLIKE_REDIS_SEED_KEYS ?? 5000);
 /** The backup CronJob (kind/manifests/base/postgres-backup.yaml, doc 001 §Backup and Recovery); its schedule is read where it is deployed. */
 const BACKUP_CRONJOB = 'postgres-backup';
+/** What the kind variants need: the cluster (kubectl, kubeconfig), scaling and published endpoints. */
+type KubeProvider = Provider & SupportsKubernetes & SupportsScale & SupportsEndpoints;
 /** WAL design (not in document 001): a forced segment switch at least every minute bounds the unarchived WAL. */
 const ARCHIVE_TIMEOUT_S = 60;
 const SHIP_INTERVAL_S = 1;
@@ -72,7 +73,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
   async function deployedBackupSchedule(): Promise<{ schedule: string; worstMs: number; from: string; suspended: boolean }> {
     let spec: { schedule?: string; timeZone?: string; suspend?: boolean } | undefined;
     let from: string;
-    if (env.provider instanceof KindProvider) {
+    if (canKubernetes(env.provider)) {
       spec = (await env.provider.kubectl.json<{ spec: { schedule: string; timeZone?: string; suspend?: boolean } }>(['-n', 'app-backend', 'get', 'cronjob', BACKUP_CRONJOB])).spec;
       from = `cronjob/${BACKUP_CRONJOB} as deployed in the cluster`;
     } else {
@@ -84,9 +85,18 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     return { schedule: spec.schedule, worstMs: cronInterval(spec.schedule, spec.timeZone).maxIntervalMs, from, suspended: spec.suspend === true };
   }
 
-  function dockerProvider(): DockerProvider {
-    if (!(env.provider instanceof DockerProvider)) throw new Error(`this variant runs on the docker provider; the environment is ${env.providerName}`);
+  /** The docker variants' provider: the backup procedures' jobs, exec and lifecycle, plus scaling and pause. */
+  function dockerProvider(): Provider & BackupProvider & SupportsScale & SupportsLifecycle {
+    if (!canBackup(env.provider) || !canScale(env.provider) || !canLifecycle(env.provider)) throw new Error(`this variant runs on the docker provider; the environment is ${env.providerName}`);
     return env.provider;
+  }
+
+  /** The kind variants' provider (a Kubernetes cluster that scales and publishes endpoints); undefined elsewhere. */
+  function kubernetesProvider(): KubeProvider | undefined {
+    const provider = env.provider;
+    if (!canKubernetes(provider)) return undefined;
+    if (!canScale(provider) || !canEndpoint(provider)) throw new Error(`the kind variants scale services and reach their endpoints; provider ${env.providerName} cannot`);
+    return provider;
   }
 
   /** archive_timeout as the server runs it (pg_settings), in seconds: the WAL bound is read, not assumed. */
@@ -116,7 +126,8 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
 
   beforeAll(async () => {
     env = await startScenarioEnvironment('backup-restore');
-    const ep = await (env.provider as DockerProvider).endpoint('postgres');
+    if (!canEndpoint(env.provider)) throw new Error(`provider ${env.providerName} publishes no endpoints`);
+    const ep = await env.provider.endpoint('postgres');
     pgConfig = { host: ep.host, port: ep.port, user: DATABASE.user, database: DATABASE.name, password: env.secrets.postgresPassword };
     const targetsFile = await loadTargets(resolveFrom(env.loaded, env.config.targets.file));
     const platform = selectProfile(targetsFile, 'platform');
@@ -129,8 +140,8 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
 
   afterAll(async () => {
     // A kept environment goes back to the default topology's PostgreSQL settings (no archiving).
-    if (walEnabled && env && process.env.PRODLIKE_KEEP_ENV === '1') {
-      await disableWalArchiving({ provider: env.provider as DockerProvider, admin: { ...pgConfig, database: 'postgres' } })
+    if (walEnabled && env && process.env.PRODLIKE_KEEP_ENV === '1' && canBackup(env.provider)) {
+      await disableWalArchiving({ provider: env.provider, admin: { ...pgConfig, database: 'postgres' } })
         .catch((error: unknown) => process.stderr.write(`could not turn WAL archiving off again: ${String(error)}\n`));
     }
     await env?.teardown();
@@ -142,14 +153,14 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
    * against the cluster (app scaled to 0, psql in postgres-0 to recreate, the dump piped through `kubectl exec -i`,
    * counts, scale up). Same result shape as the docker variant; Kubernetes Job/pod events on the timeline.
    */
-  async function postgresDumpOnKind(provider: KindProvider): Promise<void> {
+  async function postgresDumpOnKind(provider: KubeProvider): Promise<void> {
     const startedAt = Date.now();
     const timeline = new Timeline();
     const faults = env.faults('backup.postgres');
     const guard = faults.guard;
     if (!guard) throw new Error('the scenario environment has no ownership guard');
     const target: KindBackupTarget = { kubectl: provider.kubectl, guard };
-    const watch = new KubeBackupWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (backend,worker,postgres,postgres-backup)' });
+    const watch = new KubeEventWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (backend,worker,postgres,postgres-backup)' });
     await watch.start();
     let watching = true;
     onTestFinished(() => {
@@ -274,14 +285,14 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
    * SHA-256; FLUSHALL; restore with Redis scaled to 0 and a restore pod writing the snapshot into redis-pvc as
    * the AOF base; keys verified. Same result shape as the docker variant.
    */
-  async function redisOnKind(provider: KindProvider): Promise<void> {
+  async function redisOnKind(provider: KubeProvider): Promise<void> {
     const startedAt = Date.now();
     const timeline = new Timeline();
     const faults = env.faults('backup.redis');
     const guard = faults.guard;
     if (!guard) throw new Error('the scenario environment has no ownership guard');
     const target: KindBackupTarget = { kubectl: provider.kubectl, guard };
-    const watch = new KubeBackupWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (redis,redis-restore)' });
+    const watch = new KubeEventWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (redis,redis-restore)' });
     await watch.start();
     let watching = true;
     onTestFinished(() => {
@@ -365,16 +376,16 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
   }
 
   it('PostgreSQL: backup to MinIO, database destroyed, documented restore; data verified; RTO/RPO measured', async () => {
-    if (env.provider instanceof KindProvider) {
-      await postgresDumpOnKind(env.provider);
+    const kube = kubernetesProvider();
+    if (kube) {
+      await postgresDumpOnKind(kube);
       return;
     }
     const provider = dockerProvider();
-    if (!canScale(provider) || !canEndpoint(provider)) throw new Error('provider cannot scale');
     const startedAt = Date.now();
     const timeline = new Timeline();
     const events = await watchProviderEvents(env);
-    const images = await topologyImages((await provider.store.readState())!.imageSource);
+    const images = await topologyImages((await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState())!.imageSource);
     const work = await mkdtemp(join(tmpdir(), 'prodlike-backup-'));
     await chmod(work, 0o777); // the job runs as the image's user (postgres, uid 999), like the CronJob's pod
     onTestFinished(() => rm(work, { recursive: true, force: true }));
@@ -482,7 +493,8 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
   }, 900_000);
 
   it('Files: objects with checksums, mirrored to the backup bucket, deleted, restored, verified', async () => {
-    const provider = env.provider as DockerProvider;
+    const provider = env.provider;
+    if (!canEndpoint(provider)) throw new Error(`provider ${env.providerName} publishes no endpoints`);
     const startedAt = Date.now();
     const timeline = new Timeline();
     const minioEp = await provider.endpoint('minio');
@@ -531,15 +543,16 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
   }, 600_000);
 
   it('Redis: BGSAVE snapshot to MinIO, FLUSHALL, restore as the AOF base; keys verified; RTO/RPO measured', async () => {
-    if (env.provider instanceof KindProvider) {
-      await redisOnKind(env.provider);
+    const kube = kubernetesProvider();
+    if (kube) {
+      await redisOnKind(kube);
       return;
     }
     const provider = dockerProvider();
     const startedAt = Date.now();
     const timeline = new Timeline();
     const events = await watchProviderEvents(env);
-    const images = await topologyImages((await provider.store.readState())!.imageSource);
+    const images = await topologyImages((await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState())!.imageSource);
     const work = await mkdtemp(join(tmpdir(), 'prodlike-redis-backup-'));
     await chmod(work, 0o777);
     onTestFinished(() => rm(work, { recursive: true, force: true }));
@@ -618,7 +631,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const startedAt = Date.now();
     const timeline = new Timeline();
     const events = await watchProviderEvents(env);
-    const images = await topologyImages((await provider.store.readState())!.imageSource);
+    const images = await topologyImages((await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState())!.imageSource);
     const work = await mkdtemp(join(tmpdir(), 'prodlike-wal-'));
     await chmod(work, 0o777);
     onTestFinished(() => rm(work, { recursive: true, force: true }));
@@ -724,7 +737,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const startedAt = Date.now();
     const timeline = new Timeline();
     const events = await watchProviderEvents(env);
-    const images = await topologyImages((await provider.store.readState())!.imageSource);
+    const images = await topologyImages((await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState())!.imageSource);
     const work = await mkdtemp(join(tmpdir(), 'prodlike-wal-loss-'));
     await chmod(work, 0o777);
     onTestFinished(() => rm(work, { recursive: true, force: true }));

@@ -33,7 +33,7 @@ import { hrNow } from '../src/measure/clock.ts';
 import { JobWatch } from '../src/measure/job-latency.ts';
 import { Timeline, type IntervalSpec } from '../src/measure/timeline.ts';
 import { evaluateTarget, type BoundedTarget, type Measurement, type Verdict } from '../src/measure/verdict.ts';
-import type { Kubectl } from '../src/providers/kind/kube-tools.ts';
+import type { Kubectl } from '../src/kube/kubectl.ts';
 import { canEndpoint } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';

@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { topologyImages } from '../src/providers/create-provider.ts';
 import { clusterName } from '../src/providers/kind/cluster-config.ts';
-import { findTool } from '../src/providers/kind/kube-tools.ts';
+import { findTool } from '../src/kube/kubectl.ts';
 import { loadImageCatalog } from '../src/setup/image-catalog.ts';
 
 const BUDGET = 1.15;
