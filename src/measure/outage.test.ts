@@ -48,7 +48,8 @@ describe('outage analysis', () => {
 
   it('keeps one window when a failure started before the recovering answer arrived (overlapping attempts)', () => {
     // Seen in CI with Redis after `docker pause`: the answer that closes the outage takes 100 ms, and an attempt
-    // started meanwhile fails (client still reconnecting). That is the same outage, not a second one.
+    // started meanwhile fails (client still reconnecting). That is the same outage, not a second one; it ends
+    // at the earliest recovering answer (3100), since that failure was answered before it.
     const attempts: ProbeAttempt[] = [
       { startedAt: 0, endedAt: 1, ok: true, latencyMs: 1 },
       { startedAt: 100, endedAt: 600, ok: false, latencyMs: 500, error: 'timeout' },
@@ -59,10 +60,28 @@ describe('outage analysis', () => {
     ];
     const windows = outageWindows(attempts);
     expect(windows).toHaveLength(1);
-    expect(windows[0]).toMatchObject({ start: 100, end: 3152, recovered: true, failedAttempts: 2 });
+    expect(windows[0]).toMatchObject({ start: 100, end: 3100, recovered: true, failedAttempts: 2 });
     // A failure that starts after the closing answer arrived is a new outage.
     const later = outageWindows([...attempts, { startedAt: 3350, endedAt: 3351, ok: false, latencyMs: 1, error: 'x' }, { startedAt: 3450, endedAt: 3452, ok: true, latencyMs: 2 }]);
     expect(later).toHaveLength(2);
+  });
+
+  it('ends an outage at the earliest recovering answer: attempts stuck in it that time out afterwards do not extend it', () => {
+    // Seen in CI calibrating a PostgreSQL pause: attempts started during the freeze timed out 100-220 ms after
+    // the thaw, while an attempt started at the thaw was answered in 54 ms. The outage ended with that answer.
+    const attempts: ProbeAttempt[] = [
+      { startedAt: 0, endedAt: 5, ok: true, latencyMs: 5 },
+      { startedAt: 100, endedAt: 600, ok: false, latencyMs: 500, error: 'timeout' },
+      { startedAt: 2780, endedAt: 3283, ok: false, latencyMs: 503, error: 'timeout' },
+      { startedAt: 2880, endedAt: 3404, ok: false, latencyMs: 524, error: 'timeout' },
+      { startedAt: 2978, endedAt: 3450, ok: true, latencyMs: 472 },
+      { startedAt: 3095, endedAt: 3447, ok: true, latencyMs: 352 },
+      { startedAt: 3184, endedAt: 3238, ok: true, latencyMs: 54 },
+      { startedAt: 3282, endedAt: 3300, ok: true, latencyMs: 18 },
+    ];
+    expect(outageWindows(attempts)).toMatchObject([{ start: 100, end: 3238, recovered: true, failedAttempts: 3 }]);
+    const rto = clientObservedRto([...attempts, ...[3400, 3500, 3600, 3700].map((t) => ({ startedAt: t, endedAt: t + 5, ok: true, latencyMs: 5 }))], 50, { sustainedMs: 300 });
+    expect(rto).toMatchObject({ sustainedSuccessAt: 3238, lowerBound: false, falseRecoveries: 0 });
   });
 
   it('reports an outage still open when the probe stopped as not recovered', () => {

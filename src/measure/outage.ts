@@ -129,28 +129,26 @@ export function firstSuccessAfter(attempts: readonly ProbeAttempt[], failure: Pr
 export function outageWindows(attempts: readonly ProbeAttempt[], options: AnalysisOptions = {}): OutageWindow[] {
   const sorted = sortAttempts(attempts);
   const windows: OutageWindow[] = [];
-  const failedOf: ProbeAttempt[][] = [];
-  let open: { start: number; failed: ProbeAttempt[] } | undefined;
+  // An open window ends at the EARLIEST answer of a success started after it opened (attempts overlap: a
+  // later-started attempt may be answered first). A failure that started before that answer had been in
+  // flight during the outage (stuck in it, timing out after the recovery): it belongs to the outage and does
+  // not extend it. Only a failure that starts after the recovering answer opens a new window.
+  let open: { start: number; failed: ProbeAttempt[]; end?: number } | undefined;
   for (const attempt of sorted) {
-    if (!isSuccess(attempt, options)) {
-      // Attempts overlap (one starts every interval, each may take up to its timeout): a failure that
-      // started before the success that closed the last window had answered belongs to that outage.
-      const last = windows.at(-1);
-      if (!open && last && attempt.startedAt < last.end) {
-        windows.pop();
-        open = { start: last.start, failed: failedOf.pop() ?? [] };
-      }
-      open ??= { start: attempt.startedAt, failed: [] };
-      open.failed.push(attempt);
-    } else if (open) {
-      windows.push(closeWindow(open.start, Math.max(attempt.endedAt, open.start), true, open.failed));
-      failedOf.push(open.failed);
+    if (open?.end !== undefined && attempt.startedAt >= open.end) {
+      windows.push(closeWindow(open.start, open.end, true, open.failed));
       open = undefined;
+    }
+    if (!isSuccess(attempt, options)) {
+      if (open) open.failed.push(attempt);
+      else open = { start: attempt.startedAt, failed: [attempt] };
+    } else if (open) {
+      open.end = Math.min(open.end ?? Number.POSITIVE_INFINITY, Math.max(attempt.endedAt, open.start));
     }
   }
   if (open) {
-    const end = maxOf(sorted.map((a) => a.endedAt));
-    windows.push(closeWindow(open.start, end, false, open.failed));
+    if (open.end !== undefined) windows.push(closeWindow(open.start, open.end, true, open.failed));
+    else windows.push(closeWindow(open.start, maxOf(sorted.map((a) => a.endedAt)), false, open.failed));
   }
   return windows;
 }
@@ -222,29 +220,32 @@ export function clientObservedRto(attempts: readonly ProbeAttempt[], faultAt: nu
   }
   const failure = sorted[failureIndex]!;
   let firstSuccessAt: number | null = null;
-  let windowStart: ProbeAttempt | undefined;
+  // The recovery window: its earliest answer (attempts overlap, so a later-started success may answer first).
+  let windowAt: number | undefined;
   let successes = 0;
   let falseRecoveries = 0;
   for (let i = failureIndex + 1; i < sorted.length; i += 1) {
     const attempt = sorted[i]!;
     if (!isSuccess(attempt, options)) {
-      if (windowStart) falseRecoveries += 1;
-      windowStart = undefined;
+      // A failure that started before the window's first answer was stuck in the outage: it does not break
+      // the recovery. One that started after it does (a flapping recovery).
+      if (windowAt !== undefined && attempt.startedAt < windowAt) continue;
+      if (windowAt !== undefined) falseRecoveries += 1;
+      windowAt = undefined;
       successes = 0;
       continue;
     }
-    firstSuccessAt ??= attempt.endedAt;
-    windowStart ??= attempt;
+    firstSuccessAt = Math.min(firstSuccessAt ?? Number.POSITIVE_INFINITY, attempt.endedAt);
+    windowAt = Math.min(windowAt ?? Number.POSITIVE_INFINITY, attempt.endedAt);
     successes += 1;
-    if (successes >= minSuccesses && attempt.endedAt - windowStart.endedAt >= sustainedMs) {
-      const sustainedAt = windowStart.endedAt;
+    if (successes >= minSuccesses && attempt.endedAt - windowAt >= sustainedMs) {
       return {
         ...base,
         outageObserved: true,
         firstFailureAt: failure.startedAt,
         firstSuccessAt,
-        sustainedSuccessAt: sustainedAt,
-        rtoMs: Math.max(0, sustainedAt - faultAt),
+        sustainedSuccessAt: windowAt,
+        rtoMs: Math.max(0, windowAt - faultAt),
         lowerBound: false,
         sustainedSuccesses: successes,
         falseRecoveries,
