@@ -156,7 +156,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         },
         effects: () => [Effects.condition('no worker replica running', async () => ((await replicasOf('worker')).every((r) => r.health !== 'healthy') ? `worker replicas: ${(await replicasOf('worker')).length} (none healthy)` : undefined))],
       });
-      log(`worker scaled to 0 (${fault.effect.seen}); holding ${HOLD_MS} ms (a harness-set hold, not a measurement)`);
+      log(`fault injected: worker scaled to 0 (${fault.effect.seen}); holding ${HOLD_MS} ms (a harness-set hold, not a measurement)`);
       const queued = await app.submit('failover-worker-lost', 5);
       await new Promise((r) => setTimeout(r, HOLD_MS));
       const early = await app.statuses(queued);
@@ -212,6 +212,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         })],
         withinMs: Math.max(5_000, HOLD_MS),
       });
+      log(`fault injected: redis paused (${fault.effect.seen}); holding ${HOLD_MS} ms (a harness-set hold, not a measurement)`);
       const left = fault.at + HOLD_MS - hrNow();
       if (left > 0) await new Promise((r) => setTimeout(r, left));
       const resumeAt = hrNow();
