@@ -11,6 +11,7 @@ describe('exit codes', () => {
   it('maps config and usage errors to 2', () => {
     expect(new ConfigError('bad').exitCode).toBe(2);
     expect(new ProdlikeError('USAGE', 'bad').exitCode).toBe(2);
+    expect(new ProdlikeError('ENVIRONMENT_CONFLICT', 'up on docker').exitCode).toBe(2);
   });
 
   it('maps unknown throwables to an internal error (70), keeping the cause', () => {

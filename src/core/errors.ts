@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'COMMAND_FAILED',
   'DOCKER_UNAVAILABLE',
   'PORT_IN_USE',
+  'ENVIRONMENT_CONFLICT',
   'READINESS_TIMEOUT',
   'PROVIDER_FAILED',
   'IMAGE_MISSING',
@@ -44,6 +45,9 @@ const EXIT_BY_CODE: Record<ErrorCode, ExitCode> = {
   COMMAND_FAILED: EXIT_CODES.environment,
   DOCKER_UNAVAILABLE: EXIT_CODES.environment,
   PORT_IN_USE: EXIT_CODES.environment,
+  // Another environment of this project is up under the same name on the other provider, or holds host ports
+  // this one needs: the request contradicts what exists (refused before anything starts), like a usage error.
+  ENVIRONMENT_CONFLICT: EXIT_CODES.usage,
   READINESS_TIMEOUT: EXIT_CODES.environment,
   PROVIDER_FAILED: EXIT_CODES.environment,
   IMAGE_MISSING: EXIT_CODES.environment,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { createProvider } from '../../providers/create-provider.ts';
+import { refuseConflictingEnvironment } from '../../providers/environment-conflicts.ts';
 import { runOutcome } from '../../report/run-outcome.ts';
 import { renderSummaryTable } from '../../report/summary-table.ts';
 import { lockEnvironment } from '../../safety/env-lock.ts';
@@ -25,6 +26,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .action(act(ctx, async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean; iKnowThisIsNotAProdlikeCluster?: boolean }) => {
       const loaded = await ctx.load({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.profile ? { profile: opts.profile } : {}) });
       await using _lock = await lockEnvironment(loaded, 'run', ctx);
+      // Before any suite starts: the same name up on the other provider, or another environment on our ports.
+      await refuseConflictingEnvironment({ loaded, provider: loaded.config.provider, command: 'run', bus: ctx.bus });
       const allowForeignTarget = allowForeignTargetFrom(opts);
       if (allowForeignTarget) ctx.bus.emit({ kind: 'log', level: 'warn', source: 'safety.ownership', message: `${ALLOW_FOREIGN_FLAG}: the ownership guard records refusals instead of stopping (noted in the report)` });
       // Faults a suite could not heal itself (killed, interrupted) are healed from the journal afterwards.

@@ -3,6 +3,7 @@ import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { EXIT_CODES, ProdlikeError } from '../../core/errors.ts';
 import { createProvider } from '../../providers/create-provider.ts';
+import { refuseConflictingEnvironment } from '../../providers/environment-conflicts.ts';
 import { lockEnvironment } from '../../safety/env-lock.ts';
 import { FaultJournal, replayFaultJournal } from '../../safety/fault-journal.ts';
 import { runSetup } from '../../setup/setup.ts';
@@ -23,6 +24,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
       await using _lock = await lockEnvironment(loaded, 'up', ctx);
       const started = performance.now();
       let provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
+      // Before anything starts: the same name up on the other provider, or another environment on our ports.
+      await refuseConflictingEnvironment({ loaded, provider: provider.name, command: 'up', bus: ctx.bus });
       // Faults an interrupted scenario could not heal (still in .prodlike/<env>/faults.json) are healed first.
       await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
       let result;

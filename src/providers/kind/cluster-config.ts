@@ -11,7 +11,7 @@ export function clusterName(envName: string): string {
   return envName === 'prodlike' || envName.startsWith('prodlike-') ? envName : `prodlike-${envName}`;
 }
 
-interface PortMapping { containerPort: number; hostPort: number; listenAddress?: string; protocol?: string }
+export interface PortMapping { containerPort: number; hostPort: number; listenAddress?: string; protocol?: string }
 interface KindNode { role: string; image?: string; labels?: Record<string, string>; extraPortMappings?: PortMapping[] }
 interface KindCluster { name: string; networking?: Record<string, unknown>; nodes: KindNode[] }
 
@@ -33,6 +33,23 @@ export function dataHostPort(config: Pick<ProdlikeConfig, 'ports'>, service: key
 }
 
 /**
+ * The control plane's 127.0.0.1 host port mappings: ports.entry -> the frontend entry NodePort, entry+1 ->
+ * the backend's, entry+3/+4/+5 -> the PostgreSQL, Redis and MinIO probe NodePorts, and entry+2 -> the
+ * ingress controller's port 80 when one is installed.
+ */
+export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options: { ingressController: boolean }): PortMapping[] {
+  const entry = config.ports.entry;
+  return [
+    { containerPort: ENTRY_NODEPORTS.frontend, hostPort: entry, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    { containerPort: ENTRY_NODEPORTS.backend, hostPort: entry + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ...Object.values(DATA_NODEPORTS).map((d) => ({ containerPort: d.nodePort, hostPort: entry + d.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })),
+    ...(options.ingressController ? [
+      { containerPort: 80, hostPort: entry + 2, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ] : []),
+  ];
+}
+
+/**
  * kind/cluster.yaml with this environment's values: the cluster name, the node image, the number of
  * workers, and the host ports (127.0.0.1 only): ports.entry -> the frontend entry (which serves `/` and
  * proxies `/api`), ports.entry+1 -> the backend entry, ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO
@@ -45,15 +62,7 @@ export async function renderClusterConfig(config: ProdlikeConfig, options: { nod
   cluster.networking = { ...cluster.networking, apiServerAddress: '127.0.0.1' };
   const controlPlane = cluster.nodes.find((n) => n.role === 'control-plane')!;
   const workerTemplate = cluster.nodes.find((n) => n.role === 'worker') ?? { role: 'worker' };
-  const entry = config.ports.entry;
-  controlPlane.extraPortMappings = [
-    { containerPort: ENTRY_NODEPORTS.frontend, hostPort: entry, listenAddress: '127.0.0.1', protocol: 'TCP' },
-    { containerPort: ENTRY_NODEPORTS.backend, hostPort: entry + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
-    ...Object.values(DATA_NODEPORTS).map((d) => ({ containerPort: d.nodePort, hostPort: entry + d.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })),
-    ...(options.ingressController ? [
-      { containerPort: 80, hostPort: entry + 2, listenAddress: '127.0.0.1', protocol: 'TCP' },
-    ] : []),
-  ];
+  controlPlane.extraPortMappings = kindPortMappings(config, options);
   cluster.nodes = [controlPlane, ...Array.from({ length: config.kind.workers }, () => structuredClone(workerTemplate))];
   for (const node of cluster.nodes) node.image = options.nodeImage;
   for (const node of cluster.nodes) for (const m of node.extraPortMappings ?? []) if (m.listenAddress !== '127.0.0.1') throw new Error('every port mapping must listen on 127.0.0.1');
