@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { SentinelVerification } from '../src/measure/sentinel-writer.ts';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { backupStore, canBackup, dataVolume, type BackupProvider } from '../src/backup/common.ts';
-import { documentedRestore, psqlInPod, runCronJobBackup, type KindBackupTarget } from '../src/backup/kind-pg-dump.ts';
+import { documentedRestore, kindBackupTarget, psqlInPod, runCronJobBackup } from '../src/backup/kind-pg-dump.ts';
 import { backupRedisOnKind, restoreRedisOnKind } from '../src/backup/kind-redis.ts';
 import { KubeEventWatch } from '../src/measure/kube-events.ts';
 import { describeChecksums, seedRows, seedTable, tableChecksums } from '../src/backup/pg-dump.ts';
@@ -159,7 +159,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const faults = env.faults('backup.postgres');
     const guard = faults.guard;
     if (!guard) throw new Error('the scenario environment has no ownership guard');
-    const target: KindBackupTarget = { kubectl: provider.kubectl, guard };
+    const target = kindBackupTarget(env.config, 'postgres', { kubectl: provider.kubectl, guard });
     const watch = new KubeEventWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (backend,worker,postgres,postgres-backup)' });
     await watch.start();
     let watching = true;
@@ -291,7 +291,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     const faults = env.faults('backup.redis');
     const guard = faults.guard;
     if (!guard) throw new Error('the scenario environment has no ownership guard');
-    const target: KindBackupTarget = { kubectl: provider.kubectl, guard };
+    const target = kindBackupTarget(env.config, 'redis', { kubectl: provider.kubectl, guard });
     const watch = new KubeEventWatch({ kubectl: provider.kubectl, namespace: 'app-backend', podSelector: 'app in (redis,redis-restore)' });
     await watch.start();
     let watching = true;

@@ -23,7 +23,7 @@ import type { Target } from '../src/config/targets-schema.ts';
 import { formatDuration } from '../src/core/duration.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { waitFor } from '../src/core/wait.ts';
-import { IN_CLUSTER_ENTRY, inClusterContext, K6_JOB_NAMESPACE, runLoadInCluster } from '../src/load/k6-job.ts';
+import { inClusterContext, inClusterEntry, K6_JOB_NAMESPACE, runLoadInCluster } from '../src/load/k6-job.ts';
 import { QueueSampler } from '../src/load/queue-sampler.ts';
 import { formatValue } from '../src/load/results.ts';
 import { queueTargets, runLoad, type LoadRunResult } from '../src/load/runner.ts';
@@ -320,7 +320,7 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     const tracker = watch.tracker;
     const loadStarted = hrNow();
     const result: LoadRunResult = await runLoadInCluster({
-      kubectl, envName: env.config.name, image, script, loadProfile: 'custom', shape, targets: TARGETS, outDir, bus: env.bus, baseUrl: IN_CLUSTER_ENTRY, queue: sampler, queueSkipped, signal: env.signal,
+      kubectl, envName: env.config.name, image, script, loadProfile: 'custom', shape, targets: TARGETS, outDir, bus: env.bus, baseUrl: inClusterEntry(env.config), queue: sampler, queueSkipped, signal: env.signal,
     });
     const loadEnded = hrNow();
     const m = result.measures;
@@ -360,7 +360,7 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     ];
     const s = (v: number | undefined) => formatValue(v, 'ms');
     const notes = [
-      `load: ${JOB_RATE} executions/s (${Math.round(JOB_RATE * 60)}/min, constant arrival rate) for ${shape.duration}, k6 as a Job in ${K6_JOB_NAMESPACE} (${image}) against ${IN_CLUSTER_ENTRY}; sized for this 2-core host shared with the kind control plane and other work: latencies are pessimistic`,
+      `load: ${JOB_RATE} executions/s (${Math.round(JOB_RATE * 60)}/min, constant arrival rate) for ${shape.duration}, k6 as a Job in ${K6_JOB_NAMESPACE} (${image}) against ${inClusterEntry(env.config)}; sized for this 2-core host shared with the kind control plane and other work: latencies are pessimistic`,
       `workers: ${workers}; so at most that many execution Jobs run at once`,
       `${e.submitted} submitted, ${e.completed} completed, ${e.failed} failed, ${e.unsettled} unsettled; dropped arrivals ${m.droppedIterations}`,
       `submit p95 ${s(m.p95ByEndpoint.submit)}, status p95 ${s(m.p95ByEndpoint.status)} (target < ${API_P95_MS} ms, doc 003/004), HTTP errors ${formatValue((m.httpErrorRate ?? 0) * 100, '%')}`,

@@ -8,5 +8,5 @@ import { renderCompose, renderIngressConfig } from '../src/providers/docker/comp
 
 const { config } = await loadConfig({ cwd: PACKAGE_ROOT });
 await writeFile(join(PACKAGE_ROOT, 'compose', 'docker-compose.yaml'), renderCompose(config, await topologyImages('offline')));
-await writeFile(join(PACKAGE_ROOT, 'compose', 'ingress.conf'), renderIngressConfig());
+await writeFile(join(PACKAGE_ROOT, 'compose', 'ingress.conf'), renderIngressConfig(config));
 process.stdout.write('wrote compose/docker-compose.yaml and compose/ingress.conf\n');

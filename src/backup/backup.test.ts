@@ -25,7 +25,7 @@ describe('backup helpers', () => {
 
   it('names volumes like the topology and keeps MinIO credentials out of argv', () => {
     expect(dataVolume('dev', 'postgres')).toBe('prodlike-dev-postgres-data');
-    expect(mcEnv({ postgresPassword: 'p', redisPassword: 'r', minioAccessKey: 'ak', minioSecretKey: 's/k' })).toEqual({ MC_HOST_backup: 'http://ak:s%2Fk@minio-service:9000' });
+    expect(mcEnv({ postgresPassword: 'p', redisPassword: 'r', minioAccessKey: 'ak', minioSecretKey: 's/k' }, 'minio-service:9000')).toEqual({ MC_HOST_backup: 'http://ak:s%2Fk@minio-service:9000' });
     expect(shq("it's")).toBe(`'it'\\''s'`);
   });
 });

@@ -34,10 +34,11 @@ export async function backupStore(provider: SupportsEndpoints, secrets: Environm
 
 /**
  * Environment for a job container running the MinIO image (it ships `mc`): the alias `backup` for the
- * environment's MinIO (`mc cp x backup/saasit-backups/…`), through the job's environment, never argv.
+ * environment's MinIO at `minio` (host:port on the job's network, `SupportsJobs.jobAddress('minio')`;
+ * `mc cp x backup/saasit-backups/…`), through the job's environment, never argv.
  */
-export function mcEnv(secrets: EnvironmentSecrets): Record<string, string> {
-  return { MC_HOST_backup: `http://${encodeURIComponent(secrets.minioAccessKey)}:${encodeURIComponent(secrets.minioSecretKey)}@minio-service:9000` };
+export function mcEnv(secrets: EnvironmentSecrets, minio: string): Record<string, string> {
+  return { MC_HOST_backup: `http://${encodeURIComponent(secrets.minioAccessKey)}:${encodeURIComponent(secrets.minioSecretKey)}@${minio}` };
 }
 
 export function sha256Of(data: Buffer | string): string {

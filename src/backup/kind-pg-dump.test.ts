@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containerDurations, jobState, manualJobName, parseBackupLogs, psqlInPod, streamDumpIntoPod, type JobPod, type KindBackupTarget } from './kind-pg-dump.ts';
+import { configSchema } from '../config/schema.ts';
+import { containerDurations, jobState, kindBackupTarget, manualJobName, parseBackupLogs, psqlInPod, streamDumpIntoPod, type JobPod, type KindBackupTarget } from './kind-pg-dump.ts';
 
 describe('kind PostgreSQL dump helpers', () => {
   it('names a manual run of the CronJob as a DNS label', () => {
@@ -47,20 +48,31 @@ describe('kind PostgreSQL dump helpers', () => {
   it('runs psql in postgres-0 of app-backend only, with the guard first', async () => {
     const calls: string[] = [];
     const target = (namespace?: string): KindBackupTarget => ({
-      ...(namespace ? { namespace } : {}),
-      guard: async (op) => void calls.push(`guard ${op}`),
-      kubectl: {
-        bin: 'kubectl', kubeconfig: '/k', context: 'kind-prodlike-x',
-        run: async (args: string[]) => {
-          calls.push(args.join(' '));
-          return { exitCode: 0, stdout: 'ok', stderr: '', durationMs: 1 } as never;
+      ...kindBackupTarget(configSchema.parse({}), 'postgres', {
+        guard: async (op) => void calls.push(`guard ${op}`),
+        kubectl: {
+          bin: 'kubectl', kubeconfig: '/k', context: 'kind-prodlike-x',
+          run: async (args: string[]) => {
+            calls.push(args.join(' '));
+            return { exitCode: 0, stdout: 'ok', stderr: '', durationMs: 1 } as never;
+          },
+          json: async () => ({}) as never,
         },
-        json: async () => ({}) as never,
-      },
+      }),
+      ...(namespace ? { namespace } : {}),
     });
     expect(await psqlInPod(target(), ['-c', 'SELECT 1'])).toBe('ok');
     expect(calls).toEqual(['-n app-backend exec postgres-0 -c postgres -- psql -U postgres -v ON_ERROR_STOP=1 -X -c SELECT 1']);
     await expect(psqlInPod(target('kube-system'), ['-c', 'SELECT 1'])).rejects.toThrow(/not one of prodlike's/);
+  });
+
+  it('acts in the configured namespace of the role, fenced by the environment\'s namespaces', () => {
+    const kubectl = { bin: 'kubectl', kubeconfig: '/k', context: 'kind-prodlike-x', run: async () => ({}) as never, json: async () => ({}) as never };
+    const config = configSchema.parse({ topology: { postgres: { namespace: 'data' }, redis: { namespace: 'cache' } }, executions: { namespace: 'jobs' } });
+    expect(kindBackupTarget(config, 'postgres', { kubectl, guard: async () => undefined })).toMatchObject({ namespace: 'data' });
+    const redis = kindBackupTarget(config, 'redis', { kubectl, guard: async () => undefined });
+    expect(redis.namespace).toBe('cache');
+    expect(redis.namespaces).toEqual(['data', 'cache', 'app-backend', 'app-frontend', 'jobs']);
   });
 });
 
@@ -79,7 +91,7 @@ describe('streamDumpIntoPod', () => {
     const dump = join(dir, 'dump.sql.gz');
     const sql = 'CREATE TABLE t (id int);\n'.repeat(5000);
     await writeFile(dump, gzipSync(sql));
-    const target: KindBackupTarget = { guard: async () => undefined, kubectl: { bin, kubeconfig: '/k', context: 'kind-prodlike-x', run: async () => ({}) as never, json: async () => ({}) as never } };
+    const target = kindBackupTarget(configSchema.parse({}), 'postgres', { guard: async () => undefined, kubectl: { bin, kubeconfig: '/k', context: 'kind-prodlike-x', run: async () => ({}) as never, json: async () => ({}) as never } });
     await streamDumpIntoPod(target, dump, 'ai_saas_db');
     expect(await readFile(join(dir, 'stdin'), 'utf8')).toBe(sql);
     expect((await readFile(join(dir, 'argv'), 'utf8')).trim()).toBe('--kubeconfig /k --context kind-prodlike-x -n app-backend exec -i postgres-0 -c postgres -- psql -U postgres -d ai_saas_db -v ON_ERROR_STOP=1 -X -q');

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { WorkloadRole } from '../config/schema.ts';
+import { environmentNamespaces, resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../config/schema.ts';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
 import { kubectlStream, type Kubectl } from '../kube/kubectl.ts';
@@ -16,12 +16,9 @@ import type { JobObject } from '../kube/objects.ts';
  * Every call names the environment's kubeconfig and context (Kubectl) and passes the ownership guard first.
  */
 
-/** The namespaces prodlike's manifests create: the only ones these procedures act in. */
-export const PRODLIKE_NAMESPACES = ['app-backend', 'app-frontend', 'saasit-executions'] as const;
-
 function namespaceOf(t: KindBackupTarget): string {
-  const ns = t.namespace ?? 'app-backend';
-  if (!(PRODLIKE_NAMESPACES as readonly string[]).includes(ns)) throw new RangeError(`namespace "${ns}" is not one of prodlike's (${PRODLIKE_NAMESPACES.join(', ')})`);
+  const ns = t.namespace;
+  if (!t.namespaces.includes(ns)) throw new RangeError(`namespace "${ns}" is not one of prodlike's (${t.namespaces.join(', ')})`);
   return ns;
 }
 
@@ -29,10 +26,17 @@ export interface KindBackupTarget {
   kubectl: Pick<Kubectl, 'run' | 'json' | 'bin' | 'kubeconfig' | 'context'>;
   /** The ownership guard (scenario-env's `faults(…).guard`): throws for anything not this environment's. */
   guard: (operation: string, service?: WorkloadRole) => Promise<void>;
-  /** Default app-backend (document 001). */
-  namespace?: string;
+  /** The namespace acted in: the role's in the configuration (kindBackupTarget). */
+  namespace: string;
+  /** The environment's namespaces (environmentNamespaces): the only ones these procedures act in. */
+  namespaces: readonly string[];
   /** Default postgres-0 (the StatefulSet's pod, as the document's restore script names it). */
   pod?: string;
+}
+
+/** The target for `role`'s procedures: its namespace from the configuration, the environment's namespaces as the fence. */
+export function kindBackupTarget(config: ProdlikeConfig, role: 'postgres' | 'redis', base: Pick<KindBackupTarget, 'kubectl' | 'guard'> & { pod?: string }): KindBackupTarget {
+  return { ...base, namespace: resolveWorkload(config, role).namespace, namespaces: environmentNamespaces(config) };
 }
 
 /** A Job name for a manual run of the CronJob: `<cronjob>-manual-<base36 time>`, a valid DNS label (≤ 63). */
@@ -113,7 +117,7 @@ export interface CronJobBackup extends BackupLogs {
   containers: { container: string; ms: number }[];
 }
 
-/** `kubectl -n app-backend create job --from=cronjob/<cronJob> <name>`, then waits for Complete (or fails with the containers' logs). */
+/** `kubectl -n <namespace> create job --from=cronjob/<cronJob> <name>`, then waits for Complete (or fails with the containers' logs). */
 export async function runCronJobBackup(t: KindBackupTarget, options: { cronJob?: string; name?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CronJobBackup> {
   const ns = namespaceOf(t);
   const cronJob = options.cronJob ?? 'postgres-backup';

@@ -10,7 +10,7 @@ import { fetchVerifiedSnapshot, snapshotRedis, waitRedisReady, type RedisBackup 
 
 /**
  * Redis backup and restore on the kind provider. Document 001 §3 backs up with `redis-cli SAVE` in the pod
- * and `kubectl cp app-backend/redis-0:/data/dump.rdb`; Redis is a Deployment there (no pod `redis-0`), so the
+ * and `kubectl cp <namespace>/redis-0:/data/dump.rdb`; Redis is a Deployment there (no pod `redis-0`), so the
  * pod is looked up by its label. Backup = BGSAVE + dump.rdb read out of the pod + uploaded to MinIO with its
  * SHA-256. Restore = the same as on docker (src/backup/redis-backup.ts): with `appendonly yes` Redis loads the
  * AOF and ignores dump.rdb, so the snapshot becomes the base of a fresh multi-part AOF, written into redis-pvc
@@ -33,10 +33,10 @@ export const REDIS_RESTORE_SCRIPT = [
 ].join('\n');
 
 /** A pod that mounts redis-pvc and idles, admitted by Pod Security "restricted" (the Redis pod's own identity). */
-export function restorePodManifest(options: { image: string; claim?: string; namespace?: string; name?: string }): object {
+export function restorePodManifest(options: { image: string; namespace: string; claim?: string; name?: string }): object {
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: options.name ?? REDIS_RESTORE_POD, namespace: options.namespace ?? 'app-backend', labels: { app: 'redis-restore', 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } },
+    metadata: { name: options.name ?? REDIS_RESTORE_POD, namespace: options.namespace, labels: { app: 'redis-restore', 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } },
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
@@ -75,7 +75,7 @@ async function redisPod(kubectl: KubectlLike, namespace: string): Promise<{ name
 
 /** BGSAVE (through the probe NodePort), then dump.rdb read out of the Redis pod and uploaded with its SHA-256. */
 export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string }): Promise<RedisBackup & { pod: string; image: string }> {
-  const ns = t.namespace ?? 'app-backend';
+  const ns = t.namespace;
   await t.guard('copy dump.rdb out of the Redis pod', 'redis');
   const snapshot = await snapshotRedis(options.url);
   const pod = await redisPod(t.kubectl, ns);
@@ -94,7 +94,7 @@ export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: Mini
  * `scaleRedis` is the scenario's (registered, guarded) provider.scale.
  */
 export async function restoreRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string; objectName: string; image: string; scaleRedis: (n: number) => Promise<void> }): Promise<{ verified: VerifiedBackup; readyAt: number; podMs: number }> {
-  const ns = t.namespace ?? 'app-backend';
+  const ns = t.namespace;
   const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.objectName, options.work);
   await t.guard('restore redis-pvc', 'redis');
   await options.scaleRedis(0);

@@ -125,7 +125,7 @@ export function startWalShipper(options: { provider: BackupProvider; image: stri
   const job = options.provider.runJob({
     name: 'wal-shipper', image: options.image,
     command: ['sh', '-c', `rm -f /ctl/stop; while [ ! -f /ctl/stop ]; do ${mirror}; sleep ${every}; done; ${mirror}; cat /ctl/shipper.err 2>/dev/null | tail -5; true`],
-    env: mcEnv(options.secrets),
+    env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol:ro' }, { host: options.work, container: '/ctl' }],
     timeoutMs: options.maxRunMs ?? 60 * 60_000,
   });
@@ -206,7 +206,7 @@ export async function baseBackup(options: { provider: BackupProvider; s3: MinioC
   const upload = await options.provider.runJob({
     name: 'pg-basebackup-upload', image: options.image,
     command: ['sh', '-c', `set -e; mc cp --quiet --recursive /pgvol/backup-staging/${id}/ backup/${BACKUP_BUCKET}/${prefix}/ >/dev/null; rm -rf /pgvol/backup-staging/${id}`],
-    env: mcEnv(options.secrets),
+    env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol' }],
   });
   assertJobOk('base backup upload', upload);
@@ -264,7 +264,7 @@ export async function restorePointInTime(options: { provider: BackupProvider; im
       `chown -R 999:999 /pgvol/pgdata ${R} /pgvol/wal-archive /pgvol/wal-tmp && chmod 700 /pgvol/pgdata`,
       `echo "segments: $(ls ${R}/wal | grep -c '^[0-9A-F]\\{24\\}$' || true)"`,
     ].join('\n')],
-    env: mcEnv(options.secrets),
+    env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol' }],
     timeoutMs: 30 * 60_000,
   });

@@ -1,7 +1,7 @@
 /** Shared helpers for the check unit tests: minimal manifests from YAML, profiles from literal targets. */
 import { join } from 'node:path';
 import { loadTargets, selectProfile, type SelectedProfile } from '../config/load-targets.ts';
-import { configSchema, type ProdlikeConfig } from '../config/schema.ts';
+import { configSchema, resolveWorkload, type ProdlikeConfig } from '../config/schema.ts';
 import { targetsFileSchema } from '../config/targets-schema.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { checkManifests } from './check.ts';
@@ -63,7 +63,7 @@ apiVersion: apps/v1
 kind: ${s.kind ?? 'Deployment'}
 metadata:
   name: ${s.name}
-  namespace: ${s.namespace ?? 'app-backend'}
+  namespace: ${s.namespace ?? resolveWorkload(CONFIG, 'backend').namespace}
 spec:
   replicas: ${s.replicas ?? 1}
   selector:

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, ProdlikeError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { loadConfig } from './load-config.ts';
-import { resolveTopology } from './schema.ts';
+import { configSchema, environmentNamespaces, resolveTopology, resolveWorkload } from './schema.ts';
 
 async function withConfig(text: string) {
   const dir = await mkdtemp(join(tmpdir(), 'prodlike-config-'));
@@ -78,5 +78,28 @@ describe('loadConfig', () => {
     const e = (await loadConfig({ file: '/nonexistent/prodlike.yaml' }).catch((x: unknown) => x)) as ProdlikeError;
     expect(e.code).toBe('CONFIG_NOT_FOUND');
     expect(e.exitCode).toBe(2);
+  });
+});
+
+describe('names from the configuration', () => {
+  it('defaults to document 001/000: executions namespace, artifacts bucket, the environment\'s namespaces', () => {
+    const config = configSchema.parse({});
+    expect(config.executions.namespace).toBe('saasit-executions');
+    expect(config.objectStore.bucket).toBe('saasit-artifacts');
+    expect(environmentNamespaces(config)).toEqual(['app-backend', 'app-frontend', 'saasit-executions']);
+    expect(resolveWorkload(config, 'frontend')).toMatchObject({ service: 'frontend-service', namespace: 'app-frontend', port: 80 });
+  });
+
+  it('another application: its own namespaces, each once', () => {
+    const config = configSchema.parse({ topology: { backend: { namespace: 'shop' }, frontend: { namespace: 'shop' } }, executions: { namespace: 'jobs' } });
+    expect(environmentNamespaces(config)).toEqual(['app-backend', 'shop', 'jobs']);
+    expect(resolveWorkload(config, 'backend').namespace).toBe('shop');
+  });
+
+  it('rejects an executions namespace or bucket that Kubernetes or S3 would', () => {
+    expect(configSchema.safeParse({ executions: { namespace: 'Jobs_1' } }).success).toBe(false);
+    expect(configSchema.safeParse({ executions: { namespace: 'x'.repeat(64) } }).success).toBe(false);
+    expect(configSchema.safeParse({ objectStore: { bucket: 'ab' } }).success).toBe(false);
+    expect(configSchema.safeParse({ objectStore: { bucket: 'Shop_Files' } }).success).toBe(false);
   });
 });

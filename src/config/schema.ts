@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOCUMENTED_DEFAULTS } from './defaults.ts';
 
 /** The roles prodlike knows in the documented topology (document 001 + the object store of 000/004). */
 export const WORKLOAD_ROLES = ['postgres', 'redis', 'minio', 'backend', 'worker', 'frontend'] as const;
@@ -19,12 +20,16 @@ const workloadSchema = z.strictObject({
     .regex(/^(deployment|statefulset)\/[a-z0-9-]+$/, 'must look like deployment/<name> or statefulset/<name>')
     .describe('The workload object in the manifests, e.g. statefulset/postgres.')
     .optional(),
-  service: z.string().min(1).describe('Service name other workloads use to reach it (e.g. postgres-service).').optional(),
+  service: z.string().min(1).describe('Service name other workloads use to reach it (default: the one document 001 gives the role).').optional(),
   selector: z.record(z.string(), z.string()).describe('Pod labels that select this workload.').optional(),
 });
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
 
 const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+/** A Kubernetes namespace name (RFC 1123 label, at most 63 characters). */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** An S3 bucket name (3-63 chars of lowercase letters, digits, dots and dashes). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -65,6 +70,27 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('`prodlike check`: the cluster the manifests are meant for and component mappings.'),
+  executions: z
+    .strictObject({
+      namespace: z
+        .string()
+        .max(63)
+        .regex(NAMESPACE, 'must be a Kubernetes namespace name (lowercase letters, digits and dashes)')
+        .default(DOCUMENTED_DEFAULTS.executionsNamespace)
+        .describe('Namespace where the worker runs one Kubernetes Job per execution (document 000 §6): it gets the backend Secrets, and the kind backup procedures may act in it.'),
+    })
+    .prefault({})
+    .describe('The application\'s execution Jobs (kind).'),
+  objectStore: z
+    .strictObject({
+      bucket: z
+        .string()
+        .regex(BUCKET, 'must be an S3 bucket name (3-63 chars of lowercase letters, digits, dots and dashes)')
+        .default(DOCUMENTED_DEFAULTS.bucket)
+        .describe('The application\'s artifacts bucket (document 000 §S3 Bucket Setup): the docker provider creates it and passes it as S3_BUCKET; on kind the manifests create it.'),
+    })
+    .prefault({})
+    .describe('The application\'s object store (the minio role).'),
   ports: z
     .strictObject({
       entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),
@@ -82,16 +108,6 @@ export const configSchema = z.strictObject({
 export type ProdlikeConfigInput = z.input<typeof configSchema>;
 export type ProdlikeConfig = z.output<typeof configSchema>;
 
-/** Defaults for the documented topology (document 001 names), merged under what the user wrote. */
-export const DEFAULT_TOPOLOGY: Record<WorkloadRole, Required<Pick<WorkloadConfig, 'namespace' | 'workload' | 'service'>> & { replicas: number; port: number }> = {
-  postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
-  redis: { namespace: 'app-backend', workload: 'deployment/redis', service: 'redis-service', replicas: 1, port: 6379 },
-  minio: { namespace: 'app-backend', workload: 'statefulset/minio', service: 'minio-service', replicas: 1, port: 9000 },
-  backend: { namespace: 'app-backend', workload: 'deployment/backend', service: 'backend-service', replicas: 3, port: 5000 },
-  worker: { namespace: 'app-backend', workload: 'deployment/worker', service: 'worker', replicas: 1, port: 0 },
-  frontend: { namespace: 'app-frontend', workload: 'deployment/frontend', service: 'frontend-service', replicas: 3, port: 80 },
-};
-
 export interface ResolvedWorkload {
   role: WorkloadRole;
   enabled: boolean;
@@ -105,7 +121,7 @@ export interface ResolvedWorkload {
 
 export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
   return WORKLOAD_ROLES.map((role) => {
-    const base = DEFAULT_TOPOLOGY[role];
+    const base = DOCUMENTED_DEFAULTS.topology[role];
     const user = config.topology[role] ?? { enabled: true };
     return {
       role,
@@ -118,4 +134,14 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
       selector: user.selector ?? { app: role },
     };
   });
+}
+
+/** One role's resolved workload (namespace, Service, port… from the configuration over document 001's defaults). */
+export function resolveWorkload(config: ProdlikeConfig, role: WorkloadRole): ResolvedWorkload {
+  return resolveTopology(config).find((w) => w.role === role)!;
+}
+
+/** The environment's namespaces: every role's and the executions namespace, each once. */
+export function environmentNamespaces(config: ProdlikeConfig): string[] {
+  return [...new Set([...resolveTopology(config).map((w) => w.namespace), config.executions.namespace])];
 }

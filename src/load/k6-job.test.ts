@@ -6,11 +6,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTargets, selectProfile } from '../config/load-targets.ts';
+import { configSchema } from '../config/schema.ts';
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { resolveScript, resolveShape } from './scripts.ts';
 import { configMapKey, containerScript, jobName, k6JobManifests, MARKERS, parseJobLog, type K6JobSpec } from './k6-job-manifests.ts';
-import { runK6Job, runLoadInCluster } from './k6-job.ts';
+import { inClusterEntry, runK6Job, runLoadInCluster } from './k6-job.ts';
 
 const spec: K6JobSpec = {
   name: 'prodlike-k6-hpa-drive-abc',
@@ -127,7 +128,9 @@ describe('k6 as a Kubernetes Job', () => {
       return { exitCode: 0, stdout: '', stderr: '', durationMs: 1 };
     };
     const outDir = await mkdtemp(join(tmpdir(), 'k6job-'));
-    const result = await runLoadInCluster({ kubectl, envName: 'hpa', image: 'prodlike.local/k6:1.8.1', script, loadProfile: 'smoke', shape, targets, outDir, bus: new EventBus() });
+    const baseUrl = inClusterEntry(configSchema.parse({}));
+    expect(baseUrl).toBe('http://frontend-service.app-frontend.svc.cluster.local');
+    const result = await runLoadInCluster({ kubectl, envName: 'hpa', image: 'prodlike.local/k6:1.8.1', script, loadProfile: 'smoke', shape, targets, outDir, bus: new EventBus(), baseUrl });
     expect(applied).toContain('THRESHOLDS');
     expect(applied).toContain('p(95)<200');
     expect(result.k6.outcome).toBe('target-missed');

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SelectedProfile } from '../config/load-targets.ts';
+import { resolveWorkload, type ProdlikeConfig } from '../config/schema.ts';
 import { parseDuration } from '../core/duration.ts';
 import { ProdlikeError, UsageError } from '../core/errors.ts';
 import { outcome as stepOutcome, type EventBus } from '../core/events.ts';
@@ -122,8 +123,11 @@ export async function runK6Job(kubectl: Kubectl, spec: K6JobSpec, options: { onL
   }
 }
 
-/** In-cluster entry for `prodlike load --in-cluster`: the documented frontend Service (serves `/`, proxies `/api`). */
-export const IN_CLUSTER_ENTRY = 'http://frontend-service.app-frontend.svc.cluster.local';
+/** In-cluster entry for `prodlike load --in-cluster`: the frontend role's Service in its namespace (serves `/`, proxies `/api`). */
+export function inClusterEntry(config: ProdlikeConfig): string {
+  const frontend = resolveWorkload(config, 'frontend');
+  return `http://${frontend.service}.${frontend.namespace}.svc.cluster.local${frontend.port === 80 ? '' : `:${frontend.port}`}`;
+}
 
 export interface InClusterLoadOptions {
   kubectl: Kubectl;
@@ -135,7 +139,8 @@ export interface InClusterLoadOptions {
   targets: SelectedProfile[];
   outDir: string;
   bus: EventBus;
-  baseUrl?: string;
+  /** Where k6 sends its requests from inside the cluster: inClusterEntry(config). */
+  baseUrl: string;
   /**
    * Ingress rules to add for the load pod. Only for pods that a NetworkPolicy already isolates (e.g. the
    * backend under default-deny): a policy selecting non-isolated pods would isolate them.
@@ -153,7 +158,7 @@ export interface InClusterLoadOptions {
 export async function runLoadInCluster(options: InClusterLoadOptions): Promise<LoadRunResult> {
   const { script, shape } = options;
   const plan = planFor(script, shape, options.targets);
-  const baseUrl = options.baseUrl ?? IN_CLUSTER_ENTRY;
+  const { baseUrl } = options;
   const files = {
     summary: join(options.outDir, 'k6-summary.json'),
     summaryExport: join(options.outDir, 'k6-summary.json'),

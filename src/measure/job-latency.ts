@@ -8,7 +8,7 @@ import type { TimelineEvent } from './timeline.ts';
 
 /**
  * Job start latency of document 000's execution model (EXECUTION_MODE=job: one Kubernetes Job per
- * execution, in saasit-executions), measured from the Kubernetes API: a watch on the Jobs and one on their
+ * execution, in the executions namespace), measured from the Kubernetes API: a watch on the Jobs and one on their
  * pods. Per Job:
  *
  *   Job created → pod created → pod scheduled → container started → Job complete (or failed)
@@ -238,7 +238,7 @@ export class JobLatencyTracker {
 }
 
 export interface JobWatchOptions extends KubeTarget {
-  /** saasit-executions (doc 000 §6). */
+  /** The executions namespace (`executions.namespace` in prodlike.yaml; doc 000 §6). */
   namespace: string;
   /** Label selector of the execution Jobs and their pods: `app=saasit-executor` (doc 000's template). */
   selector: string;

@@ -42,7 +42,7 @@ interface PodState {
 export interface HpaTrackerOptions {
   /** Subject for the HPA's events, e.g. `backend-hpa`. */
   hpaName: string;
-  /** Subject for the endpoint count events, e.g. `backend-service`. */
+  /** Subject for the endpoint count events: the scaled role's Service name. */
   serviceName: string;
 }
 

@@ -3,8 +3,8 @@
  *  - documented: backend and worker -> postgres:5432, redis:6379, minio:9000; ingress controller ->
  *    backend:5000 and frontend:80 (document 001 §Architecture Diagram, §1 Ingress; MinIO per 000/004);
  *  - every pod -> kube-dns:53 UDP (error when blocked) and TCP (warning: large answers fall back to TCP);
- *  - referenced: a Service named in a container's env values or command/args (`postgres-service`,
- *    `http://minio-service.app-backend.svc.cluster.local:9000`), with its port when given.
+ *  - referenced: a Service named in a container's env values or command/args (`<service>`,
+ *    `http://<service>.<namespace>.svc.cluster.local:9000`), with its port when given.
  * Each edge is evaluated from the policies' selectors (see network.ts), never from names.
  */
 import type { WorkloadRole } from '../../config/schema.ts';

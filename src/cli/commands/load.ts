@@ -8,7 +8,7 @@ import { formatDuration } from '../../core/duration.ts';
 import { EXIT_CODES } from '../../core/errors.ts';
 import { UsageError } from '../../core/errors.ts';
 import { attachEnvironment } from '../../load/environment.ts';
-import { IN_CLUSTER_ENTRY, inClusterContext, runLoadInCluster } from '../../load/k6-job.ts';
+import { inClusterContext, inClusterEntry, runLoadInCluster } from '../../load/k6-job.ts';
 import { findK6 } from '../../load/k6.ts';
 import { QueueSampler } from '../../load/queue-sampler.ts';
 import { formatValue, resultTable } from '../../load/results.ts';
@@ -73,7 +73,7 @@ export function registerLoad(program: Command, ctx: CliContext): void {
           return EXIT_CODES.ok;
         }
         const result = opts.inCluster
-          ? await runLoadInCluster({ ...common, ...(await inClusterContext(environment.provider, loaded.baseDir, loaded.config.name)), envName: loaded.config.name, baseUrl: IN_CLUSTER_ENTRY, loadProfile: opts.profile, shape })
+          ? await runLoadInCluster({ ...common, ...(await inClusterContext(environment.provider, loaded.baseDir, loaded.config.name)), envName: loaded.config.name, baseUrl: inClusterEntry(loaded.config), loadProfile: opts.profile, shape })
           : await runLoad({ ...common, loadProfile: opts.profile, shape });
         ctx.renderer.close();
         if (ctx.json) {

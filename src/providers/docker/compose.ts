@@ -65,12 +65,12 @@ export function renderCompose(config: ProdlikeConfig, images: TopologyImages): s
     '#   docker compose -f compose/docker-compose.yaml up -d --wait',
     '# Images default to the offline tags built by `npx prodlike setup`; override with *_IMAGE variables',
     '# (e.g. POSTGRES_IMAGE=postgres:15-alpine). The app images are always built locally by setup.',
-    '# The bucket (saasit-artifacts) is created by `prodlike up`; with plain compose, create it with mc.',
+    `# The bucket (${config.objectStore.bucket}) is created by \`prodlike up\`; with plain compose, create it with mc.`,
     '',
   ].join('\n');
   return header + stringify({ name: `prodlike-${config.name}`, services, volumes }, { lineWidth: 0 });
 }
 
-export function renderIngressConfig(): string {
-  return ingressConfig();
+export function renderIngressConfig(config: ProdlikeConfig): string {
+  return ingressConfig(config);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
+import { configSchema } from '../../config/schema.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { topologyImages } from '../create-provider.ts';
 import { renderCompose, renderIngressConfig } from './compose.ts';
@@ -57,14 +58,29 @@ describe('docker topology (document 001 as containers)', async () => {
   });
 
   it('routes like document 001 Ingress: /api -> backend-service:5000, / -> frontend-service:80', () => {
-    const conf = renderIngressConfig();
+    const conf = renderIngressConfig(config);
     expect(conf).toMatch(/location \/api \{[^}]*backend-service[^}]*proxy_pass http:\/\/\$backend:5000/s);
     expect(conf).toMatch(/location \/ \{[^}]*frontend-service[^}]*proxy_pass http:\/\/\$frontend:80/s);
+  });
+
+  it('takes every name from the configuration: another application gets its own Services, bucket and ingress routes', () => {
+    const other = configSchema.parse({
+      topology: { postgres: { service: 'db' }, redis: { service: 'cache' }, minio: { service: 's3' }, backend: { service: 'api' }, frontend: { service: 'web' } },
+      objectStore: { bucket: 'shop-files' },
+    });
+    const own = buildTopology({ config: other, images, secrets });
+    const of = (role: string) => own.find((s) => s.role === role)!;
+    expect(['postgres', 'redis', 'minio', 'backend', 'frontend'].map((r) => of(r).aliases[0])).toEqual(['db', 'cache', 's3', 'api', 'web']);
+    expect(of('backend').env).toMatchObject({ DATABASE_HOST: 'db', REDIS_HOST: 'cache', S3_ENDPOINT: 's3', S3_BUCKET: 'shop-files' });
+    const conf = renderIngressConfig(other);
+    expect(conf).toMatch(/location \/api \{[^}]*set \$backend api;[^}]*proxy_pass http:\/\/\$backend:5000/s);
+    expect(conf).toMatch(/location \/ \{[^}]*set \$frontend web;[^}]*proxy_pass http:\/\/\$frontend:80/s);
+    expect(renderCompose(other, images)).toContain('# The bucket (shop-files) is created');
   });
 
   it('compose/docker-compose.yaml is exactly what the topology renders (run `npm run compose:generate`)', async () => {
     const committed = await readFile(join(PACKAGE_ROOT, 'compose', 'docker-compose.yaml'), 'utf8');
     expect(committed).toBe(renderCompose(config, images));
-    expect(await readFile(join(PACKAGE_ROOT, 'compose', 'ingress.conf'), 'utf8')).toBe(renderIngressConfig());
+    expect(await readFile(join(PACKAGE_ROOT, 'compose', 'ingress.conf'), 'utf8')).toBe(renderIngressConfig(config));
   });
 });

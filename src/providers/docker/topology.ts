@@ -1,5 +1,5 @@
 import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
-import { resolveTopology } from '../../config/schema.ts';
+import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
 
 /**
  * The documented on-prem topology (document 001) as plain containers: one pure function, used by the
@@ -22,7 +22,7 @@ export interface ContainerSpec {
   image: string;
   command?: string[];
   env: Record<string, string>;
-  /** DNS names on the environment network: the documented Service names. */
+  /** DNS names on the environment network: the role's configured Service name. */
   aliases: string[];
   healthcheck?: HealthcheckSpec;
   /** Published on 127.0.0.1 only; hostPort 0 = a free port chosen by Docker. */
@@ -53,7 +53,6 @@ export interface EnvironmentSecrets {
 }
 
 export const DATABASE = { name: 'ai_saas_db', user: 'postgres' } as const; // document 001 StatefulSet env
-export const BUCKET = 'saasit-artifacts';
 
 /** document 001 "PostgreSQL Configuration (via ConfigMap)", passed as `-c key=value` like the official image allows. */
 export const POSTGRES_CONF: Record<string, string> = {
@@ -81,8 +80,10 @@ export function resourcePrefix(envName: string): string {
   return `prodlike-${envName}`;
 }
 
-/** The ingress: document 001's Ingress routes `/api` -> backend-service:5000 and `/` -> frontend-service:80. */
-export function ingressConfig(): string {
+/** The ingress: document 001's Ingress routes `/api` to the backend role's Service and port, `/` to the frontend role's. */
+export function ingressConfig(config: ProdlikeConfig): string {
+  const backend = resolveWorkload(config, 'backend');
+  const frontend = resolveWorkload(config, 'frontend');
   return `# prodlike ingress (docker provider): document 001's Ingress as nginx. Names are resolved per request
 # through Docker's DNS, so replicas added or killed are followed within a second, like Service endpoints.
 server {
@@ -94,16 +95,16 @@ server {
     proxy_next_upstream_tries 3;
     location = /healthz { access_log off; default_type text/plain; return 200 "ok\\n"; }
     location /api {
-        set $backend backend-service;
-        proxy_pass http://$backend:5000;
+        set $backend ${backend.service};
+        proxy_pass http://$backend:${backend.port};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }
     location / {
-        set $frontend frontend-service;
-        proxy_pass http://$frontend:80;
+        set $frontend ${frontend.service};
+        proxy_pass http://$frontend:${frontend.port};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $host;
@@ -139,22 +140,23 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
   const service = (role: WorkloadRole) => workloads.find((w) => w.role === role);
   const count = (role: WorkloadRole) => input.replicas?.[role] ?? service(role)?.replicas ?? 0;
   const specs: ContainerSpec[] = [];
-  const names = Object.fromEntries(workloads.map((w) => [w.role, w.service])) as Partial<Record<WorkloadRole, string>>;
+  // A role's Service name, enabled or not (the app's environment names every one): its DNS alias on the network.
+  const alias = (role: WorkloadRole): string => resolveWorkload(config, role).service;
 
   const appEnv: Record<string, string> = {
-    DATABASE_HOST: names.postgres ?? 'postgres-service',
+    DATABASE_HOST: alias('postgres'),
     DATABASE_PORT: '5432',
     DATABASE_NAME: DATABASE.name,
     DATABASE_USER: DATABASE.user,
     POSTGRES_PASSWORD: secrets.postgresPassword,
-    REDIS_HOST: names.redis ?? 'redis-service',
+    REDIS_HOST: alias('redis'),
     REDIS_PORT: '6379',
     REDIS_PASSWORD: secrets.redisPassword,
     STORAGE_TYPE: 's3',
     UPLOAD_FOLDER: '/app/uploaded_files',
-    S3_ENDPOINT: names.minio ?? 'minio-service',
+    S3_ENDPOINT: alias('minio'),
     S3_PORT: '9000',
-    S3_BUCKET: BUCKET,
+    S3_BUCKET: config.objectStore.bucket,
     S3_ACCESS_KEY: secrets.minioAccessKey,
     S3_SECRET_KEY: secrets.minioSecretKey,
     S3_USE_SSL: 'false',
@@ -166,12 +168,12 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     }
   };
 
-  addDataServices({ add, specs, images, secrets, names, prefix, has: (role) => Boolean(service(role)) });
+  addDataServices({ add, specs, images, secrets, alias, prefix, has: (role) => Boolean(service(role)) });
   add('backend', () => ({
     image: images.app,
     command: ['node', 'dist/backend.js'],
     env: { ...appEnv, PORT: '5000' },
-    aliases: [names.backend ?? 'backend-service'],
+    aliases: [alias('backend')],
     // document 001's readiness probe: GET /health/ready on 5000.
     healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5000/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]),
     publish: [{ containerPort: 5000, hostPort: 0 }],
@@ -181,7 +183,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     image: images.app,
     command: ['node', 'dist/worker.js'],
     env: { ...appEnv, EXECUTION_MODE: 'local', WORKER_ID: `${prefix}-worker-${replica}` },
-    aliases: [names.worker ?? 'worker'],
+    aliases: [alias('worker')],
     healthcheck: healthcheck(['CMD', 'node', '-e', "fetch('http://127.0.0.1:5001/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]),
     publish: [{ containerPort: 5001, hostPort: 0 }],
     stopTimeoutSeconds: 30,
@@ -189,7 +191,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
   add('frontend', () => ({
     image: images.frontend,
     env: {},
-    aliases: [names.frontend ?? 'frontend-service'],
+    aliases: [alias('frontend')],
     healthcheck: healthcheck(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1/health']),
     publish: [{ containerPort: 80, hostPort: 0 }],
     stopTimeoutSeconds: 10,
@@ -200,7 +202,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     aliases: ['ingress-nginx-controller'],
     healthcheck: healthcheck(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1/healthz']),
     publish: [{ containerPort: 80, hostPort: config.ports.entry }],
-    files: [{ path: '/etc/nginx/conf.d/default.conf', content: ingressConfig() }],
+    files: [{ path: '/etc/nginx/conf.d/default.conf', content: ingressConfig(config) }],
     stopTimeoutSeconds: 5,
   }), 1);
   return specs;
@@ -209,14 +211,14 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
 type AddService = (role: ServiceRole, build: (replica: number) => Omit<ContainerSpec, 'role' | 'replica' | 'name' | 'restart' | 'files' | 'publish' | 'volumes' | 'stopTimeoutSeconds'> & Partial<ContainerSpec>, replicas: number) => void;
 
 /** PostgreSQL, Redis and MinIO, each when the topology enables it: one replica, a data volume, a published port. */
-function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: TopologyImages; secrets: EnvironmentSecrets; names: Partial<Record<WorkloadRole, string>>; prefix: string; has: (role: WorkloadRole) => boolean }): void {
-  const { add, specs, images, secrets, names, prefix } = t;
+function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: TopologyImages; secrets: EnvironmentSecrets; alias: (role: WorkloadRole) => string; prefix: string; has: (role: WorkloadRole) => boolean }): void {
+  const { add, specs, images, secrets, alias, prefix } = t;
   if (t.has('postgres')) {
     add('postgres', () => ({
       image: images.postgres,
       command: ['postgres', ...Object.entries(POSTGRES_CONF).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
       env: { POSTGRES_DB: DATABASE.name, POSTGRES_USER: DATABASE.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
-      aliases: [names.postgres!],
+      aliases: [alias('postgres')],
       healthcheck: healthcheck(['CMD', 'pg_isready', '-U', DATABASE.user, '-d', DATABASE.name], { startPeriodMs: 60_000 }),
       publish: [{ containerPort: 5432, hostPort: 0 }],
       volumes: [{ name: `${prefix}-postgres-data`, target: '/var/lib/postgresql/data' }],
@@ -229,7 +231,7 @@ function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: T
       image: images.redis,
       command: ['redis-server', ...REDIS_FLAGS, '--requirepass', secrets.redisPassword],
       env: {},
-      aliases: [names.redis!],
+      aliases: [alias('redis')],
       // The password comes from the environment (REDISCLI_AUTH), never from the command line of the check.
       healthcheck: healthcheck(['CMD-SHELL', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG']),
       publish: [{ containerPort: 6379, hostPort: 0 }],
@@ -244,7 +246,7 @@ function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: T
       image: images.minio,
       command: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
       env: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey },
-      aliases: [names.minio!],
+      aliases: [alias('minio')],
       healthcheck: healthcheck(['CMD', 'mc', 'ready', 'local']),
       publish: [{ containerPort: 9000, hostPort: 0 }],
       volumes: [{ name: `${prefix}-minio-data`, target: '/data' }],

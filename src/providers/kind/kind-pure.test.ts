@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { clusterName, renderClusterConfig } from './cluster-config.ts';
+import { secretNamespaces, secretObjects } from './kind-workloads.ts';
 import { podProblem, readinessOf } from './readiness.ts';
 
 describe('kind cluster config', () => {
@@ -22,6 +23,22 @@ describe('kind cluster config', () => {
       { containerPort: 30379, hostPort: 19004, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30900, hostPort: 19005, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
+  });
+});
+
+describe('kind Secrets', () => {
+  const secrets = { postgresPassword: 'p', redisPassword: 'r', minioAccessKey: 'a', minioSecretKey: 's' };
+  const namespaces = (...names: string[]) => names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+
+  it('go to the backend\'s and the executions namespace, never the frontend\'s (document 001 defaults)', () => {
+    const objects = namespaces('app-backend', 'app-frontend', 'saasit-executions', 'other');
+    expect(secretNamespaces(objects, configSchema.parse({}))).toEqual(['app-backend', 'saasit-executions']);
+    expect(secretObjects(objects, secrets, configSchema.parse({}))).toHaveLength(4);
+  });
+
+  it('follow the configured namespaces', () => {
+    const config = configSchema.parse({ topology: { backend: { namespace: 'shop' }, worker: { namespace: 'shop' }, postgres: { namespace: 'data' }, redis: { namespace: 'data' }, minio: { namespace: 'data' }, frontend: { namespace: 'web' } }, executions: { namespace: 'jobs' } });
+    expect(secretNamespaces(namespaces('shop', 'data', 'web', 'jobs', 'app-backend'), config)).toEqual(['shop', 'data', 'jobs']);
   });
 });
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { resolveTopology, type ProdlikeConfig } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
@@ -53,9 +54,18 @@ export async function installMetricsServer(kubectl: Kubectl, image: string): Pro
   await kubectl.apply(text);
 }
 
-/** The environment's Secrets (backend credentials, MinIO root) in the namespaces that need them. */
-export function secretObjects(objects: KubeObject[], secrets: EnvironmentSecrets): object[] {
-  const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).filter((n) => n === 'app-backend' || n === 'saasit-executions');
+/**
+ * The namespaces that need the environment's Secrets: those of the backend, its data services and the
+ * worker, and the executions namespace (the frontend's gets none), when the manifests create them.
+ */
+export function secretNamespaces(objects: KubeObject[], config: ProdlikeConfig): string[] {
+  const needing = new Set([...resolveTopology(config).filter((w) => w.role !== 'frontend').map((w) => w.namespace), config.executions.namespace]);
+  return objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).filter((n) => needing.has(n));
+}
+
+/** The environment's Secrets (backend credentials, MinIO root) in the namespaces that need them (secretNamespaces). */
+export function secretObjects(objects: KubeObject[], secrets: EnvironmentSecrets, config: ProdlikeConfig): object[] {
+  const namespaces = secretNamespaces(objects, config);
   const secretKey = randomBytes(24).toString('base64url');
   const docs: object[] = [];
   for (const namespace of namespaces) {

@@ -1,0 +1,35 @@
+import type { WorkloadRole } from './schema.ts';
+
+/** What a role defaults to: its namespace, workload object, Service name, replica count and port. */
+export interface RoleDefaults {
+  namespace: string;
+  workload: string;
+  service: string;
+  replicas: number;
+  port: number;
+}
+
+/**
+ * The reference application's names — document 001's manifests (namespaces, workloads, Services), the
+ * executions namespace of document 000 §6 and its artifacts bucket — as the defaults under what a
+ * prodlike.yaml says. The one place in src/ that names them: every other module reads them from the
+ * configuration (resolveTopology, `executions`, `objectStore`), and no-manifest-names.test.ts keeps it so.
+ */
+export const DOCUMENTED_DEFAULTS: {
+  readonly topology: Readonly<Record<WorkloadRole, RoleDefaults>>;
+  readonly executionsNamespace: string;
+  readonly bucket: string;
+} = {
+  topology: {
+    postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
+    redis: { namespace: 'app-backend', workload: 'deployment/redis', service: 'redis-service', replicas: 1, port: 6379 },
+    minio: { namespace: 'app-backend', workload: 'statefulset/minio', service: 'minio-service', replicas: 1, port: 9000 },
+    backend: { namespace: 'app-backend', workload: 'deployment/backend', service: 'backend-service', replicas: 3, port: 5000 },
+    worker: { namespace: 'app-backend', workload: 'deployment/worker', service: 'worker', replicas: 1, port: 0 },
+    frontend: { namespace: 'app-frontend', workload: 'deployment/frontend', service: 'frontend-service', replicas: 3, port: 80 },
+  },
+  // document 000 §6: the worker runs one Kubernetes Job per execution there.
+  executionsNamespace: 'saasit-executions',
+  // document 000 §S3 Bucket Setup.
+  bucket: 'saasit-artifacts',
+};
