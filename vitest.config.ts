@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 //   0  unit + integration (integration creates containers and a kind cluster, one file at a time)
 //   1  calibration
 //   2  scenarios (docker)
-//   3  scenarios-kind (one kind cluster at a time)
+//   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
 export default defineConfig({
   test: {
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
@@ -67,7 +67,10 @@ export default defineConfig({
         test: {
           name: 'scenarios-kind',
           include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts'],
-          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280' },
+          // One cluster for the whole project: the first suite creates it, the next ones reset it
+          // (`prodlike reset`: namespaces re-applied, no new cluster), the global teardown removes it.
+          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280', PRODLIKE_SHARED_ENV: '1' },
+          globalSetup: ['scenarios/support/shared-env-teardown.ts'],
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,

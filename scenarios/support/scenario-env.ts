@@ -11,7 +11,8 @@ import { evaluateTarget, type Verdict } from '../../src/measure/verdict.ts';
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
 import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { EnvironmentSecrets } from '../../src/providers/docker/topology.ts';
-import type { Provider } from '../../src/providers/provider.ts';
+import { canReset, type Provider } from '../../src/providers/provider.ts';
+import { formatDuration } from '../../src/core/duration.ts';
 import { RunRecorder } from '../../src/report/run-recorder.ts';
 import { FaultJournal } from '../../src/safety/fault-journal.ts';
 import { withFaultRegistry, type FaultContext } from '../../src/safety/faults.ts';
@@ -28,6 +29,11 @@ import { RollbackRegistry } from '../../src/safety/rollbacks.ts';
  *   PRODLIKE_PROFILE    target profile (default: the config's)
  *   PRODLIKE_RUNS_DIR   where run folders go (default runs/)
  *   PRODLIKE_KEEP_ENV=1 keep the environment after the suite
+ *   PRODLIKE_SHARED_ENV=1  one environment for a whole run of suites (the `scenarios-kind` project): a suite
+ *                       finds it (created by the first one), resets it to the freshly deployed state
+ *                       (`provider.reset`: no new cluster), and leaves it up; a suite that leaves it
+ *                       unhealthy fails itself. The project's global teardown removes it
+ *                       (scenarios/support/shared-env-teardown.ts).
  *   PRODLIKE_ALLOW_FOREIGN_TARGET=1  the ownership override (`prodlike run --i-know-this-is-not-a-prodlike-cluster`):
  *                       guard refusals become warnings, and every scenario of the report says so
  *
@@ -90,7 +96,8 @@ export async function scenarioSkipReason(provider: ProviderName = (process.env.P
   ]);
 }
 
-export async function startScenarioEnvironment(suite: string): Promise<ScenarioEnvironment> {
+/** The configuration a scenario environment runs with: the project's, under the scenario name, provider and port. */
+export async function scenarioConfig(): Promise<{ loaded: LoadedConfig; providerName: ProviderName }> {
   const providerName = (process.env.PRODLIKE_PROVIDER as ProviderName | undefined) ?? 'docker';
   const base = await loadConfig({ cwd: PACKAGE_ROOT, ...(process.env.PRODLIKE_CONFIG ? { file: process.env.PRODLIKE_CONFIG } : {}) });
   const name = process.env.PRODLIKE_SCENARIO_ENV ?? 'scenarios';
@@ -102,7 +109,12 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     ports: { entry: Number(process.env.PRODLIKE_SCENARIO_PORT ?? base.config.ports.entry + 100) },
     ...(process.env.PRODLIKE_PROFILE ? { targets: { ...base.config.targets, profile: process.env.PRODLIKE_PROFILE } } : {}),
   });
-  const loaded: LoadedConfig = { ...base, config };
+  return { loaded: { ...base, config }, providerName };
+}
+
+export async function startScenarioEnvironment(suite: string): Promise<ScenarioEnvironment> {
+  const { loaded, providerName } = await scenarioConfig();
+  const { config } = loaded;
   const bus = new EventBus();
   const allowForeignTarget = process.env.PRODLIKE_ALLOW_FOREIGN_TARGET === '1';
   const rawProvider = await createProvider({ loaded, bus, allowForeignTarget }, providerName);
@@ -162,7 +174,17 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     return provider.create({ signal: abort.signal });
   });
   creating = creation;
-  const created = await creation;
+  let created = await creation;
+  const shared = process.env.PRODLIKE_SHARED_ENV === '1';
+  if (shared && created.outcome !== 'created' && canReset(provider)) {
+    // A shared environment another suite used (or one an earlier run kept): back to the freshly deployed state.
+    const resetStarted = performance.now();
+    const reset = provider.reset({ signal: abort.signal });
+    creating = reset;
+    const result = await reset;
+    created = { outcome: 'created', status: result.status };
+    process.stdout.write(`[${suite}] environment "${config.name}" reset in ${formatDuration(performance.now() - resetStarted)} (removed ${result.removed.join(', ') || 'nothing'})\n`);
+  }
   const secrets = await new EnvironmentStore(loaded.baseDir, config.name).secrets();
   const targetsFile = await loadTargets(resolveFrom(loaded, config.targets.file));
   const profile = selectProfile(targetsFile, config.targets.profile);
@@ -208,7 +230,13 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
       unbind();
       const files = await recorder.finish();
       process.stdout.write(`report: ${files.html}\n`);
-      if (process.env.PRODLIKE_KEEP_ENV !== '1') await provider.destroy();
+      let leftBroken: string | undefined;
+      if (shared) {
+        // The next suite resets it; a suite that broke it fails here, not the next one.
+        const status = await provider.status().catch((error: unknown) => ({ healthy: false, services: [], error }));
+        if (!status.healthy) leftBroken = `the suite left the shared environment "${config.name}" unhealthy: ${status.services.filter((s) => s.replicas.filter((r) => r.health === 'healthy').length < s.desired).map((s) => `${s.role} ${s.replicas.filter((r) => r.health === 'healthy').length}/${s.desired} ready`).join(', ') || String((status as { error?: unknown }).error ?? 'status unknown')}`;
+      } else if (process.env.PRODLIKE_KEEP_ENV !== '1') await provider.destroy();
+      if (leftBroken) throw new Error(`${leftBroken}. Every fault must be undone by the suite that made it (rollbacks: ${rolled.outcomes.map((o) => `${o.description} ${o.status}`).join(', ') || 'none'}).`);
       if (!rolled.ok) throw new Error(`rollbacks failed at the end of the suite: ${rolled.outcomes.filter((o) => o.status !== 'ok').map((o) => `${o.description}: ${o.error ?? o.status}`).join('; ')}`);
     },
   };

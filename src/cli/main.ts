@@ -9,6 +9,7 @@ import { registerDown } from './commands/down.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerReport } from './commands/report.ts';
+import { registerReset } from './commands/reset.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerSetup } from './commands/setup.ts';
@@ -29,7 +30,7 @@ Config: prodlike.yaml in the current directory (or --config). Targets and their 
         fixtures/targets.yaml. Docs: README.md.`;
 
 /** The commands, in the order `--help` lists them: one module each under src/cli/commands/. */
-const COMMANDS = [registerSetup, registerDoctor, registerUp, registerDown, registerStatus, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
+const COMMANDS = [registerSetup, registerDoctor, registerUp, registerReset, registerDown, registerStatus, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
 
 /** Builds the program. Exported for tests (exitOverride, captured output). */
 export function buildProgram(ctx: CliContext): Command {

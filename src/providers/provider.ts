@@ -53,6 +53,19 @@ export interface Provider {
   logs(service: WorkloadRole, options?: { tail?: number; replica?: number }): Promise<string>;
 }
 
+export interface ResetResult {
+  /** What the reset removed (namespaces, containers, volumes). */
+  removed: string[];
+  /** What the reader should know (what was kept and why). */
+  notes: string[];
+  status: EnvironmentStatus;
+}
+
+/** Back to the freshly deployed state, without creating the environment again (kind: no new cluster). */
+export interface SupportsReset {
+  reset(options?: { signal?: AbortSignal }): Promise<ResetResult>;
+}
+
 export interface Endpoint {
   host: string;
   port: number;
@@ -117,6 +130,8 @@ export interface JobResult {
 export interface SupportsJobs {
   /** docker: a labelled container on the environment network (what a Kubernetes Job is to kind). */
   runJob(options: JobSpec): Promise<JobResult>;
+  /** `host:port` at which a job reaches `service` on the environment network (its configured Service name and port). */
+  jobAddress(service: WorkloadRole): string;
 }
 
 /**
@@ -139,7 +154,7 @@ export interface ProviderEventWatch {
   stop(): Promise<TimelineEvent[]>;
 }
 export interface EventWatchOptions {
-  /** kind: the namespace whose pods and Jobs are followed (default app-backend). docker: ignored (all of the environment's containers). */
+  /** kind: the namespace whose pods and Jobs are followed (default: the backend role's). docker: ignored (all of the environment's containers). */
   namespace?: string;
   /** kind: the label selector of the pods to follow. docker: ignored. */
   podSelector?: string;
@@ -158,8 +173,9 @@ export const canLifecycle = (p: Provider): p is Provider & SupportsLifecycle => 
 export const canPartition = (p: Provider): p is Provider & SupportsPartition => has(p, 'partition', 'heal');
 export const canExec = (p: Provider): p is Provider & SupportsExec => has(p, 'exec');
 export const canStats = (p: Provider): p is Provider & SupportsStats => has(p, 'stats');
-export const canJobs = (p: Provider): p is Provider & SupportsJobs => has(p, 'runJob');
+export const canJobs = (p: Provider): p is Provider & SupportsJobs => has(p, 'runJob', 'jobAddress');
 export const canKubernetes = (p: Provider): p is Provider & SupportsKubernetes => has(p, 'kubeConfig', 'loadImage') && typeof (p as { kubectl?: unknown }).kubectl === 'object';
+export const canReset = (p: Provider): p is Provider & SupportsReset => has(p, 'reset');
 export const canWatchEvents = (p: Provider): p is Provider & SupportsEventWatch => has(p, 'watchEvents');
 
 /** A cluster node (kind: one node container). */

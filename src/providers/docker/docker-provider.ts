@@ -1,18 +1,18 @@
 import Docker from 'dockerode';
 import { Client as MinioClient } from 'minio';
-import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
+import { resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { DockerOwnershipGuard } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  CreateResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
-  SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsScale, SupportsStats,
+  CreateResult, ResetResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
+  SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsReset, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import { recordDockerEvents } from './docker-events.ts';
 import { demux, EnvironmentContainers, healthOf, LABELS } from './environment-containers.ts';
 import { readinessProbe } from './readiness.ts';
-import { BUCKET, buildTopology, START_ORDER, type ServiceRole, type TopologyImages } from './topology.ts';
+import { buildTopology, START_ORDER, type ServiceRole, type TopologyImages } from './topology.ts';
 
 /** Kept here for the tests and callers that read them from the provider's module. */
 export { demux, LABELS } from './environment-containers.ts';
@@ -37,7 +37,7 @@ export interface DockerProviderOptions {
  * carries `io.prodlike.env=<name>`; every lookup and every destructive call filters on that label, so
  * it can only touch its own resources.
  */
-export class DockerProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsExec, SupportsStats, SupportsJobs, SupportsEventWatch {
+export class DockerProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsExec, SupportsStats, SupportsJobs, SupportsEventWatch, SupportsReset {
   readonly name = 'docker' as const;
   readonly #docker: Docker;
   readonly #options: DockerProviderOptions;
@@ -131,6 +131,17 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     if (!port) return docker;
     const probe = readinessProbe(role, { host: '127.0.0.1', port: Number(port) }, await this.#store.secrets());
     return (await probe().catch(() => false)) ? 'healthy' : 'unhealthy';
+  }
+
+  /** Back to the freshly deployed state: the containers are the whole environment, so they and the volumes are made anew (seconds). */
+  async reset(options: { signal?: AbortSignal } = {}): Promise<ResetResult> {
+    await this.#ping();
+    if (!(await this.status()).exists) {
+      throw new ProdlikeError('USAGE', `Environment "${this.#options.config.name}" (docker) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
+    }
+    const { removed } = await this.destroy();
+    const { status } = await this.create(options);
+    return { removed, notes: ['docker: containers, network and volumes re-created with new credentials'], status };
   }
 
   async destroy(options: { keepData?: boolean } = {}): Promise<{ removed: string[] }> {
@@ -274,6 +285,12 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     return this.#containers.runJob(options);
   }
 
+  /** A job container reaches a service by its configured Service name (the container's network alias) and port. */
+  jobAddress(service: WorkloadRole): string {
+    const w = resolveWorkload(this.#options.config, service);
+    return `${w.service}:${w.port}`;
+  }
+
   /** The Docker engine's event stream for this environment's containers (died, started, health), as timeline events. */
   async watchEvents(): Promise<ProviderEventWatch> {
     const recorder = await recordDockerEvents(this.#docker, this.#options.config.name);
@@ -320,6 +337,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   async #ensureBucket(secrets: { minioAccessKey: string; minioSecretKey: string }): Promise<void> {
     const { port } = await this.endpoint('minio');
     const client = new MinioClient({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: secrets.minioAccessKey, secretKey: secrets.minioSecretKey });
-    if (!(await client.bucketExists(BUCKET))) await client.makeBucket(BUCKET);
+    const { bucket } = this.#options.config.objectStore;
+    if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket);
   }
 }

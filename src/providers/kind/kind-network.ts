@@ -27,12 +27,14 @@ export async function cutPodIps(nodes: readonly string[], ips: readonly string[]
 }
 
 /** Removes the rules carrying `comment` from every node. */
-export async function healPodIps(nodes: readonly string[], comment: string): Promise<void> {
-  for (const node of nodes) {
+export async function healPodIps(nodes: readonly string[], comments: string | readonly string[]): Promise<void> {
+  await Promise.all(nodes.map(async (node) => {
     const listing = await run('docker', ['exec', node, 'iptables', '-S', 'FORWARD'], { allowFailure: true, timeoutMs: 15_000 });
-    if (listing.exitCode !== 0) continue;
-    for (const rule of rulesToDelete(listing.stdout, comment)) await run('docker', ['exec', node, 'iptables', '-D', ...rule], { allowFailure: true, timeoutMs: 15_000 });
-  }
+    if (listing.exitCode !== 0) return;
+    for (const comment of typeof comments === 'string' ? [comments] : comments) {
+      for (const rule of rulesToDelete(listing.stdout, comment)) await run('docker', ['exec', node, 'iptables', '-D', ...rule], { allowFailure: true, timeoutMs: 15_000 });
+    }
+  }));
 }
 
 /** Nodes, HPAs (current/target), PVCs and what the offline CNI does not do (NetworkPolicy), for `status`. */

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
-import { resolveTopology } from '../../config/schema.ts';
+import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { run } from '../../core/exec.ts';
@@ -16,8 +16,8 @@ import { recordKindCluster } from '../../safety/gc.ts';
 import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceStatus,
-  SupportsEndpoints, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ResetResult, ServiceStatus,
+  SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
   clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, sortEvents,
@@ -26,6 +26,7 @@ import {
 import { clusterName, dataHostPort, renderClusterConfig } from './cluster-config.ts';
 import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
+import { deleteNamespaces, imagesMissingOnNodes, resetNamespaces } from './kind-reset.ts';
 import { installMetricsServer, renderManifests, secretObjects, selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
 export interface KindProviderOptions {
@@ -43,16 +44,13 @@ export interface KindProviderOptions {
   allowForeignTarget?: boolean;
 }
 
-/** The namespace whose pods and Jobs a scenario's timeline follows by default (document 001's). */
-const DEFAULT_EVENT_NAMESPACE = 'app-backend';
-
 /**
  * The documented on-prem architecture in a real kind cluster: create the cluster (127.0.0.1 only),
  * load local images, install add-ons, apply the manifests with server-side apply, wait per kind, and
  * fail with the pod's reason (image pull, config, crash loop, unschedulable) instead of hanging.
  * Every kubectl call names this environment's kubeconfig and context explicitly.
  */
-export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsKubernetes, SupportsEventWatch {
+export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsKubernetes, SupportsEventWatch, SupportsReset {
   readonly name = 'kind' as const;
   readonly #o: KindProviderOptions;
   readonly #store: EnvironmentStore;
@@ -86,7 +84,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
    * back from `stop()` as timeline notes.
    */
   async watchEvents(options: EventWatchOptions = {}): Promise<ProviderEventWatch> {
-    const watch = new KubeEventWatch({ kubectl: this.kubectl, namespace: options.namespace ?? DEFAULT_EVENT_NAMESPACE, podSelector: options.podSelector ?? '' });
+    const watch = new KubeEventWatch({ kubectl: this.kubectl, namespace: options.namespace ?? resolveWorkload(this.#o.config, 'backend').namespace, podSelector: options.podSelector ?? '' });
     await watch.start().catch((error: unknown) => {
       watch.stop();
       throw error;
@@ -144,9 +142,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       // metrics-server (preloaded in the node image), rendering, namespaces and secrets. Workloads are
       // applied only once the images are in the nodes (offline a missing image is a pull error at once).
       const loading = this.#step('kind:images', `Load ${this.#o.localImages.length} local images into the worker nodes`, async (progress) => {
-        if (!this.#o.localImages.length) return;
-        const [nodes, archive] = await Promise.all([imageNodes(this.cluster), imageArchive(this.#o.localImages, progress, signal)]);
-        await kind(['load', 'image-archive', '--name', this.cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+        await this.#loadImages(existed, progress, signal);
       });
       const preparing = (async () => {
         await this.#step('kind:nodes', 'Nodes Ready', async () => {
@@ -156,23 +152,13 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
           await installMetricsServer(this.kubectl, await metricsServerImage(this.cluster, this.#o.imageSource));
         });
         const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
-        await this.#step('kind:namespaces', 'Namespaces and secrets', async () => {
-          await this.kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
-          const secrets = secretObjects(rendered, await this.#store.secrets());
-          if (secrets.length) await this.kubectl.apply(toApplyList(secrets));
-        });
+        await this.#namespacesAndSecrets(rendered);
         return rendered;
       })();
       const [prepared, loaded] = await Promise.allSettled([preparing, loading]);
       if (prepared.status === 'rejected') throw prepared.reason;
       if (loaded.status === 'rejected') throw loaded.reason;
-      const objects = prepared.value;
-      await this.#step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
-        // A Job's template is immutable: a re-run replaces the bucket Job instead of failing on it.
-        if (existed) await this.kubectl.run(['-n', 'app-backend', 'delete', 'job', 'minio-create-buckets', '--ignore-not-found', '--wait=true'], { allowFailure: true });
-        await this.kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
-      });
-      await this.#step('kind:ready', 'Workloads ready', async (progress) => waitReady(this.kubectl, objects, { progress, signal, timeoutMs: this.#o.readyTimeoutMs ?? 10 * 60_000 }));
+      await this.#applyAndWait(prepared.value, existed, signal);
       await this.#store.writeState(state);
     } catch (error) {
       if (!existed && (signal?.aborted ?? false)) await this.destroy().catch(() => undefined);
@@ -180,6 +166,69 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     }
     // `up` prints the workloads; the cluster view (nodes, HPAs, PVCs) is for `status`.
     return { outcome: existed ? 'repaired' : 'created', status: await this.#status(false) };
+  }
+
+  /**
+   * Back to the freshly deployed state without a new cluster: faults' partition rules healed, the
+   * application's namespaces and prodlike's own (labelled with this environment) deleted — pods, Jobs,
+   * restore pods, PVCs and their data with them — then the manifests applied again with the
+   * environment's credentials and waited for as in `up`. The nodes, their images and the add-ons stay.
+   */
+  async reset(options: { signal?: AbortSignal } = {}): Promise<ResetResult> {
+    const { signal } = options;
+    await this.#own('reset the environment (delete and re-apply its namespaces)', true);
+    if (!(await this.#clusterExists()) || !existsSync(this.kubeconfig) || !(await this.#store.readState())) {
+      throw new ProdlikeError('USAGE', `Environment "${this.#o.config.name}" (kind cluster ${this.cluster}) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
+    }
+    const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
+    const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
+    const { remove, kept } = resetNamespaces(rendered, own);
+    const removed = await this.#step('kind:reset', `Delete namespaces ${remove.join(', ')}`, async (progress) => {
+      // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
+      await healPodIps(await nodeContainers(this.cluster), resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)));
+      return deleteNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
+    });
+    const loading = this.#step('kind:images', 'Images in the worker nodes', async (progress) => this.#loadImages(true, progress, signal));
+    await this.#step('kind:nodes', 'Nodes Ready', async () => {
+      await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
+    });
+    await this.#namespacesAndSecrets(rendered);
+    await loading;
+    await this.#applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
+    const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];
+    return { removed: removed.map((n) => `namespace ${n}`), notes, status: await this.#status(false) };
+  }
+
+  /** Loads the local images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
+  async #loadImages(existed: boolean, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
+    if (!this.#o.localImages.length) return;
+    const nodes = await imageNodes(this.cluster);
+    const images = existed ? await imagesMissingOnNodes(nodes, this.#o.localImages) : this.#o.localImages;
+    if (!images.length) {
+      progress(`all ${this.#o.localImages.length} already in the nodes`);
+      return;
+    }
+    const archive = await imageArchive(images, progress, signal);
+    await kind(['load', 'image-archive', '--name', this.cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+  }
+
+  async #namespacesAndSecrets(rendered: KubeObject[]): Promise<void> {
+    await this.#step('kind:namespaces', 'Namespaces and secrets', async () => {
+      await this.kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
+      const secrets = secretObjects(rendered, await this.#store.secrets(), this.#o.config);
+      if (secrets.length) await this.kubectl.apply(toApplyList(secrets));
+    });
+  }
+
+  async #applyAndWait(objects: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
+    await this.#step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
+      // A Job's template is immutable: a re-run replaces the manifests' Jobs (the bucket Job) instead of failing on them.
+      if (existed) {
+        for (const job of objects.filter((o) => o.kind === 'Job')) await this.kubectl.run(['-n', job.metadata.namespace ?? 'default', 'delete', 'job', job.metadata.name, '--ignore-not-found', '--wait=true'], { allowFailure: true });
+      }
+      await this.kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
+    });
+    await this.#step('kind:ready', 'Workloads ready', async (progress) => waitReady(this.kubectl, objects, { progress, signal, timeoutMs: this.#o.readyTimeoutMs ?? 10 * 60_000 }));
   }
 
   async status(): Promise<EnvironmentStatus> {
