@@ -32,6 +32,16 @@ export class EnvironmentStore {
     return JSON.parse(await readFile(file, 'utf8')) as EnvironmentState;
   }
 
+  /**
+   * The state when it records `provider`; undefined otherwise. `up` on one provider may find the state file of
+   * the same name left by the other one whose environment is gone (a stale file does not block: see
+   * environment-conflicts.ts): the new environment starts its own record instead of carrying the other's.
+   */
+  async readStateOf(provider: EnvironmentState['provider']): Promise<EnvironmentState | undefined> {
+    const state = await this.readState();
+    return state?.provider === provider ? state : undefined;
+  }
+
   async writeState(state: EnvironmentState): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFile(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);

@@ -64,7 +64,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     await this.#ping();
     const before = await this.status();
     if (before.exists && before.healthy) return { outcome: 'unchanged', status: before };
-    const state: EnvironmentState = (await this.#store.readState()) ?? {
+    const state: EnvironmentState = (await this.#store.readStateOf('docker')) ?? {
       env: this.#options.config.name, provider: 'docker', runId: newRunId(), createdAt: new Date().toISOString(), imageSource: this.#options.imageSource, replicas: {},
     };
     if (!this.#store.hasSecrets()) await this.#containers.refuseStaleData();

@@ -122,7 +122,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const status = await this.status();
       if (status.healthy) return { outcome: 'unchanged', status };
     }
-    const state: EnvironmentState = (await this.#store.readState()) ?? {
+    const state: EnvironmentState = (await this.#store.readStateOf('kind')) ?? {
       env: this.#o.config.name, provider: 'kind', runId: newRunId(), createdAt: new Date().toISOString(), imageSource: this.#o.imageSource, replicas: {},
     };
     await mkdir(this.#store.dir, { recursive: true, mode: 0o700 });
