@@ -11,10 +11,12 @@
  * cause. Before the load, the cluster's capacity (nodes' allocatable minus requests, the namespace's
  * ResourceQuota) is compared with maxReplicas × requests and the ceiling is recorded.
  *
- * Load path: k6 on this host through the backend entry (127.0.0.1:<entry+1>, NodePort Service
- * backend-entry → kube-proxy → backend pods), one new connection per request so pods the HPA adds get
- * their share. (The documented backend-service has sessionAffinity ClientIP: one client sticks to one
- * pod for 3 h, so a single load generator would never reach new pods through it.)
+ * Load path: prodlike's own backend Service (prodlike-access-backend in the backend's namespace, on the
+ * backend's port, both from the configuration: src/providers/kind/access-objects.ts) → kube-proxy →
+ * backend pods; from a k6 Job in the cluster (default) by its cluster DNS name, from k6 on this host by its
+ * NodePort (127.0.0.1:<entry+1>). One new connection per request so pods the HPA adds get their share.
+ * (The documented backend-service has sessionAffinity ClientIP: one client sticks to one pod for 3 h, so a
+ * single load generator would never reach new pods through it; prodlike's Service has no affinity.)
  *
  * Env: PRODLIKE_PROVIDER=kind (required), PRODLIKE_SCENARIO_ENV / PRODLIKE_SCENARIO_PORT (env name and
  * entry port), PRODLIKE_HPA_RATE (req/s, default 8), PRODLIKE_HPA_WORK_MS (CPU ms per request, default
@@ -27,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastestScaleUp, formatTimeline, type FastestScaleUpResult } from '../src/check/hpa-math.ts';
 import type { HpaBehavior } from '../src/check/model.ts';
 import { findTarget, loadTargets, selectProfile } from '../src/config/load-targets.ts';
+import { resolveWorkload } from '../src/config/schema.ts';
 import { run } from '../src/core/exec.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { waitFor } from '../src/core/wait.ts';
@@ -43,6 +46,7 @@ import { hpaCurrentUtilization, KubeWatch } from '../src/measure/kube-watch.ts';
 import { Timeline, type IntervalSpec, type TimelineEvent } from '../src/measure/timeline.ts';
 import { evaluateTarget, type Verdict } from '../src/measure/verdict.ts';
 import { EnvironmentStore } from '../src/providers/environment-state.ts';
+import { accessName } from '../src/providers/kind/access-objects.ts';
 import type { Kubectl } from '../src/kube/kubectl.ts';
 import { canKubernetes, type Provider, type SupportsKubernetes } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
@@ -60,7 +64,6 @@ const LONG = process.env.PRODLIKE_HPA_LONG === '1';
 const WINDOW_MS = 10_000;
 /** `job` (default): k6 as a Job inside the cluster; `host`: k6 on this host through the 127.0.0.1 backend entry. */
 const MODE = (process.env.PRODLIKE_HPA_K6 ?? 'job') === 'host' ? 'host' : 'job';
-const IN_CLUSTER_URL = 'http://backend-entry.app-backend.svc.cluster.local:5000';
 
 const targetsFile = await loadTargets(join(PACKAGE_ROOT, 'fixtures', 'targets.yaml'));
 const performance = selectProfile(targetsFile, 'performance');
@@ -159,8 +162,10 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     const files = { points: join(outDir, 'hpa-k6-points.json'), summary: join(outDir, 'hpa-k6-summary.json'), log: join(outDir, 'hpa-k6.log') };
     const offered = RATE * WORK_MS;
     const k6Env = { STAGES: JSON.stringify(stages), WORK_MS: String(WORK_MS), VUS: '20', MAX_VUS: '200', NEW_CONNECTIONS: '1', THRESHOLDS: JSON.stringify(plan.thresholds) };
-    const baseUrl = MODE === 'job' ? IN_CLUSTER_URL : `http://127.0.0.1:${env.config.ports.entry + 1}`;
-    const where = MODE === 'job' ? `as a Job in the cluster (namespace ${K6_JOB_NAMESPACE}, image ${jobImage}) through ${baseUrl} (Service backend-entry, no session affinity)` : `on this host through ${baseUrl} (NodePort Service backend-entry)`;
+    const backend = resolveWorkload(env.config, 'backend');
+    const entryService = accessName('backend');
+    const baseUrl = MODE === 'job' ? `http://${entryService}.${backend.namespace}.svc.cluster.local:${backend.port}` : `http://127.0.0.1:${env.config.ports.entry + 1}`;
+    const where = MODE === 'job' ? `as a Job in the cluster (namespace ${K6_JOB_NAMESPACE}, image ${jobImage}) through ${baseUrl} (prodlike's Service ${entryService}, no session affinity)` : `on this host through ${baseUrl} (NodePort of prodlike's Service ${entryService})`;
     log(`k6 hpa-drive ${where}: ${WARM_S} s at 1/s, then ${RATE}/s × ${WORK_MS} ms CPU (≈${offered}m offered) for ${HOLD_S} s`);
     notes.push(`load: k6 hpa-drive ${where}, ${WARM_S} s at 1 req/s then ${RATE} req/s × ${WORK_MS} ms CPU (≈${offered}m of CPU offered) for ${HOLD_S} s, a new connection per request; the 2-core host is shared with the control plane and other work, so latencies are pessimistic`);
     const k6Started = hrNow();
@@ -169,7 +174,7 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     if (MODE === 'job') {
       const job = await runK6Job(kubectl, {
         name: jobName('hpa-drive'), envName: env.config.name, image: jobImage!, scriptName: basename(script.path), files: await scriptFiles(script.path),
-        env: { ...k6Env, BASE_URL: baseUrl }, points: true, allow: [{ namespace: NS, podSelector: { app: 'backend' }, port: 5000 }],
+        env: { ...k6Env, BASE_URL: baseUrl }, points: true, allow: [{ namespace: backend.namespace, podSelector: backend.selector, port: backend.port }],
         activeDeadlineSeconds: WARM_S + HOLD_S + 120,
       }, { onLine: (l) => lines.push(l) });
       exitCode = job.exitCode;

@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { configSchema } from '../../src/config/schema.ts';
+import { accessObjects } from '../../src/providers/kind/access-objects.ts';
+import { kindPortMappings } from '../../src/providers/kind/cluster-config.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -401,15 +404,9 @@ const ALLOWED: { why: string; id: RegExp; path: RegExp }[] = [
   { why: '6 imagePullPolicy', id: /^(Deployment|StatefulSet|Job|CronJob)\//, path: /\/(containers|initContainers)\[name=[^\]]+\]\/imagePullPolicy$/ },
   { why: '7 execution template', id: /^ConfigMap\/saasit-executions\/execution-job-template$/, path: /^\/data\/template\.yaml$/ },
 ];
-const ALLOWED_ADDED = [
-  'NetworkPolicy/app-backend/backend-allow-node-entry',
-  'NetworkPolicy/app-backend/data-allow-node-probes',
-  'Service/app-backend/backend-entry',
-  'Service/app-backend/minio-probe',
-  'Service/app-backend/postgres-probe',
-  'Service/app-backend/redis-probe',
-  'Service/app-frontend/frontend-entry',
-];
+// Nothing added: host access (NodePort Services and their NetworkPolicies) is made by prodlike itself for any
+// team's manifests (src/providers/kind/access-objects.ts, tested beside it), not by this overlay.
+const ALLOWED_ADDED: string[] = [];
 const ALLOWED_REMOVED = ['PersistentVolumeClaim/app-backend/uploaded-files-pvc'];
 
 // ---------------------------------------------------------------------------------------------------
@@ -673,24 +670,15 @@ describe.skipIf(!KUBECTL.bin)(`kind/manifests rendered with kubectl kustomize${S
       ['postgres -> redis', be('postgres'), be('redis'), 6379],
       ['worker -> backend', be('worker'), be('backend'), 5000],
       ['outside -> postgres', EXTERNAL, be('postgres'), 5432],
+      ['outside -> redis', EXTERNAL, be('redis'), 6379],
       ['outside -> minio', EXTERNAL, be('minio'), 9000],
+      ['outside -> backend', EXTERNAL, be('backend'), 5000],
     ];
     for (const name of ['base', 'kind'] as const) {
       for (const [what, from, to, port, proto] of must) expect(allowed(renders[name], from, to, port, proto), `${name}: ${what} must be allowed`).toBe(true);
-      for (const [what, from, to, port] of mustNot) {
-        // The kind overlay admits node addresses (NodePort probes from the host) to the data services; checked below.
-        if (name === 'kind' && from === EXTERNAL) continue;
-        expect(allowed(renders[name], from, to, port), `${name}: ${what} must be denied`).toBe(false);
-      }
-    }
-    // The kind overlay's NodePort entry reaches the backend from node addresses only, and its probe
-    // NodePorts reach PostgreSQL/Redis/MinIO the same way (data-nodeport.yaml); pods stay denied.
-    expect(allowed(renders.base, EXTERNAL, be('backend'), 5000)).toBe(false);
-    expect(allowed(renders.kind, EXTERNAL, be('backend'), 5000)).toBe(true);
-    for (const [app, port] of [['postgres', 5432], ['redis', 6379], ['minio', 9000]] as const) {
-      expect(allowed(renders.base, EXTERNAL, be(app), port), `base: outside -> ${app}`).toBe(false);
-      expect(allowed(renders.kind, EXTERNAL, be(app), port), `kind: node address -> ${app} (probe NodePort)`).toBe(true);
-      expect(allowed(renders.kind, frontend, be(app), port), `kind: frontend -> ${app} stays denied`).toBe(false);
+      // Node addresses too: the kind overlay admits none. Host access through NodePorts is prodlike's own
+      // (a NetworkPolicy per role beside its NodePort Service: src/providers/kind/access-objects.test.ts).
+      for (const [what, from, to, port] of mustNot) expect(allowed(renders[name], from, to, port), `${name}: ${what} must be denied`).toBe(false);
     }
   });
 
@@ -723,15 +711,6 @@ describe.skipIf(!KUBECTL.bin)(`kind/manifests rendered with kubectl kustomize${S
     expect(at(templates.kind, 'spec', 'template', 'spec', 'containers', 0, 'imagePullPolicy')).toBe('IfNotPresent');
   });
 
-  it('the NodePort entry ports are the ones kind/cluster.yaml maps to 127.0.0.1', () => {
-    const cluster = parseYaml(readFileSync(path.join(REPO, 'kind', 'cluster.yaml'), 'utf8')) as JsonObject;
-    const mapped = objects(at(cluster, 'nodes', 0, 'extraPortMappings')).map((p) => p.containerPort);
-    for (const id of ['Service/app-backend/backend-entry', 'Service/app-frontend/frontend-entry']) {
-      const svc = byId(renders.kind).get(id);
-      expect(svc, id).toBeDefined();
-      expect(mapped, id).toContain(at(svc?.raw, 'spec', 'ports', 0, 'nodePort'));
-    }
-  });
 });
 
 describe('kind/cluster.yaml', () => {
@@ -750,6 +729,15 @@ describe('kind/cluster.yaml', () => {
     expect(mappings.length).toBeGreaterThanOrEqual(2);
     for (const m of mappings) expect(m.listenAddress, JSON.stringify(m)).toBe('127.0.0.1');
     expect(mappings.map((m) => m.containerPort)).toEqual(expect.arrayContaining([80, 443]));
+  });
+
+  it('maps the NodePorts of prodlike\'s access Services to 127.0.0.1, as kindPortMappings does', () => {
+    const mapped = objects(at(cluster, 'nodes', 0, 'extraPortMappings')).filter((m) => m.containerPort !== 80 && m.containerPort !== 443);
+    const nodePorts = accessObjects(configSchema.parse({})).flatMap((o) => (o.kind === 'Service' ? o.spec.ports.map((p) => p.nodePort) : []));
+    expect(nodePorts).toHaveLength(5);
+    expect(mapped.map((m) => m.containerPort).sort()).toEqual([...nodePorts].sort());
+    expect(kindPortMappings(configSchema.parse({}), { ingressController: false }).map((m) => m.containerPort).sort()).toEqual([...nodePorts].sort());
+    for (const m of mapped) expect(m.listenAddress, JSON.stringify(m)).toBe('127.0.0.1');
   });
 
   it('labels the control plane for the ingress controller and the workers for execution Jobs', () => {

@@ -22,6 +22,13 @@ const workloadSchema = z.strictObject({
     .optional(),
   service: z.string().min(1).describe('Service name other workloads use to reach it (default: the one document 001 gives the role).').optional(),
   selector: z.record(z.string(), z.string()).describe('Pod labels that select this workload.').optional(),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .describe('Port the workload\'s pods serve on (default: the one document 001 gives the role). On kind, prodlike\'s host-access Service and NetworkPolicy for the role use it.')
+    .optional(),
 });
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
 
@@ -130,7 +137,7 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
       namespace: user.namespace ?? base.namespace,
       workload: user.workload ?? base.workload,
       service: user.service ?? base.service,
-      port: base.port,
+      port: user.port ?? base.port,
       selector: user.selector ?? { app: role },
     };
   });

@@ -19,7 +19,7 @@ const spec: K6JobSpec = {
   image: 'prodlike.local/k6:1.8.1',
   scriptName: 'hpa-drive.js',
   files: { 'hpa-drive.js': 'export default function () {}', 'lib/harness.js': '// harness' },
-  env: { BASE_URL: 'http://backend-entry.app-backend.svc.cluster.local:5000', RATE: '4' },
+  env: { BASE_URL: 'http://prodlike-access-backend.app-backend.svc.cluster.local:5000', RATE: '4' },
   points: true,
   allow: [{ namespace: 'app-backend', podSelector: { app: 'backend' }, port: 5000 }],
   activeDeadlineSeconds: 600,

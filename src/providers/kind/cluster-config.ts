@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { ProdlikeConfig } from '../../config/schema.ts';
+import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 
 export const CLUSTER_TEMPLATE = join(PACKAGE_ROOT, 'kind', 'cluster.yaml');
@@ -15,11 +15,15 @@ export interface PortMapping { containerPort: number; hostPort: number; listenAd
 interface KindNode { role: string; image?: string; labels?: Record<string, string>; extraPortMappings?: PortMapping[] }
 interface KindCluster { name: string; networking?: Record<string, unknown>; nodes: KindNode[] }
 
-/** NodePorts of kind/manifests/overlays/kind/entry-nodeport.yaml. */
+/**
+ * NodePorts of the host-access Services prodlike makes for the frontend and the backend
+ * (access-objects.ts): kindPortMappings maps them to 127.0.0.1:ports.entry and ports.entry+1.
+ */
 export const ENTRY_NODEPORTS = { frontend: 30080, backend: 30500 } as const;
 /**
- * NodePorts of kind/manifests/overlays/kind/data-nodeport.yaml (host probes of the stateful services)
- * and their host port as an offset from ports.entry (entry+2 is the ingress controller's when installed).
+ * NodePorts of the host-access Services prodlike makes for the stateful services (access-objects.ts;
+ * the scenarios' host probes and sentinel writers), and their 127.0.0.1 host port as an offset from
+ * ports.entry (entry+2 is the ingress controller's when installed).
  */
 export const DATA_NODEPORTS = {
   postgres: { nodePort: 30432, offset: 3 },
@@ -27,15 +31,36 @@ export const DATA_NODEPORTS = {
   minio: { nodePort: 30900, offset: 5 },
 } as const;
 
-/** 127.0.0.1 host port of a stateful service's probe NodePort for this environment. */
+/** The roles prodlike makes host access for on kind (access-objects.ts). */
+export const ACCESS_ROLES = ['frontend', 'backend', 'postgres', 'redis', 'minio'] as const satisfies readonly WorkloadRole[];
+export type AccessRole = (typeof ACCESS_ROLES)[number];
+
+/** The fixed NodePort of each role's host-access Service. */
+export const ACCESS_NODEPORTS: Readonly<Record<AccessRole, number>> = {
+  frontend: ENTRY_NODEPORTS.frontend,
+  backend: ENTRY_NODEPORTS.backend,
+  postgres: DATA_NODEPORTS.postgres.nodePort,
+  redis: DATA_NODEPORTS.redis.nodePort,
+  minio: DATA_NODEPORTS.minio.nodePort,
+};
+
+/** 127.0.0.1 host port of a stateful service's host-access NodePort for this environment. */
 export function dataHostPort(config: Pick<ProdlikeConfig, 'ports'>, service: keyof typeof DATA_NODEPORTS): number {
   return config.ports.entry + DATA_NODEPORTS[service].offset;
 }
 
+/** 127.0.0.1 host port of a role's host-access NodePort (as kindPortMappings maps it); undefined for a role without one. */
+export function accessHostPort(config: Pick<ProdlikeConfig, 'ports'>, role: WorkloadRole): number | undefined {
+  if (role === 'frontend') return config.ports.entry;
+  if (role === 'backend') return config.ports.entry + 1;
+  if (role === 'postgres' || role === 'redis' || role === 'minio') return dataHostPort(config, role);
+  return undefined;
+}
+
 /**
- * The control plane's 127.0.0.1 host port mappings: ports.entry -> the frontend entry NodePort, entry+1 ->
- * the backend's, entry+3/+4/+5 -> the PostgreSQL, Redis and MinIO probe NodePorts, and entry+2 -> the
- * ingress controller's port 80 when one is installed.
+ * The control plane's 127.0.0.1 host port mappings to the NodePorts of prodlike's host-access Services
+ * (access-objects.ts): ports.entry -> the frontend's, entry+1 -> the backend's, entry+3/+4/+5 -> the
+ * PostgreSQL, Redis and MinIO ones, and entry+2 -> the ingress controller's port 80 when one is installed.
  */
 export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options: { ingressController: boolean }): PortMapping[] {
   const entry = config.ports.entry;
@@ -51,9 +76,9 @@ export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options:
 
 /**
  * kind/cluster.yaml with this environment's values: the cluster name, the node image, the number of
- * workers, and the host ports (127.0.0.1 only): ports.entry -> the frontend entry (which serves `/` and
- * proxies `/api`), ports.entry+1 -> the backend entry, ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO
- * probe NodePorts (the scenarios' host-side probes). Mappings for an ingress controller's 80/443 are
+ * workers, and the host ports (127.0.0.1 only) of prodlike's host-access NodePorts (access-objects.ts):
+ * ports.entry -> the frontend (which serves `/` and proxies `/api`), ports.entry+1 -> the backend,
+ * ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO (the scenarios' host-side probes). Mappings for an ingress controller's 80/443 are
  * kept only when one is installed (online); offline there is none to build, so they are dropped.
  */
 export async function renderClusterConfig(config: ProdlikeConfig, options: { nodeImage: string; ingressController: boolean }): Promise<string> {

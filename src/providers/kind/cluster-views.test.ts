@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterStatusText } from '../../cli/render.ts';
 import {
-  clusterEvent, hpaStatus, nodeInfo, parseQuantity, partitionComment, partitionRules, pvcStatus, replicaStats, rulesToDelete, sortEvents,
+  clusterEvent, hpaStatus, nodeInfo, parseQuantity, partitionComment, partitionRules, pvcStatus, replicaStats, replicaStatus, rulesToDelete, sortEvents,
 } from './cluster-views.ts';
 
 describe('kind cluster views (pure)', () => {
@@ -9,6 +9,14 @@ describe('kind cluster views (pure)', () => {
     expect(nodeInfo({ metadata: { name: 'cp', labels: { 'node-role.kubernetes.io/control-plane': '' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }))
       .toEqual({ name: 'cp', role: 'control-plane', ready: true });
     expect(nodeInfo({ metadata: { name: 'w' }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } })).toEqual({ name: 'w', role: 'worker', ready: false });
+  });
+
+  it('reads pods as replicas: healthy when Ready, starting while Pending, restarts summed over containers', () => {
+    expect(replicaStatus({ metadata: { name: 'b-1' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'a', restartCount: 2 }, { name: 'b', restartCount: 1 }] } }))
+      .toEqual({ id: 'b-1', name: 'b-1', health: 'healthy', state: 'Running', restarts: 3 });
+    expect(replicaStatus({ metadata: { name: 'b-2' }, status: { phase: 'Pending', conditions: null, containerStatuses: null } })).toMatchObject({ health: 'starting', restarts: 0 });
+    expect(replicaStatus({ metadata: { name: 'b-3' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } })).toMatchObject({ health: 'unhealthy', state: 'Running' });
+    expect(replicaStatus({ metadata: { name: 'b-4' } })).toMatchObject({ health: 'unhealthy', state: 'Unknown', restarts: 0 });
   });
 
   it('types events (core/v1 and events.k8s.io shapes) and sorts them oldest first', () => {

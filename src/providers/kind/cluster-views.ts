@@ -1,4 +1,5 @@
-import type { ClusterEvent, HpaStatus, NodeInfo, PvcStatus, ReplicaStats } from '../provider.ts';
+import type { PodObject } from '../../kube/objects.ts';
+import type { ClusterEvent, HpaStatus, NodeInfo, PvcStatus, ReplicaStats, ReplicaStatus } from '../provider.ts';
 
 /**
  * Pure views over the JSON kubectl returns (nodes, events, HPAs, PVCs, metrics API) and the iptables
@@ -14,6 +15,17 @@ export function nodeInfo(node: NodeJson): NodeInfo {
     name: node.metadata.name,
     role: 'node-role.kubernetes.io/control-plane' in labels ? 'control-plane' : 'worker',
     ready: node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+  };
+}
+
+/** A workload's pod as a replica of `status`: healthy when Ready, starting while Pending, else unhealthy; restarts of all its containers. */
+export function replicaStatus(p: PodObject): ReplicaStatus {
+  const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  return {
+    id: p.metadata.name, name: p.metadata.name,
+    health: ready ? 'healthy' : p.status?.phase === 'Pending' ? 'starting' : 'unhealthy',
+    state: p.status?.phase ?? 'Unknown',
+    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
   };
 }
 

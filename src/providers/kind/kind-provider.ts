@@ -16,14 +16,15 @@ import { recordKindCluster } from '../../safety/gc.ts';
 import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ResetResult, ServiceStatus,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
   SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
-  clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, sortEvents,
+  clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, replicaStatus, sortEvents,
   type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson,
 } from './cluster-views.ts';
-import { clusterName, dataHostPort, renderClusterConfig } from './cluster-config.ts';
+import { accessObjects } from './access-objects.ts';
+import { accessHostPort, clusterName, renderClusterConfig } from './cluster-config.ts';
 import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { deleteNamespaces, imagesMissingOnNodes, resetNamespaces } from './kind-reset.ts';
@@ -220,7 +221,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     });
   }
 
-  async #applyAndWait(objects: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
+  /** The rendered manifests and prodlike's host-access objects (access-objects.ts), once the manifests' namespaces exist. */
+  async #applyAndWait(rendered: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
+    const objects = [...rendered, ...accessObjects(this.#o.config)];
     await this.#step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
       // A Job's template is immutable: a re-run replaces the manifests' Jobs (the bucket Job) instead of failing on them.
       if (existed) {
@@ -242,17 +245,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const [kindName, name] = w.workload.split('/') as [string, string];
       const obj = await this.kubectl.json<KubeObject>(['-n', w.namespace, 'get', kindName, name]).catch(() => undefined);
       const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] }));
-      const replicas: ReplicaStatus[] = pods.items.map((p) => {
-        const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-        return {
-          id: p.metadata.name, name: p.metadata.name,
-          health: ready ? 'healthy' : p.status?.phase === 'Pending' ? 'starting' : 'unhealthy',
-          state: p.status?.phase ?? 'Unknown',
-          restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
-        };
-      });
+      const replicas = pods.items.map(replicaStatus);
       const desired = typeof obj?.spec?.replicas === 'number' ? obj.spec.replicas : replicas.length;
-      return { role: w.role, desired, replicas, endpoint: w.role === 'frontend' ? `127.0.0.1:${this.#o.config.ports.entry}` : w.role === 'backend' ? `127.0.0.1:${this.#o.config.ports.entry + 1}` : w.role === 'postgres' || w.role === 'redis' || w.role === 'minio' ? `127.0.0.1:${dataHostPort(this.#o.config, w.role)}` : undefined };
+      const hostPort = accessHostPort(this.#o.config, w.role);
+      return { role: w.role, desired, replicas, endpoint: hostPort === undefined ? undefined : `127.0.0.1:${hostPort}` };
     }));
     const healthy = services.length > 0 && services.every((s) => s.replicas.filter((r) => r.health === 'healthy').length >= s.desired && s.desired > 0);
     return { ...base, exists: true, healthy, services, ...(withCluster ? { cluster: await this.#clusterStatus() } : {}) };
@@ -281,9 +277,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   async endpoint(service: WorkloadRole | 'ingress'): Promise<Endpoint> {
-    if (service === 'frontend' || service === 'ingress') return { host: '127.0.0.1', port: this.#o.config.ports.entry };
-    if (service === 'backend') return { host: '127.0.0.1', port: this.#o.config.ports.entry + 1 };
-    if (service === 'postgres' || service === 'redis' || service === 'minio') return { host: '127.0.0.1', port: dataHostPort(this.#o.config, service) };
+    const port = accessHostPort(this.#o.config, service === 'ingress' ? 'frontend' : service);
+    if (port !== undefined) return { host: '127.0.0.1', port };
     throw new ProdlikeError('USAGE', `${service} has no host endpoint in the kind provider (reach it through the backend, or \`kubectl port-forward\` with the environment's kubeconfig).`);
   }
 
