@@ -27,7 +27,7 @@ import { accessObjects } from './access-objects.ts';
 import { accessHostPort, clusterName, renderClusterConfig } from './cluster-config.ts';
 import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
-import { deleteNamespaces, imagesMissingOnNodes, resetNamespaces } from './kind-reset.ts';
+import { emptyNamespaces, imagesMissingOnNodes, resetNamespaces } from './kind-reset.ts';
 import { installMetricsServer, renderManifests, secretObjects, selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
 export interface KindProviderOptions {
@@ -171,8 +171,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   /**
    * Back to the freshly deployed state without a new cluster: faults' partition rules healed, the
-   * application's namespaces and prodlike's own (labelled with this environment) deleted — pods, Jobs,
-   * restore pods, PVCs and their data with them — then the manifests applied again with the
+   * application's namespaces and prodlike's own (labelled with this environment) emptied — pods, Jobs,
+   * restore pods, PVCs and their data — then the manifests applied again with the
    * environment's credentials and waited for as in `up`. The nodes, their images and the add-ons stay.
    */
   async reset(options: { signal?: AbortSignal } = {}): Promise<ResetResult> {
@@ -184,10 +184,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
     const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
-    const removed = await this.#step('kind:reset', `Delete namespaces ${remove.join(', ')}`, async (progress) => {
+    const removed = await this.#step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
       // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
       await healPodIps(await nodeContainers(this.cluster), resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)));
-      return deleteNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
+      return emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
     });
     const loading = this.#step('kind:images', 'Images in the worker nodes', async (progress) => this.#loadImages(true, progress, signal));
     await this.#step('kind:nodes', 'Nodes Ready', async () => {
@@ -197,7 +197,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await loading;
     await this.#applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
     const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];
-    return { removed: removed.map((n) => `namespace ${n}`), notes, status: await this.#status(false) };
+    return { removed: removed.map((n) => `the contents of namespace ${n}`), notes, status: await this.#status(false) };
   }
 
   /** Loads the local images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
