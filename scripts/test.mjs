@@ -37,11 +37,20 @@ function suitesFailedWithoutTests(report) {
 // The project of each file comes from the outcome reporter (src/cli/vitest-outcome-reporter.ts).
 function projectTimes(report) {
   if (!existsSync(outcomesFile)) return '';
-  const projectOf = new Map(JSON.parse(readFileSync(outcomesFile, 'utf8')).modules.map((m) => [m.file, m.project ?? '?']));
+  // A file run by two projects (failover.test.ts in `scenarios` and `scenarios-kind`) appears twice under
+  // one name: groups run one after the other, so its runs, by start time, are its projects by group order.
+  const projectsOf = new Map();
+  for (const m of JSON.parse(readFileSync(outcomesFile, 'utf8')).modules) projectsOf.set(m.file, [...(projectsOf.get(m.file) ?? []), m]);
+  for (const list of projectsOf.values()) list.sort((a, b) => (a.groupOrder ?? 0) - (b.groupOrder ?? 0));
+  const runs = [...(report.testResults ?? [])].sort((a, b) => a.startTime - b.startTime);
+  const seen = new Map();
   const byProject = new Map();
-  for (const file of report.testResults ?? []) {
+  for (const file of runs) {
     if (!(file.startTime > 0 && file.endTime >= file.startTime)) continue;
-    const project = projectOf.get(file.name) ?? '?';
+    const nth = seen.get(file.name) ?? 0;
+    seen.set(file.name, nth + 1);
+    const candidates = projectsOf.get(file.name) ?? [];
+    const project = (candidates[nth] ?? candidates[candidates.length - 1])?.project ?? '?';
     const p = byProject.get(project) ?? { start: Infinity, end: 0, sum: 0, files: 0, slowest: { ms: 0, name: '' } };
     p.start = Math.min(p.start, file.startTime);
     p.end = Math.max(p.end, file.endTime);

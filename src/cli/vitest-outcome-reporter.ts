@@ -14,6 +14,8 @@ export interface VitestOutcomes {
     file: string;
     /** The vitest project (`unit`, `scenarios`…): scripts/test.mjs prints per-project times from it. */
     project?: string;
+    /** The project's `sequence.groupOrder`: groups run one after the other, so a file run by two projects is told apart by its start time. */
+    groupOrder?: number;
     /** Errors outside any test: the file failed to load, a beforeAll/afterAll hook threw. */
     errors: Array<OutcomeError & { where: string }>;
     tests: Array<{ name: string; state: 'passed' | 'failed' | 'skipped' | 'pending'; errors: OutcomeError[] }>;
@@ -43,6 +45,7 @@ export default class VitestOutcomeReporter implements Reporter {
         return {
           file: m.moduleId,
           project: m.project.name,
+          groupOrder: m.project.config.sequence.groupOrder,
           errors: suites.flatMap((s) => s.errors().map((e) => ({ ...toOutcomeError(e), where: s.type === 'module' ? 'file' : `suite "${s.name}"` }))),
           tests: [...m.children.allTests()].map((t) => {
             const r = t.result();
