@@ -11,7 +11,8 @@ import { evaluateTarget, type Verdict } from '../../src/measure/verdict.ts';
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
 import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { EnvironmentSecrets } from '../../src/providers/docker/topology.ts';
-import { canReset, type Provider } from '../../src/providers/provider.ts';
+import { canReset, type EnvironmentStatus, type Provider } from '../../src/providers/provider.ts';
+import { waitFor } from '../../src/core/wait.ts';
 import { formatDuration } from '../../src/core/duration.ts';
 import { RunRecorder } from '../../src/report/run-recorder.ts';
 import { FaultJournal } from '../../src/safety/fault-journal.ts';
@@ -129,6 +130,7 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
   // Faults applied by calling the provider directly (scale to 0, pause…) are registered and journalled too.
   const provider = withFaultRegistry(rawProvider, faults(suite));
   let creating: Promise<unknown> = Promise.resolve();
+  let lastProblems: string[] = [];
   const recording: { current?: RunRecorder } = {};
   const interrupted = (why: string) => {
     if (abort.signal.aborted) return;
@@ -232,9 +234,12 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
       process.stdout.write(`report: ${files.html}\n`);
       let leftBroken: string | undefined;
       if (shared) {
-        // The next suite resets it; a suite that broke it fails here, not the next one.
-        const status = await provider.status().catch((error: unknown) => ({ healthy: false, services: [], error }));
-        if (!status.healthy) leftBroken = `the suite left the shared environment "${config.name}" unhealthy: ${status.services.filter((s) => s.replicas.filter((r) => r.health === 'healthy').length < s.desired).map((s) => `${s.role} ${s.replicas.filter((r) => r.health === 'healthy').length}/${s.desired} ready`).join(', ') || String((status as { error?: unknown }).error ?? 'status unknown')}`;
+        // The next suite resets it (replica counts an HPA raised, data, leftovers); what a reset cannot
+        // repair — a node left down, a workload without any ready replica — fails this suite, not the next.
+        leftBroken = await waitFor(async () => {
+          const problems = brokenParts(await provider.status());
+          return problems.length ? (lastProblems = problems, undefined) : true;
+        }, { timeoutMs: 180_000, intervalMs: 5000, description: 'the shared environment to be usable again' }).then(() => undefined, () => `the suite left the shared environment "${config.name}" broken after 180 s: ${lastProblems.join(', ') || 'status unknown'}`);
       } else if (process.env.PRODLIKE_KEEP_ENV !== '1') await provider.destroy();
       if (leftBroken) throw new Error(`${leftBroken}. Every fault must be undone by the suite that made it (rollbacks: ${rolled.outcomes.map((o) => `${o.description} ${o.status}`).join(', ') || 'none'}).`);
       if (!rolled.ok) throw new Error(`rollbacks failed at the end of the suite: ${rolled.outcomes.filter((o) => o.status !== 'ok').map((o) => `${o.description}: ${o.error ?? o.status}`).join('; ')}`);
@@ -251,4 +256,13 @@ function exitNow(code: number): void {
   const really = (process as unknown as { reallyExit?: (code: number) => never }).reallyExit;
   if (typeof really === 'function') really.call(process, code);
   process.kill(process.pid, 'SIGKILL');
+}
+
+/** What a reset cannot repair: a node not Ready, a workload with no ready replica. */
+function brokenParts(status: EnvironmentStatus): string[] {
+  if (!status.exists) return ['the environment is gone'];
+  return [
+    ...(status.cluster?.nodes ?? []).filter((n) => !n.ready).map((n) => `node ${n.name} NotReady`),
+    ...status.services.filter((s) => s.desired > 0 && !s.replicas.some((r) => r.health === 'healthy')).map((s) => `${s.role} has no ready replica`),
+  ];
 }
