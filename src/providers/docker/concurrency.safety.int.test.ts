@@ -58,11 +58,21 @@ describe.skipIf(Boolean(skipReason))(`two commands, one environment${skipReason 
     let upEnded = 0;
     void up.then(() => { upEnded = performance.now(); });
     await waitFor(async () => existsSync(lockFile), { timeoutMs: 60_000, intervalMs: 50, description: 'up to take the environment lock' });
+    let waiting!: ReturnType<typeof cli>;
 
-    // The waiting `down` starts now, while `up` certainly holds the lock (a CLI start takes seconds here:
-    // started after the refused one, it could arrive after `up` had finished and never wait).
-    const waiting = cli(p, ['down']);
-    const refused = await cli(p, ['down'], { PRODLIKE_LOCK_WAIT_MS: '0' });
+    // `up` is held still (SIGSTOP) while the two `down`s start: a CLI start takes seconds here, and a
+    // docker `up` can finish within them (CI: the refused `down` once found the lock already released and
+    // ran). A stopped process still holds its lock (its pid is alive), as a slow `up` would.
+    process.kill(up.pid!, 'SIGSTOP');
+    let refused;
+    try {
+      // The waiting `down` starts first, so that it certainly finds `up` holding the lock.
+      const waitingStarted = cli(p, ['down']);
+      refused = await cli(p, ['down'], { PRODLIKE_LOCK_WAIT_MS: '0' });
+      waiting = waitingStarted;
+    } finally {
+      process.kill(up.pid!, 'SIGCONT');
+    }
     expect(refused.exitCode).toBe(3);
     expect(refused.stderr).toMatch(new RegExp(`environment "${p.name}" is busy: \`prodlike up\` \\(pid ${up.pid}\\) since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z`));
     expect(refused.stderr).toContain(`kill ${up.pid}`);
