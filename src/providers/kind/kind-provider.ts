@@ -146,9 +146,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
         await this.#loadImages(existed, progress, signal);
       });
       const preparing = (async () => {
-        await this.#step('kind:nodes', 'Nodes Ready', async () => {
-          await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
-        });
+        await this.#nodesReady(signal);
         await this.#step('kind:addons', 'Add-ons: metrics-server', async () => {
           await installMetricsServer(this.kubectl, await metricsServerImage(this.cluster, this.#o.imageSource));
         });
@@ -190,9 +188,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       return emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
     });
     const loading = this.#step('kind:images', 'Images in the worker nodes', async (progress) => this.#loadImages(true, progress, signal));
-    await this.#step('kind:nodes', 'Nodes Ready', async () => {
-      await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
-    });
+    await this.#nodesReady(signal);
     await this.#namespacesAndSecrets(rendered);
     await loading;
     await this.#applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
@@ -211,6 +207,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     }
     const archive = await imageArchive(images, progress, signal);
     await kind(['load', 'image-archive', '--name', this.cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+  }
+
+  async #nodesReady(signal?: AbortSignal): Promise<void> {
+    await this.#step('kind:nodes', 'Nodes Ready', async () => {
+      await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
+    });
   }
 
   async #namespacesAndSecrets(rendered: KubeObject[]): Promise<void> {
