@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'kind/**/*.test.ts', 'fixtures/app/src/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'kind/**/*.test.ts', 'fixtures/app/src/**/*.test.ts', 'scenarios/support/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
           sequence: { groupOrder: 0 },
@@ -54,6 +54,7 @@ export default defineConfig({
         test: {
           name: 'scenarios',
           include: ['scenarios/**/*.test.ts'],
+          exclude: ['scenarios/support/**', '**/node_modules/**'],
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,

@@ -12,11 +12,9 @@ import { hrNow } from '../src/measure/clock.ts';
 import { Effects } from '../src/measure/fault-effect.ts';
 import { clientObservedRto, type AnalysisOptions, type RtoMeasurement } from '../src/measure/outage.ts';
 import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
-import { appRecordsReader } from '../src/measure/sinks/app-records-reader.ts';
-import { httpSentinelSink } from '../src/measure/sinks/http-sentinel-sink.ts';
 import { postgresSentinelSink } from '../src/measure/sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
-import type { WorkloadRole } from '../src/config/schema.ts';
+import { resolveTopology, type WorkloadRole } from '../src/config/schema.ts';
 import { DATABASE } from '../src/providers/docker/topology.ts';
 import { canEndpoint, canKill, canKubernetes, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
@@ -24,7 +22,8 @@ import { readRunResults } from '../src/report/report-writer.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { startCrossCheck, type CrossCheck } from '../scripts/crosscheck/start.ts';
 import { pauseService, scaleService } from '../src/safety/faults.ts';
-import { appApi, lostWorkRpo } from './support/app-api.ts';
+import { apiMissing, appApi, lostWorkRpo, requireApi } from './support/app-api.ts';
+import { objectSentinels } from './support/object-sentinels.ts';
 import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
 
@@ -69,11 +68,11 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   let cross: CrossCheck | undefined;
   // The probe names the cross-check compares with (each scenario that has one).
   const PROBES = {
-    entry: 'entry GET /api/health/ready (user-facing)',
+    entry: 'entry GET <application.health> (user-facing)',
     redis: 'redis: PING, a new connection while down (server accepts connections)',
     postgres: 'postgres: new connection + select 1 (server accepts connections)',
     s3: 'minio: HEAD bucket',
-  } as const;
+  };
 
   beforeAll(async () => {
     log('starting the environment');
@@ -85,7 +84,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     pgConfig = { host: pgEp.host, port: pgEp.port, user: DATABASE.user, database: DATABASE.name, password: env.secrets.postgresPassword };
     const redisEp = await provider.endpoint('redis');
     redisUrl = `redis://:${encodeURIComponent(env.secrets.redisPassword)}@${redisEp.host}:${redisEp.port}`;
-    app = appApi(env.entry, pgConfig);
+    app = appApi(env.entry, pgConfig, env.config.application);
+    PROBES.entry = `entry GET ${env.config.application.health} (user-facing)`;
     // An independent probe in its own process (scripts/crosscheck: new connection per attempt, 1 s timeout,
     // no code shared with src/measure) beside the whole suite; its outages are compared with prodlike's below.
     const minio = await provider.endpoint('minio');
@@ -93,10 +93,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       outFile: join(env.recorder.path, 'crosscheck.ndjson'),
       intervalMs: 100,
       targets: [
-        { name: 'entry', kind: 'http', url: `${env.entry}/api/health/ready`, expectStatus: 200, probe: PROBES.entry },
+        { name: 'entry', kind: 'http', url: app.health, expectStatus: 200, probe: PROBES.entry },
         { name: 'redis', kind: 'redis', url: redisUrl, probe: PROBES.redis },
         { name: 'postgres', kind: 'postgres', url: `postgres://${DATABASE.user}:${encodeURIComponent(env.secrets.postgresPassword)}@${pgEp.host}:${pgEp.port}/${DATABASE.name}`, probe: PROBES.postgres },
-        { name: 's3', kind: 's3', endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts', probe: PROBES.s3 },
+        { name: 's3', kind: 's3', endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket, probe: PROBES.s3 },
       ],
     });
   }, 600_000);
@@ -141,6 +141,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
 
   it('worker lost (scaled to 0) while executions are queued: they wait in Redis and all complete exactly once when it is back', async (ctx) => {
     if (!canScale(env.provider)) return ctx.skip(`the ${env.providerName} provider cannot scale`);
+    if (!requireApi(ctx, env, 'executions', { id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued', suite: 'failover' })) return;
     const scalable = env.provider;
     await runScenario(env, { id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued' }, async (s) => {
       const entry = s.entryProbe();
@@ -191,7 +192,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const client = s.probe(redisCheck(redisUrl, { mode: 'reconnecting' }), { name: 'redis: one reconnecting client with back-off (application-like)' });
       const entry = s.entryProbe();
       const sentinel = s.use(await new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover-pause' }), { ratePerSecond: 20 }).start());
-      const queued = await app.submit('failover-redis-pause', 3);
+      // Executions queued before the hang must all complete (when the application declares an executions API).
+      const queued = app.has('executions') ? await app.submit('failover-redis-pause', 3) : [];
       await sentinel.waitForAcked(20, { signal: env.signal });
       await s.baseline([server, client, entry]);
       let resume: (() => Promise<unknown>) | undefined;
@@ -223,7 +225,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const afterResume = (rto: RtoMeasurement) => (rto.sustainedSuccessAt ?? hrNow()) - resumeAt;
       const serverRto = rtoOf(server, fault.at);
-      const states = await app.settled(queued, 'the executions queued before the Redis hang to finish');
+      const states = queued.length ? await app.settled(queued, 'the executions queued before the Redis hang to finish') : [];
       const verdicts = [
         env.verdict('redis.rto', { value: Math.max(0, afterResume(serverRto)), lowerBound: serverRto.lowerBound, note: `server answering new connections ${seconds(afterResume(serverRto))} after the resume; the ${HOLD_MS} ms hang is set by the harness and not counted` }),
         env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
@@ -235,7 +237,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           `effect: ${fault.effect.seen} (${seconds(fault.effect.afterMs)} after the pause)`,
           `reconnecting client recovered ${seconds(afterResume(rtoOf(client, fault.at)))} after the resume`,
           userFacing(entry, fault.at),
-          `executions queued before the hang: ${states.join(', ')}`,
+          queued.length ? `executions queued before the hang: ${states.join(', ')}` : `no executions queued: ${apiMissing(env.config.application, 'executions')}`,
         ],
       });
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
@@ -248,7 +250,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('backend replica crashes under steady traffic: replacement Ready within the pod RTO, RPO 0, user-facing outage measured', async () => {
     await runScenario(env, { id: 'failover.backend-crash', title: 'Backend replica crash (SIGKILL) under steady traffic' }, async (s) => {
       const entry = s.entryProbe();
-      const sentinel = s.use(await new SentinelWriter(httpSentinelSink({ url: `${env.entry}/api/records`, readBack: appRecordsReader(pgConfig) }), { ratePerSecond: 10 }).start());
+      const records = app.recordsSink();
+      const sentinel = s.use(await new SentinelWriter(records.sink, { ratePerSecond: 10 }).start());
       await sentinel.waitForAcked(10, { signal: env.signal });
       await s.baseline([entry]);
       const before = (await replicasOf('backend'))[0]!;
@@ -263,7 +266,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const verdicts = [
         env.verdict('pods.rto', { value: readyAt - fault.at, note: `the crashed replica restarted and reported Ready by the ${env.providerName} provider ${seconds(readyAt - fault.at)} after the kill (server back)` }),
-        env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged records lost of ${rpo.ackedBeforeFault}` }),
+        env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged of ${rpo.ackedBeforeFault} lost: ${records.what}` }),
       ];
       showVerdicts(verdicts);
       await s.record({ verdicts, sentinels: [rpo], notes: [`effect: ${fault.effect.seen}`, userFacing(entry, fault.at)] });
@@ -327,7 +330,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const entry = s.entryProbe();
       const sentinel = s.use(await new SentinelWriter(redisSentinelSink(redisUrl, { keyPrefix: 'sentinel:failover' }), { ratePerSecond: 20 }).start());
       // Executions queued right before the crash must all complete (reliable queue, document 000).
-      const queued = await app.submit('failover-redis', 5);
+      const queued = app.has('executions') ? await app.submit('failover-redis', 5) : [];
       await sentinel.waitForAcked(20, { signal: env.signal });
       await s.baseline([server, client, entry]);
       const fault = await crash(s, 'redis');
@@ -335,7 +338,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const serverRto = rtoOf(server, fault.at);
-      const states = await app.settled(queued, 'the executions queued before the Redis crash to finish', 180_000);
+      const states = queued.length ? await app.settled(queued, 'the executions queued before the Redis crash to finish', 180_000) : [];
       const verdicts = [
         env.verdict('redis.rto', { value: serverRto.rtoMs, lowerBound: serverRto.lowerBound, note: `Redis accepting new connections again (a new connection per attempt while it is down), ${seconds(serverRto.rtoMs)} after the kill` }),
         env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
@@ -347,7 +350,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           `effect: ${fault.effect.seen}`,
           `reconnecting client (one long-lived connection with back-off) recovered after ${outageText(rtoOf(client, fault.at))}: what an application's client sees, which can lag the server`,
           userFacing(entry, fault.at),
-          `executions queued before the crash: ${states.join(', ')}`,
+          queued.length ? `executions queued before the crash: ${states.join(', ')}` : `no executions queued: ${apiMissing(env.config.application, 'executions')}`,
         ],
       });
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
@@ -361,12 +364,11 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const minio = await provider.endpoint('minio');
       const s3 = s.probe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts' }), { name: PROBES.s3 });
       const entry = s.entryProbe();
+      const objects = objectSentinels(app, { endpoint: minio, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket });
       const uploaded: { id: string; body: string }[] = [];
       for (let i = 0; i < 5; i++) {
         const body = `failover object ${i} ${Math.random()}`;
-        const r = await fetch(`${env.entry}/api/files?filename=obj-${i}.txt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
-        if (r.status >= 300) throw new Error(`upload failed: ${r.status} ${await r.text()}`);
-        uploaded.push({ id: ((await r.json()) as { id: string }).id, body });
+        uploaded.push({ id: await objects.put(`obj-${i}.txt`, body), body });
       }
       await s.baseline([s3, entry]);
       const fault = await crash(s, 'minio');
@@ -374,19 +376,19 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const rto = rtoOf(s3, fault.at);
       let lost = 0;
       for (const u of uploaded) {
-        const r = await fetch(`${env.entry}/api/files/${u.id}?download=1`);
-        const text = await r.text();
-        if (r.status !== 200 || !text.includes(u.body)) lost += 1;
+        const back = await objects.get(u.id);
+        if (back.status !== 200 || !back.body.includes(u.body)) lost += 1;
       }
       const verdicts = [env.verdict('files.restore.rto', { value: rto.rtoMs, lowerBound: rto.lowerBound, note: `MinIO answering S3 again after a process crash (not a restore), ${seconds(rto.rtoMs)} after the kill` })];
       showVerdicts(verdicts);
-      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery`, userFacing(entry, fault.at)] });
+      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery (${objects.what})`, userFacing(entry, fault.at)] });
       expect(lost).toBe(0);
       expect(verdicts.map((v) => v.verdict)).toEqual(['pass']);
     });
   }, 600_000);
 
-  it('worker crashes mid-execution: the execution completes exactly once', async () => {
+  it('worker crashes mid-execution: the execution completes exactly once', async (ctx) => {
+    if (!requireApi(ctx, env, 'executions', { id: 'failover.worker-crash', title: 'Worker crash mid-execution', suite: 'failover' })) return;
     await runScenario(env, { id: 'failover.worker-crash', title: 'Worker crash mid-execution' }, async (s) => {
       const entry = s.entryProbe();
       await s.baseline([entry]);
@@ -418,12 +420,19 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     // within the documented 2 minutes (default tolerations evict only after 300 s NotReady).
     const observeMs = Number(process.env.PRODLIKE_NODE_STOP_OBSERVE_MS ?? 130_000);
     type PodRow = { name: string; app: string; node: string; ready: boolean };
+    // Each pod is given its role by the configured namespace and selector (topology.<role>), not by our labels.
+    const roles = resolveTopology(env.config).filter((w) => w.enabled);
+    const roleOf = (namespace: string, labels: Record<string, string> = {}) => roles.find((w) => w.namespace === namespace && Object.entries(w.selector).every(([k, v]) => labels[k] === v))?.role;
     const placement = async (): Promise<PodRow[]> => {
-      const list = await kube.json<{ items: { metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }[] }>(['get', 'pods', '-A', '-l', 'app in (backend,frontend,worker,postgres,redis,minio)']);
-      return list.items.filter((p) => p.status?.phase !== 'Succeeded').map((p) => ({
-        name: p.metadata.name, app: p.metadata.labels?.app ?? '?', node: p.spec.nodeName ?? '(unscheduled)',
-        ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-      }));
+      const list = await kube.json<{ items: { metadata: { name: string; namespace: string; labels?: Record<string, string>; deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }[] }>(['get', 'pods', '-A']);
+      return list.items.flatMap((p) => {
+        const role = roleOf(p.metadata.namespace, p.metadata.labels);
+        if (!role || p.status?.phase === 'Succeeded') return [];
+        return [{
+          name: p.metadata.name, app: role, node: p.spec.nodeName ?? '(unscheduled)',
+          ready: !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+        }];
+      });
     };
     await runScenario(env, { id: 'failover.node-stop', title: 'Worker node stopped' }, async (s) => {
       const before = await placement();
@@ -462,7 +471,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
             s.timeline.add({ at: hrNow(), type: 'pod.scheduled', source: 'provider', subject: p.name, detail: `on ${p.node}` });
           }
           const healthy = (a: string) => now.filter((p) => p.app === a && p.ready && p.node !== victim.name).length;
-          const single = ['postgres', 'redis', 'minio', 'worker'].every((a) => now.some((p) => p.app === a && p.ready && p.node !== victim.name));
+          const single = roles.filter((w) => !['backend', 'frontend'].includes(w.role)).every((w) => now.some((p) => p.app === w.role && p.ready && p.node !== victim.name));
           if (healthy('backend') >= desired.backend! && healthy('frontend') >= desired.frontend! && single) {
             recoveredAt = hrNow();
             s.timeline.add({ at: recoveredAt, type: 'pod.ready', source: 'provider', subject: 'all workloads', detail: 'every workload at its replica count on the remaining nodes' });

@@ -1,9 +1,22 @@
 import pg from 'pg';
+import type { TestContext } from 'vitest';
+import type { ApplicationApi, ApplicationConfig } from '../../src/config/schema.ts';
 import { waitFor } from '../../src/core/wait.ts';
+import { hrNow } from '../../src/measure/clock.ts';
+import type { SentinelSink } from '../../src/measure/sentinel-writer.ts';
+import { appRecordsReader } from '../../src/measure/sinks/app-records-reader.ts';
+import { httpSentinelSink } from '../../src/measure/sinks/http-sentinel-sink.ts';
+import { postgresSentinelSink } from '../../src/measure/sinks/postgres-sentinel-sink.ts';
+import { buildScenarioResult } from '../../src/report/scenario-result.ts';
+import type { ScenarioEnvironment } from './scenario-env.ts';
 
 /**
- * The reference application's own API (executions, files), which some scenarios use to show what a fault
- * did to work in flight. Any application can offer it; what only this app has stays here, not in src/.
+ * The application as scenarios may use it: only what its configuration declares (`application:` in
+ * prodlike.yaml, default the reference application's). Its health URL at the entry point is all every
+ * application must offer. The rest — records, executions, files, work — is the reference application's own
+ * API, which another application may offer under other paths or not at all: a scenario that needs it asks
+ * `requireApi` (a skip with that reason), and RPO sentinels fall back to what prodlike writes into the data
+ * stores itself (its own table, key prefix, object prefix).
  */
 export interface Execution {
   id: string;
@@ -13,18 +26,60 @@ export interface Execution {
 
 export const SETTLED = ['COMPLETED', 'FAILED'] as const;
 
-export function appApi(entry: string, pgConfig: pg.ClientConfig) {
+/** prodlike's own table for PostgreSQL sentinels when the application has no records endpoint. */
+export const SENTINEL_TABLE = 'prodlike_sentinel';
+/** prodlike's own object prefix for object-store sentinels when the application has no files endpoint. */
+export const SENTINEL_PREFIX = 'prodlike-sentinel/';
+
+const WHAT: Record<ApplicationApi, string> = {
+  records: 'a records endpoint (writes acknowledged by the application)',
+  executions: 'an executions API (queued work it runs)',
+  files: 'a files endpoint (objects stored through the application)',
+  work: 'a CPU work endpoint to put load on',
+};
+
+/** Why a scenario cannot use this part of the application's API, or undefined when it is declared. */
+export function apiMissing(application: ApplicationConfig, api: ApplicationApi, configFile = 'prodlike.yaml'): string | undefined {
+  if (application.api[api]) return undefined;
+  return `the application declares no ${WHAT[api]}: set application.api.${api} in ${configFile} if it has one`;
+}
+
+/**
+ * Skips a scenario that needs part of the application's API it does not declare, and records the skip with
+ * its reason in the run's results (one place for it); returns false then, true when the scenario can run.
+ */
+export function requireApi(ctx: TestContext, env: ScenarioEnvironment, api: ApplicationApi, scenario: { id: string; title: string; suite: string }): boolean {
+  const reason = apiMissing(env.config.application, api, env.loaded.file ?? 'prodlike.yaml (defaults)');
+  if (!reason) return true;
+  env.recorder.addScenario(buildScenarioResult({ ...scenario, status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
+  ctx.skip(reason);
+  return false;
+}
+
+/** The application's declared endpoints at the entry point `entry` (http://127.0.0.1:<port>). */
+export function appApi(entry: string, pgConfig: pg.ClientConfig, application: ApplicationConfig) {
+  const url = (api: ApplicationApi, suffix = '') => {
+    const path = application.api[api];
+    if (!path) throw new Error(apiMissing(application, api));
+    return `${entry}${path}${suffix}`;
+  };
   const status = async (id: string): Promise<string> => {
-    const r = await fetch(`${entry}/api/executions/${id}`, { signal: AbortSignal.timeout(5000) });
-    if (r.status !== 200) throw new Error(`GET /api/executions/${id} answered ${r.status}`);
+    const r = await fetch(url('executions', `/${id}`), { signal: AbortSignal.timeout(5000) });
+    if (r.status !== 200) throw new Error(`GET ${url('executions', `/${id}`)} answered ${r.status}`);
     return ((await r.json()) as { status: string }).status;
   };
   return {
+    /** The user-facing health URL. */
+    health: `${entry}${application.health}`,
+    has: (api: ApplicationApi) => Boolean(application.api[api]),
+    /** Waits until the health URL answers 200; returns when (hrNow). */
+    ready: (description: string, timeoutMs = 180_000) =>
+      waitFor(async () => ((await fetch(`${entry}${application.health}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0)) === 200 ? hrNow() : undefined), { timeoutMs, intervalMs: 200, description }),
     status,
     async submit(prefix: string, n: number, workUnits = 20): Promise<Execution[]> {
       const out: Execution[] = [];
       for (let i = 0; i < n; i++) {
-        const r = await fetch(`${entry}/api/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: `${prefix}-${i}`, tier: 'free', payloadSize: 256, workUnits }), signal: AbortSignal.timeout(5000) });
+        const r = await fetch(url('executions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: `${prefix}-${i}`, tier: 'free', payloadSize: 256, workUnits }), signal: AbortSignal.timeout(5000) });
         if (r.status !== 202) throw new Error(`submitting an execution answered ${r.status}: ${await r.text()}`);
         out.push({ id: ((await r.json()) as { id: string }).id, acceptedAt: Date.now() });
       }
@@ -48,8 +103,30 @@ export function appApi(entry: string, pgConfig: pg.ClientConfig) {
         await client.end();
       }
     },
+    /**
+     * A PostgreSQL sentinel sink: records acknowledged by the application through its records endpoint when
+     * it declares one, otherwise rows prodlike commits itself into its own table. `what` says which.
+     */
+    recordsSink(table = SENTINEL_TABLE): { sink: SentinelSink; what: string } {
+      if (application.api.records) {
+        return { sink: httpSentinelSink({ url: url('records'), readBack: appRecordsReader(pgConfig) }), what: `records acknowledged by the application (POST ${application.api.records})` };
+      }
+      return { sink: postgresSentinelSink(pgConfig, { table }), what: `rows prodlike committed into its own table ${table} (the application declares no records endpoint)` };
+    },
+    /** Stores a file through the application's files endpoint; returns its id. */
+    async upload(filename: string, body: string): Promise<string> {
+      const r = await fetch(url('files', `?filename=${encodeURIComponent(filename)}`), { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      if (r.status >= 300) throw new Error(`upload of ${filename} answered ${r.status}: ${await r.text()}`);
+      return ((await r.json()) as { id: string }).id;
+    },
+    /** Reads a file back through the application: its status and body. */
+    async download(id: string): Promise<{ status: number; body: string }> {
+      const r = await fetch(url('files', `/${id}?download=1`));
+      return { status: r.status, body: await r.text() };
+    },
   };
 }
+export type AppApi = ReturnType<typeof appApi>;
 
 /**
  * RPO of work the app acknowledged: 0 when nothing acknowledged was lost, otherwise how long the oldest lost

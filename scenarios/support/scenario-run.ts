@@ -91,7 +91,7 @@ export class ScenarioRun {
   }
 
   /** The user-facing probe: the entry point's readiness URL, new requests every 100 ms, slow answers count as failures. */
-  entryProbe(path = '/api/health/ready'): AvailabilityProbe {
+  entryProbe(path = this.#env.config.application.health): AvailabilityProbe {
     return this.probe(httpCheck(`${this.#env.entry}${path}`), { name: `entry GET ${path} (user-facing)`, timeoutMs: 2000, analysis: { slowThresholdMs: ENTRY_SLOW_MS } });
   }
 

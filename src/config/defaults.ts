@@ -1,4 +1,4 @@
-import type { WorkloadRole } from './schema.ts';
+import type { ApplicationApi, WorkloadRole } from './schema.ts';
 
 /** What a role defaults to: its namespace, workload object, Service name, replica count and port. */
 export interface RoleDefaults {
@@ -19,6 +19,7 @@ export const DOCUMENTED_DEFAULTS: {
   readonly topology: Readonly<Record<WorkloadRole, RoleDefaults>>;
   readonly executionsNamespace: string;
   readonly bucket: string;
+  readonly application: { readonly health: string; readonly api: Readonly<Record<ApplicationApi, string>> };
 } = {
   topology: {
     postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
@@ -32,4 +33,10 @@ export const DOCUMENTED_DEFAULTS: {
   executionsNamespace: 'saasit-executions',
   // document 000 §S3 Bucket Setup.
   bucket: 'saasit-artifacts',
+  // The reference application's own API (fixtures/app): its readiness URL at the entry and the endpoints
+  // some scenarios use to show what a fault did to the application's work.
+  application: {
+    health: '/api/health/ready',
+    api: { records: '/api/records', executions: '/api/executions', files: '/api/files', work: '/api/work' },
+  },
 };

@@ -102,4 +102,15 @@ describe('names from the configuration', () => {
     expect(configSchema.safeParse({ objectStore: { bucket: 'ab' } }).success).toBe(false);
     expect(configSchema.safeParse({ objectStore: { bucket: 'Shop_Files' } }).success).toBe(false);
   });
+
+  it('application: the reference app\'s health URL and API by default; `api: {}` declares none; paths must be paths', () => {
+    const reference = configSchema.parse({});
+    expect(reference.application).toEqual({ health: '/api/health/ready', api: { records: '/api/records', executions: '/api/executions', files: '/api/files', work: '/api/work' } });
+    const other = configSchema.parse({ application: { health: '/healthz', api: {} } });
+    expect(other.application).toEqual({ health: '/healthz', api: {} });
+    expect(configSchema.parse({ application: { api: { work: '/burn' } } }).application.api).toEqual({ work: '/burn' });
+    expect(configSchema.safeParse({ application: { health: 'healthz' } }).success).toBe(false);
+    expect(configSchema.safeParse({ application: { api: { records: '/r?x=1' } } }).success).toBe(false);
+    expect(configSchema.safeParse({ application: { api: { queue: '/q' } } }).success).toBe(false);
+  });
 });

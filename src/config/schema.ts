@@ -5,6 +5,14 @@ import { DOCUMENTED_DEFAULTS } from './defaults.ts';
 export const WORKLOAD_ROLES = ['postgres', 'redis', 'minio', 'backend', 'worker', 'frontend'] as const;
 export type WorkloadRole = (typeof WORKLOAD_ROLES)[number];
 
+/**
+ * What only some applications offer (the reference app does): endpoints that scenarios use to show what a
+ * fault did to the application's own work. A scenario that needs one skips with that reason when the
+ * configuration does not declare it; RPO sentinels are then written by prodlike into the data stores.
+ */
+export const APPLICATION_APIS = ['records', 'executions', 'files', 'work'] as const;
+export type ApplicationApi = (typeof APPLICATION_APIS)[number];
+
 export const PROVIDERS = ['kind', 'docker'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
@@ -31,6 +39,28 @@ const workloadSchema = z.strictObject({
     .optional(),
 });
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
+
+/** A URL path at the entry point. */
+const PATH = /^\/[^\s?#]*$/;
+const apiPath = (what: string) => z.string().regex(PATH, 'must be a path starting with /, e.g. /api/records').describe(what).optional();
+
+const applicationSchema = z.strictObject({
+  health: z
+    .string()
+    .regex(PATH, 'must be a path starting with /, e.g. /healthz')
+    .default(DOCUMENTED_DEFAULTS.application.health)
+    .describe('Path at the entry point (ports.entry) that answers 200 when the application can serve users: every scenario probes it as the user-facing outage.'),
+  api: z
+    .strictObject({
+      records: apiPath('POST {"clientId", "seq", "ts"} stores a record and answers 2xx; it is read back from PostgreSQL\'s `records` table. Without it, RPO sentinels are rows prodlike writes into its own table.'),
+      executions: apiPath('POST submits an execution (202 {id}), GET <path>/<id> gives its status (QUEUED, RUNNING, COMPLETED, FAILED); completions are counted in `execution_logs`. Scenarios about queued work (worker lost, worker crash, execution load) need it.'),
+      files: apiPath('POST <path>?filename=… stores a file (2xx {id}), GET <path>/<id>?download=1 returns it. Without it, object sentinels are objects prodlike writes under its own prefix.'),
+      work: apiPath('POST <path>?ms=N burns N ms of CPU and answers 200: where the HPA scenario puts its load.'),
+    })
+    .default(DOCUMENTED_DEFAULTS.application.api)
+    .describe('The application\'s own endpoints that some scenarios use (default: the reference application\'s). `api: {}` declares none: scenarios that need one skip with that reason.'),
+});
+export type ApplicationConfig = z.infer<typeof applicationSchema>;
 
 const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 /** A Kubernetes namespace name (RFC 1123 label, at most 63 characters). */
@@ -98,6 +128,9 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The application\'s object store (the minio role).'),
+  application: applicationSchema
+    .prefault({})
+    .describe('What the application offers at the entry point: its user-facing health URL and, optionally, endpoints scenarios can use.'),
   ports: z
     .strictObject({
       entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),
