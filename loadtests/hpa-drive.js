@@ -1,4 +1,4 @@
-// CPU load for the backend HPA: POST /api/work?ms=WORK_MS burns that much CPU per request in the
+// CPU load for the backend HPA: POST <WORK_PATH>?ms=WORK_MS (default /api/work, the reference app's) burns that much CPU per request in the
 // backend (in 10 ms slices, so probes are still answered). Constant arrival rate by default; with
 // STAGES (JSON list of {target, duration}) a ramping arrival rate instead, e.g.
 //   STAGES='[{"target":20,"duration":"1m"},{"target":20,"duration":"3m"}]'
@@ -8,7 +8,7 @@
 // the Service has *now* (with keep-alive, a connection stays on the pod it first reached and pods
 // added by the HPA would get no share: one k6 host looks like a few long-lived clients).
 //
-// Env: BASE_URL, RATE (requests/s), DURATION, WORK_MS, STAGES, VUS, MAX_VUS, NEW_CONNECTIONS,
+// Env: BASE_URL, WORK_PATH, RATE (requests/s), DURATION, WORK_MS, STAGES, VUS, MAX_VUS, NEW_CONNECTIONS,
 // THRESHOLDS, SUMMARY_PATH.
 import http from 'k6/http';
 import { check } from 'k6';
@@ -17,6 +17,7 @@ import { TREND_STATS, BASE_URL, num, str, thresholdsFromEnv, writeSummary } from
 const RATE = num('RATE', 10);
 const DURATION = str('DURATION', '3m');
 const WORK_MS = num('WORK_MS', 100);
+const WORK_PATH = str('WORK_PATH', '/api/work');
 const PRE_VUS = num('VUS', Math.max(10, Math.ceil(RATE * 2)));
 const MAX_VUS = Math.max(PRE_VUS, num('MAX_VUS', Math.max(50, Math.ceil(RATE * 20))));
 const STAGES = __ENV.STAGES ? JSON.parse(__ENV.STAGES) : undefined;
@@ -34,7 +35,7 @@ export const options = {
 };
 
 export default function () {
-  const res = http.post(`${BASE_URL}/api/work?ms=${WORK_MS}`, null, { tags: { name: 'work' }, timeout: '30s' });
+  const res = http.post(`${BASE_URL}${WORK_PATH}?ms=${WORK_MS}`, null, { tags: { name: 'work' }, timeout: '30s' });
   check(res, { 'work: 200': (r) => r.status === 200 });
 }
 

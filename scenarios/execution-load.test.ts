@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../src/config/load-targets.ts';
 import type { Target } from '../src/config/targets-schema.ts';
+import { resolveWorkload } from '../src/config/schema.ts';
 import { formatDuration } from '../src/core/duration.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { waitFor } from '../src/core/wait.ts';
@@ -36,7 +37,8 @@ import { evaluateTarget, type BoundedTarget, type Measurement, type Verdict } fr
 import type { Kubectl } from '../src/kube/kubectl.ts';
 import { canEndpoint } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
-import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { scenarioConfig, scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { apiMissing } from './support/app-api.ts';
 
 const STRICT = process.env.PRODLIKE_STRICT_TARGETS === '1';
 const PROVIDER = process.env.PRODLIKE_PROVIDER ?? 'docker';
@@ -64,12 +66,18 @@ const SATURATION: BoundedTarget = {
   source: { doc: '000', section: 'Execution model (no sustained-rate target for a development host; reported)' },
 };
 
+/** The suite loads the application's executions API: a missing prerequisite when the configuration declares none. */
+async function executionsMissing(): Promise<string | undefined> {
+  const { loaded } = await scenarioConfig();
+  return apiMissing(loaded.config.application, 'executions', loaded.file ?? 'prodlike.yaml (defaults)');
+}
+
 /** Why the suite cannot run here, or undefined. */
 async function missingPrerequisite(): Promise<string | undefined> {
   if (PROVIDER !== 'docker') {
     return `the in-process-worker variant runs on the docker provider (PRODLIKE_PROVIDER=docker); this run is ${PROVIDER}: see the Job-mode suite`;
   }
-  return scenarioSkipReason('docker', { k6: 'host' });
+  return (await executionsMissing()) ?? scenarioSkipReason('docker', { k6: 'host' });
 }
 
 const skipReason = await missingPrerequisite();
@@ -238,7 +246,8 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
  */
 const JOB_RATE = Number(process.env.PRODLIKE_EXEC_JOB_RATE ?? 0.2);
 const JOB_DURATION = process.env.PRODLIKE_EXEC_JOB_DURATION ?? '90s';
-const JOB_NAMESPACE = 'saasit-executions';
+// The execution Jobs' pods, as the reference app's Job template labels them (document 000 §6), in the
+// configured executions namespace.
 const JOB_SELECTOR = 'app=saasit-executor';
 /** No document gives a bound for how fast an execution's Job starts: measured and reported only. */
 const JOB_START: BoundedTarget = {
@@ -253,7 +262,7 @@ const JOB_START: BoundedTarget = {
 async function missingKindPrerequisite(): Promise<string | undefined> {
   if (PROVIDER !== 'kind') return 'Job mode (one Kubernetes Job per execution) needs the kind provider: run with PRODLIKE_PROVIDER=kind';
   if (!Number.isFinite(JOB_RATE) || JOB_RATE <= 0) return `PRODLIKE_EXEC_JOB_RATE=${process.env.PRODLIKE_EXEC_JOB_RATE} is not a positive number`;
-  return scenarioSkipReason('kind', { k6: 'image' });
+  return (await executionsMissing()) ?? scenarioSkipReason('kind', { k6: 'image' });
 }
 const kindSkipReason = await missingKindPrerequisite();
 
@@ -285,11 +294,12 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     kubectl = ctx.kubectl;
     image = ctx.image;
     // Job mode must be what the worker runs, and the workers ready, before any load.
+    const workerWorkload = resolveWorkload(env.config, 'worker');
     const worker = await waitFor(async () => {
-      const d = await kubectl.json<WorkerDeployment>(['-n', 'app-backend', 'get', 'deployment', 'worker']);
+      const d = await kubectl.json<WorkerDeployment>(['-n', workerWorkload.namespace, 'get', workerWorkload.workload]);
       return (d.status.readyReplicas ?? 0) >= d.spec.replicas ? d : undefined;
-    }, { timeoutMs: 300_000, intervalMs: 2000, description: 'the worker Deployment (app-backend) to be ready' });
-    const mode = worker.spec.template.spec.containers.find((c) => c.name === 'worker')?.env?.find((v) => v.name === 'EXECUTION_MODE')?.value;
+    }, { timeoutMs: 300_000, intervalMs: 2000, description: `the worker (${workerWorkload.namespace}/${workerWorkload.workload}) to be ready` });
+    const mode = worker.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((v) => v.name === 'EXECUTION_MODE')?.value;
     if (mode !== 'job') throw new Error(`worker Deployment runs EXECUTION_MODE=${mode ?? '(unset)'}, not job: kind/manifests/base/worker.yaml changed?`);
     workers = `${worker.spec.replicas} worker pod(s), EXECUTION_MODE=job, one execution per worker at a time (WORKER_CONCURRENCY default 1)`;
     if (canEndpoint(env.provider)) {
@@ -315,7 +325,7 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     const shape: LoadShape = { rate: JOB_RATE, duration: JOB_DURATION, vus: 5, maxVus: 40, env: { MAX_POLLS: '360', POLL_INTERVAL_MS: '500' } };
     const startedAt = Date.now();
     const before = machine();
-    watch = new JobWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: JOB_NAMESPACE, selector: JOB_SELECTOR });
+    watch = new JobWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: env.config.executions.namespace, selector: JOB_SELECTOR });
     await watch.start();
     const tracker = watch.tracker;
     const loadStarted = hrNow();

@@ -51,11 +51,15 @@ import type { Kubectl } from '../src/kube/kubectl.ts';
 import { canKubernetes, type Provider, type SupportsKubernetes } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { requireApi } from './support/app-api.ts';
 
-const NS = 'app-backend';
-const HPA = 'backend-hpa';
-const SERVICE = 'backend-service';
-const DEPLOYMENT = 'backend';
+// The backend's namespace, Deployment, Service and pod selector come from the configuration
+// (topology.backend); its HPA is the one whose scaleTargetRef is that Deployment, found in the cluster.
+let NS: string;
+let HPA: string;
+let SERVICE: string;
+let DEPLOYMENT: string;
+let POD_SELECTOR: string;
 const WARM_S = 30; // 1 req/s before the load: the "before" p95
 const RATE = Number(process.env.PRODLIKE_HPA_RATE ?? 8);
 const WORK_MS = Number(process.env.PRODLIKE_HPA_WORK_MS ?? 100);
@@ -94,6 +98,15 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     kube = env.provider;
     kubectl = kube.kubectl;
     log(`environment ${env.created ? 'created' : 'reused'}: ${env.entry}`);
+    const backend = resolveWorkload(env.config, 'backend');
+    [NS, SERVICE, POD_SELECTOR] = [backend.namespace, backend.service, Object.entries(backend.selector).map(([k, v]) => `${k}=${v}`).join(',')];
+    const [kind, name] = backend.workload.split('/') as [string, string];
+    if (kind !== 'deployment') throw new Error(`topology.backend.workload is ${backend.workload}: the HPA scenario scales a Deployment`);
+    DEPLOYMENT = name;
+    const hpas = await kubectl.json<KubeList<HpaObject & { spec: { scaleTargetRef?: { kind: string; name: string } } }>>(['-n', NS, 'get', 'hpa']);
+    const hpa = hpas.items.find((h) => h.spec.scaleTargetRef?.kind === 'Deployment' && h.spec.scaleTargetRef.name === DEPLOYMENT);
+    if (!hpa) throw new Error(`no HorizontalPodAutoscaler in namespace ${NS} scales deployment/${DEPLOYMENT} (topology.backend): the HPA scenario has nothing to measure`);
+    HPA = hpa.metadata.name;
   }, 900_000);
 
   afterAll(async () => {
@@ -101,7 +114,8 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     await env?.teardown();
   }, 600_000);
 
-  it(`backend scales from its starting replicas under CPU load within ${SCALE_UP_MS / 1000} s (document 003), measured from the Kubernetes API`, async () => {
+  it(`backend scales from its starting replicas under CPU load within ${SCALE_UP_MS / 1000} s (document 003), measured from the Kubernetes API`, async (ctx) => {
+    if (!requireApi(ctx, env, 'work', { id: 'hpa.backend-cpu', title: 'Backend HPA under CPU load', suite: 'hpa' })) return;
     const startedAt = Date.now();
     const notes: string[] = [];
     const outDir = env.recorder.path;
@@ -149,7 +163,7 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     }
 
     // 3. Watches on.
-    const watch = new KubeWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: NS, hpaName: HPA, podSelector: 'app=backend', serviceName: SERVICE });
+    const watch = new KubeWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: NS, hpaName: HPA, podSelector: POD_SELECTOR, serviceName: SERVICE });
     activeWatch = watch;
     await watch.start();
     const tracker = watch.tracker;
@@ -161,7 +175,7 @@ describe.skipIf(Boolean(skip))(`hpa${skip ? ` (skipped: ${skip})` : ''}`, () => 
     const plan = planFor(script, { rate: RATE, duration: `${WARM_S + HOLD_S}s`, vus: 20 }, [performance]);
     const files = { points: join(outDir, 'hpa-k6-points.json'), summary: join(outDir, 'hpa-k6-summary.json'), log: join(outDir, 'hpa-k6.log') };
     const offered = RATE * WORK_MS;
-    const k6Env = { STAGES: JSON.stringify(stages), WORK_MS: String(WORK_MS), VUS: '20', MAX_VUS: '200', NEW_CONNECTIONS: '1', THRESHOLDS: JSON.stringify(plan.thresholds) };
+    const k6Env = { STAGES: JSON.stringify(stages), WORK_MS: String(WORK_MS), WORK_PATH: env.config.application.api.work!, VUS: '20', MAX_VUS: '200', NEW_CONNECTIONS: '1', THRESHOLDS: JSON.stringify(plan.thresholds) };
     const backend = resolveWorkload(env.config, 'backend');
     const entryService = accessName('backend');
     const baseUrl = MODE === 'job' ? `http://${entryService}.${backend.namespace}.svc.cluster.local:${backend.port}` : `http://127.0.0.1:${env.config.ports.entry + 1}`;

@@ -12,7 +12,7 @@ describe('the application contract', () => {
     expect(app.has('executions')).toBe(true);
     expect(app.has('records')).toBe(false);
     expect(apiMissing(application, 'executions')).toBeUndefined();
-    expect(apiMissing(application, 'files', 'shop/prodlike.yaml')).toBe('the application declares no a files endpoint (objects stored through the application): set application.api.files in shop/prodlike.yaml if it has one');
+    expect(apiMissing(application, 'files', 'shop/prodlike.yaml')).toBe('the application declares no files endpoint (objects stored through the application): set application.api.files in shop/prodlike.yaml if it has one');
   });
 
   it('RPO sentinels: through the records endpoint when declared, otherwise rows prodlike writes into its own table', () => {

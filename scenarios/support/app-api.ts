@@ -32,10 +32,10 @@ export const SENTINEL_TABLE = 'prodlike_sentinel';
 export const SENTINEL_PREFIX = 'prodlike-sentinel/';
 
 const WHAT: Record<ApplicationApi, string> = {
-  records: 'a records endpoint (writes acknowledged by the application)',
-  executions: 'an executions API (queued work it runs)',
-  files: 'a files endpoint (objects stored through the application)',
-  work: 'a CPU work endpoint to put load on',
+  records: 'records endpoint (writes acknowledged by the application)',
+  executions: 'executions API (queued work it runs)',
+  files: 'files endpoint (objects stored through the application)',
+  work: 'CPU work endpoint to put load on',
 };
 
 /** Why a scenario cannot use this part of the application's API, or undefined when it is declared. */

@@ -55,7 +55,7 @@ const applicationSchema = z.strictObject({
       records: apiPath('POST {"clientId", "seq", "ts"} stores a record and answers 2xx; it is read back from PostgreSQL\'s `records` table. Without it, RPO sentinels are rows prodlike writes into its own table.'),
       executions: apiPath('POST submits an execution (202 {id}), GET <path>/<id> gives its status (QUEUED, RUNNING, COMPLETED, FAILED); completions are counted in `execution_logs`. Scenarios about queued work (worker lost, worker crash, execution load) need it.'),
       files: apiPath('POST <path>?filename=… stores a file (2xx {id}), GET <path>/<id>?download=1 returns it. Without it, object sentinels are objects prodlike writes under its own prefix.'),
-      work: apiPath('POST <path>?ms=N burns N ms of CPU and answers 200: where the HPA scenario puts its load.'),
+      work: apiPath('POST <path>?ms=N burns N ms of CPU and answers 200: where the HPA scenario puts its load (sent to the backend Service, so the backend must serve the same path).'),
     })
     .default(DOCUMENTED_DEFAULTS.application.api)
     .describe('The application\'s own endpoints that some scenarios use (default: the reference application\'s). `api: {}` declares none: scenarios that need one skip with that reason.'),
