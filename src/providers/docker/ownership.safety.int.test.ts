@@ -4,7 +4,7 @@ import { configSchema } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { EventBus, type TimedEvent } from '../../core/events.ts';
 import { ALLOW_FOREIGN_FLAG } from '../../safety/ownership.ts';
-import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
+import { docker, dockerSkipReason, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -19,8 +19,12 @@ const tag = `own-${process.pid}`;
 const env = `safety-own-${process.pid}`;
 const prefix = `prodlike-${env}`;
 
+/**
+ * No operation here gets past the guard to publish a port (the one let through fails on finding no
+ * labelled replica), so the entry port is the default and never bound: no port to choose (issue #14).
+ */
 async function provider(options: { allowForeignTarget?: boolean; bus?: EventBus } = {}): Promise<DockerProvider> {
-  const config = configSchema.parse({ name: env, provider: 'docker', imageSource: 'offline', ports: { entry: await freePort() } });
+  const config = configSchema.parse({ name: env, provider: 'docker', imageSource: 'offline' });
   return new DockerProvider({ config, images: await topologyImages('offline'), projectDir: await tempDir('prodlike-own-'), imageSource: 'offline', ...options });
 }
 

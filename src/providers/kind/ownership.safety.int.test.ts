@@ -11,7 +11,7 @@ import { partitionService, scaleService, stopNode, type FaultContext } from '../
 import { ALLOW_FOREIGN_FLAG, guardProvider } from '../../safety/ownership.ts';
 import { RollbackRegistry } from '../../safety/rollbacks.ts';
 import { cli } from '../../safety/testing/docker-env.ts';
-import { docker, dockerSkipReason, freePort, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
+import { docker, dockerSkipReason, removeTempDirs, removeTestObjects, sleeper, tempDir, TEST_LABEL } from '../../safety/testing/docker-env.ts';
 import { clusterName } from './cluster-config.ts';
 import { KindProvider } from './kind-provider.ts';
 import { Kubectl } from '../../kube/kubectl.ts';
@@ -172,10 +172,12 @@ describe.skipIf(Boolean(skipReason))(`ownership guard, kind provider${skipReason
   describe('with a (fake) kind node of this cluster publishing the API server', () => {
     let apiPort: number;
     beforeAll(async () => {
-      apiPort = await freePort();
-      await sleeper(`${cluster}-control-plane`, {
+      // HostPort '0': Docker chooses a free port when it binds, and the test reads back what it chose (issue #14).
+      const node = await sleeper(`${cluster}-control-plane`, {
         [TEST_LABEL]: tag, 'io.prodlike.managed': 'true', 'io.x-k8s.kind.cluster': cluster, 'io.x-k8s.kind.role': 'control-plane',
-      }, { ExposedPorts: { '6443/tcp': {} }, HostConfig: { PortBindings: { '6443/tcp': [{ HostIp: '127.0.0.1', HostPort: String(apiPort) }] } } });
+      }, { ExposedPorts: { '6443/tcp': {} }, HostConfig: { PortBindings: { '6443/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } } });
+      apiPort = Number((await node.inspect()).NetworkSettings.Ports['6443/tcp']?.[0]?.HostPort);
+      expect(apiPort, 'the port Docker published for 6443').toBeGreaterThan(0);
     }, 60_000);
 
     it.each(DESTRUCTIVE.filter(([n]) => n !== 'destroy'))('%s refuses a context whose server is not that node\'s API port', async (_name, op) => {
