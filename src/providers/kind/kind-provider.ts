@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
@@ -12,7 +12,6 @@ import { kind, Kubectl } from '../../kube/kubectl.ts';
 import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
 import { KubeEventWatch } from '../../measure/kube-events.ts';
 import type { TimelineEvent } from '../../measure/timeline.ts';
-import { recordKindCluster } from '../../safety/gc.ts';
 import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
@@ -23,12 +22,12 @@ import {
   clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, replicaStatus, sortEvents,
   type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson,
 } from './cluster-views.ts';
-import { accessObjects } from './access-objects.ts';
-import { accessHostPort, clusterName, renderClusterConfig } from './cluster-config.ts';
-import { assertImages, imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
+import { accessHostPort, clusterName } from './cluster-config.ts';
+import { assertImages } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
-import { emptyNamespaces, imagesMissingOnNodes, resetNamespaces } from './kind-reset.ts';
-import { installMetricsServer, renderManifests, secretObjects, selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
+import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
+import { KindUpSteps } from './kind-up-steps.ts';
+import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
 export interface KindProviderOptions {
   config: ProdlikeConfig;
@@ -55,6 +54,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   readonly name = 'kind' as const;
   readonly #o: KindProviderOptions;
   readonly #store: EnvironmentStore;
+  /** The steps of create and reset (kind-up-steps.ts). */
+  readonly #steps: KindUpSteps;
   readonly cluster: string;
   readonly kubectl: Kubectl;
 
@@ -63,6 +64,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     this.#store = new EnvironmentStore(options.projectDir, options.config.name);
     this.cluster = clusterName(options.config.name);
     this.kubectl = new Kubectl(join(this.#store.dir, 'kubeconfig'), `kind-${this.cluster}`);
+    this.#steps = new KindUpSteps(options, this.#store, this.kubectl, this.cluster);
   }
 
   get kubeconfig(): string {
@@ -104,10 +106,6 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return r.stdout.split('\n').map((l) => l.trim()).includes(this.cluster);
   }
 
-  async #step<T>(id: string, title: string, work: (progress: (m: string) => void) => Promise<T>): Promise<T> {
-    return this.#o.bus ? this.#o.bus.step(id, title, work) : work(() => undefined);
-  }
-
   async create(options: { signal?: AbortSignal } = {}): Promise<CreateResult> {
     const { signal } = options;
     await assertImages(this.#o);
@@ -129,35 +127,27 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await mkdir(this.#store.dir, { recursive: true, mode: 0o700 });
     try {
       if (!existed) {
-        await this.#step('kind:cluster', `Create kind cluster ${this.cluster} (1 control plane + ${this.#o.config.kind.workers} workers)`, async (progress) => {
-          const configFile = join(this.#store.dir, 'cluster.yaml');
-          await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: false }));
-          await kind(['create', 'cluster', '--name', this.cluster, '--config', configFile, '--kubeconfig', this.kubeconfig, '--wait', '0s'], { timeoutMs: 10 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
-          await recordKindCluster(this.cluster, this.#o.projectDir, this.#o.config.name); // `prodlike gc` collects only its own project's clusters
-          await this.#store.writeState(state);
-        });
+        await this.#steps.createCluster(state, signal);
       } else if (!existsSync(this.kubeconfig)) {
         await kind(['export', 'kubeconfig', '--name', this.cluster, '--kubeconfig', this.kubeconfig]);
       }
       // The image load (the longest phase) runs alongside what does not need the images: nodes Ready,
       // metrics-server (preloaded in the node image), rendering, namespaces and secrets. Workloads are
       // applied only once the images are in the nodes (offline a missing image is a pull error at once).
-      const loading = this.#step('kind:images', `Load ${this.#o.localImages.length} local images into the worker nodes`, async (progress) => {
-        await this.#loadImages(existed, progress, signal);
+      const loading = this.#steps.step('kind:images', `Load ${this.#o.localImages.length} local images into the worker nodes`, async (progress) => {
+        await this.#steps.loadImages(existed, progress, signal);
       });
       const preparing = (async () => {
-        await this.#nodesReady(signal);
-        await this.#step('kind:addons', 'Add-ons: metrics-server', async () => {
-          await installMetricsServer(this.kubectl, await metricsServerImage(this.cluster, this.#o.imageSource));
-        });
-        const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
-        await this.#namespacesAndSecrets(rendered);
+        await this.#steps.nodesReady(signal);
+        await this.#steps.addons();
+        const rendered = await this.#steps.render();
+        await this.#steps.namespacesAndSecrets(rendered);
         return rendered;
       })();
       const [prepared, loaded] = await Promise.allSettled([preparing, loading]);
       if (prepared.status === 'rejected') throw prepared.reason;
       if (loaded.status === 'rejected') throw loaded.reason;
-      await this.#applyAndWait(prepared.value, existed, signal);
+      await this.#steps.applyAndWait(prepared.value, existed, signal);
       await this.#store.writeState(state);
     } catch (error) {
       if (!existed && (signal?.aborted ?? false)) await this.destroy().catch(() => undefined);
@@ -179,61 +169,21 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     if (!(await this.#clusterExists()) || !existsSync(this.kubeconfig) || !(await this.#store.readState())) {
       throw new ProdlikeError('USAGE', `Environment "${this.#o.config.name}" (kind cluster ${this.cluster}) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
     }
-    const rendered = await this.#step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
+    const rendered = await this.#steps.render();
     const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
-    const removed = await this.#step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
+    const removed = await this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
       // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
       await healPodIps(await nodeContainers(this.cluster), resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)));
       return emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
     });
-    const loading = this.#step('kind:images', 'Images in the worker nodes', async (progress) => this.#loadImages(true, progress, signal));
-    await this.#nodesReady(signal);
-    await this.#namespacesAndSecrets(rendered);
+    const loading = this.#steps.step('kind:images', 'Images in the worker nodes', async (progress) => this.#steps.loadImages(true, progress, signal));
+    await this.#steps.nodesReady(signal);
+    await this.#steps.namespacesAndSecrets(rendered);
     await loading;
-    await this.#applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
+    await this.#steps.applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
     const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];
     return { removed: removed.map((n) => `the contents of namespace ${n}`), notes, status: await this.#status(false) };
-  }
-
-  /** Loads the local images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
-  async #loadImages(existed: boolean, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
-    if (!this.#o.localImages.length) return;
-    const nodes = await imageNodes(this.cluster);
-    const images = existed ? await imagesMissingOnNodes(nodes, this.#o.localImages) : this.#o.localImages;
-    if (!images.length) {
-      progress(`all ${this.#o.localImages.length} already in the nodes`);
-      return;
-    }
-    const archive = await imageArchive(images, progress, signal);
-    await kind(['load', 'image-archive', '--name', this.cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
-  }
-
-  async #nodesReady(signal?: AbortSignal): Promise<void> {
-    await this.#step('kind:nodes', 'Nodes Ready', async () => {
-      await this.kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
-    });
-  }
-
-  async #namespacesAndSecrets(rendered: KubeObject[]): Promise<void> {
-    await this.#step('kind:namespaces', 'Namespaces and secrets', async () => {
-      await this.kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
-      const secrets = secretObjects(rendered, await this.#store.secrets(), this.#o.config);
-      if (secrets.length) await this.kubectl.apply(toApplyList(secrets));
-    });
-  }
-
-  /** The rendered manifests and prodlike's host-access objects (access-objects.ts), once the manifests' namespaces exist. */
-  async #applyAndWait(rendered: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
-    const objects = [...rendered, ...accessObjects(this.#o.config)];
-    await this.#step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
-      // A Job's template is immutable: a re-run replaces the manifests' Jobs (the bucket Job) instead of failing on them.
-      if (existed) {
-        for (const job of objects.filter((o) => o.kind === 'Job')) await this.kubectl.run(['-n', job.metadata.namespace ?? 'default', 'delete', 'job', job.metadata.name, '--ignore-not-found', '--wait=true'], { allowFailure: true });
-      }
-      await this.kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
-    });
-    await this.#step('kind:ready', 'Workloads ready', async (progress) => waitReady(this.kubectl, objects, { progress, signal, timeoutMs: this.#o.readyTimeoutMs ?? 10 * 60_000 }));
   }
 
   async status(): Promise<EnvironmentStatus> {

@@ -1,0 +1,111 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProdlikeConfig } from '../../config/schema.ts';
+import type { EventBus } from '../../core/events.ts';
+import { kind, type Kubectl } from '../../kube/kubectl.ts';
+import type { KubeObject } from '../../kube/objects.ts';
+import { recordKindCluster } from '../../safety/gc.ts';
+import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
+import { accessObjects } from './access-objects.ts';
+import { renderClusterConfig } from './cluster-config.ts';
+import { imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
+import { imagesMissingOnNodes } from './kind-reset.ts';
+import { installMetricsServer, renderManifests, secretObjects, toApplyList, waitReady } from './kind-workloads.ts';
+
+/** What the steps need of the kind provider's options (KindProviderOptions has all of it). */
+export interface KindUpStepOptions {
+  config: ProdlikeConfig;
+  projectDir: string;
+  manifestsDir: string;
+  imageSource: 'online' | 'offline';
+  nodeImage: string;
+  localImages: string[];
+  bus?: EventBus;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * The steps `up` (create) and `reset` of the kind provider are made of, each reported on the event bus
+ * as a step: the cluster, the local images in the nodes, nodes Ready, add-ons, the rendered manifests,
+ * namespaces and secrets, and the applied objects waited for. The provider decides their order and
+ * which of them run at the same time; every kubectl call goes through the environment's `kubectl`
+ * (its own kubeconfig and context).
+ */
+export class KindUpSteps {
+  readonly #o: KindUpStepOptions;
+  readonly #store: EnvironmentStore;
+  readonly #kubectl: Kubectl;
+  readonly #cluster: string;
+
+  constructor(options: KindUpStepOptions, store: EnvironmentStore, kubectl: Kubectl, cluster: string) {
+    this.#o = options;
+    this.#store = store;
+    this.#kubectl = kubectl;
+    this.#cluster = cluster;
+  }
+
+  async step<T>(id: string, title: string, work: (progress: (m: string) => void) => Promise<T>): Promise<T> {
+    return this.#o.bus ? this.#o.bus.step(id, title, work) : work(() => undefined);
+  }
+
+  /** A new cluster (127.0.0.1 only), recorded for `prodlike gc` and in the environment's state. */
+  async createCluster(state: EnvironmentState, signal?: AbortSignal): Promise<void> {
+    await this.step('kind:cluster', `Create kind cluster ${this.#cluster} (1 control plane + ${this.#o.config.kind.workers} workers)`, async (progress) => {
+      const configFile = join(this.#store.dir, 'cluster.yaml');
+      await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: false }));
+      await kind(['create', 'cluster', '--name', this.#cluster, '--config', configFile, '--kubeconfig', this.#kubectl.kubeconfig, '--wait', '0s'], { timeoutMs: 10 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+      await recordKindCluster(this.#cluster, this.#o.projectDir, this.#o.config.name); // `prodlike gc` collects only its own project's clusters
+      await this.#store.writeState(state);
+    });
+  }
+
+  /** Loads the local images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
+  async loadImages(existed: boolean, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
+    if (!this.#o.localImages.length) return;
+    const nodes = await imageNodes(this.#cluster);
+    const images = existed ? await imagesMissingOnNodes(nodes, this.#o.localImages) : this.#o.localImages;
+    if (!images.length) {
+      progress(`all ${this.#o.localImages.length} already in the nodes`);
+      return;
+    }
+    const archive = await imageArchive(images, progress, signal);
+    await kind(['load', 'image-archive', '--name', this.#cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+  }
+
+  async nodesReady(signal?: AbortSignal): Promise<void> {
+    await this.step('kind:nodes', 'Nodes Ready', async () => {
+      await this.#kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
+    });
+  }
+
+  async addons(): Promise<void> {
+    await this.step('kind:addons', 'Add-ons: metrics-server', async () => {
+      await installMetricsServer(this.#kubectl, await metricsServerImage(this.#cluster, this.#o.imageSource));
+    });
+  }
+
+  async render(): Promise<KubeObject[]> {
+    return this.step('kind:render', 'Render manifests (kustomize)', async () => renderManifests({ kubectlBin: this.#kubectl.bin, stateDir: this.#store.dir, manifestsDir: this.#o.manifestsDir, imageSource: this.#o.imageSource }));
+  }
+
+  async namespacesAndSecrets(rendered: KubeObject[]): Promise<void> {
+    await this.step('kind:namespaces', 'Namespaces and secrets', async () => {
+      await this.#kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
+      const secrets = secretObjects(rendered, await this.#store.secrets(), this.#o.config);
+      if (secrets.length) await this.#kubectl.apply(toApplyList(secrets));
+    });
+  }
+
+  /** The rendered manifests and prodlike's host-access objects (access-objects.ts), once the manifests' namespaces exist. */
+  async applyAndWait(rendered: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
+    const objects = [...rendered, ...accessObjects(this.#o.config)];
+    await this.step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
+      // A Job's template is immutable: a re-run replaces the manifests' Jobs (the bucket Job) instead of failing on them.
+      if (existed) {
+        for (const job of objects.filter((o) => o.kind === 'Job')) await this.#kubectl.run(['-n', job.metadata.namespace ?? 'default', 'delete', 'job', job.metadata.name, '--ignore-not-found', '--wait=true'], { allowFailure: true });
+      }
+      await this.#kubectl.apply(toApplyList(objects.filter((o) => o.kind !== 'Namespace')));
+    });
+    await this.step('kind:ready', 'Workloads ready', async (progress) => waitReady(this.#kubectl, objects, { progress, signal, timeoutMs: this.#o.readyTimeoutMs ?? 10 * 60_000 }));
+  }
+}
