@@ -15,7 +15,6 @@ import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
 import { postgresSentinelSink } from '../src/measure/sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import { resolveTopology, type WorkloadRole } from '../src/config/schema.ts';
-import { DATABASE } from '../src/providers/docker/topology.ts';
 import { canEndpoint, canKill, canKubernetes, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
 import { readRunResults } from '../src/report/report-writer.ts';
@@ -81,7 +80,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     if (!canKill(env.provider) || !canEndpoint(env.provider)) throw new Error(`${env.providerName} provider cannot kill or publish endpoints`);
     provider = env.provider;
     const pgEp = await provider.endpoint('postgres');
-    pgConfig = { host: pgEp.host, port: pgEp.port, user: DATABASE.user, database: DATABASE.name, password: env.secrets.postgresPassword };
+    const database = env.config.database;
+    pgConfig = { host: pgEp.host, port: pgEp.port, user: database.user, database: database.name, password: env.secrets.postgresPassword };
     const redisEp = await provider.endpoint('redis');
     redisUrl = `redis://:${encodeURIComponent(env.secrets.redisPassword)}@${redisEp.host}:${redisEp.port}`;
     app = appApi(env.entry, pgConfig, env.config.application);
@@ -95,7 +95,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       targets: [
         { name: 'entry', kind: 'http', url: app.health, expectStatus: 200, probe: PROBES.entry },
         { name: 'redis', kind: 'redis', url: redisUrl, probe: PROBES.redis },
-        { name: 'postgres', kind: 'postgres', url: `postgres://${DATABASE.user}:${encodeURIComponent(env.secrets.postgresPassword)}@${pgEp.host}:${pgEp.port}/${DATABASE.name}`, probe: PROBES.postgres },
+        { name: 'postgres', kind: 'postgres', url: `postgres://${database.user}:${encodeURIComponent(env.secrets.postgresPassword)}@${pgEp.host}:${pgEp.port}/${database.name}`, probe: PROBES.postgres },
         { name: 's3', kind: 's3', endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket, probe: PROBES.s3 },
       ],
     });

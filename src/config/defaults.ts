@@ -20,6 +20,8 @@ export const DOCUMENTED_DEFAULTS: {
   readonly executionsNamespace: string;
   readonly bucket: string;
   readonly application: { readonly health: string; readonly api: Readonly<Record<ApplicationApi, string>> };
+  readonly database: { readonly name: string; readonly user: string };
+  readonly secrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
 } = {
   topology: {
     postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
@@ -38,5 +40,12 @@ export const DOCUMENTED_DEFAULTS: {
   application: {
     health: '/api/health/ready',
     api: { records: '/api/records', executions: '/api/executions', files: '/api/files', work: '/api/work' },
+  },
+  // document 001's PostgreSQL StatefulSet (POSTGRES_DB, POSTGRES_USER).
+  database: { name: 'ai_saas_db', user: 'postgres' },
+  // The Secrets document 001's manifests read (secretKeyRef), filled with the environment's credentials.
+  secrets: {
+    'backend-secrets': { POSTGRES_PASSWORD: '${postgres.password}', REDIS_PASSWORD: '${redis.password}', SECRET_KEY: '${random}', JWT_SECRET_KEY: '${random}' },
+    'minio-secret': { MINIO_ROOT_USER: '${minio.accessKey}', MINIO_ROOT_PASSWORD: '${minio.secretKey}' },
   },
 };

@@ -62,6 +62,25 @@ const applicationSchema = z.strictObject({
 });
 export type ApplicationConfig = z.infer<typeof applicationSchema>;
 
+/** What a Secret value may contain besides text: the environment's credentials, made by prodlike. */
+export const SECRET_PLACEHOLDERS = ['postgres.password', 'postgres.user', 'postgres.database', 'redis.password', 'minio.accessKey', 'minio.secretKey', 'random'] as const;
+export type SecretPlaceholder = (typeof SECRET_PLACEHOLDERS)[number];
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+/** The placeholders of a Secret template that prodlike does not know. */
+export function unknownPlaceholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((p) => !(SECRET_PLACEHOLDERS as readonly string[]).includes(p));
+}
+/** A Secret template with its placeholders filled in. */
+export function renderSecretTemplate(template: string, values: Readonly<Record<SecretPlaceholder, string>>): string {
+  return template.replace(PLACEHOLDER, (_, p: string) => values[p as SecretPlaceholder]);
+}
+const secretValue = z.string().superRefine((value, ctx) => {
+  for (const p of unknownPlaceholders(value)) ctx.addIssue({ code: 'custom', message: `unknown placeholder \${${p}}: use one of ${SECRET_PLACEHOLDERS.map((x) => `\${${x}}`).join(', ')}` });
+});
+/** A Secret's name and data keys as Kubernetes allows them. */
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
 const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 /** A Kubernetes namespace name (RFC 1123 label, at most 63 characters). */
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -128,6 +147,17 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The application\'s object store (the minio role).'),
+  database: z
+    .strictObject({
+      name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default(DOCUMENTED_DEFAULTS.database.name).describe('The application\'s PostgreSQL database.'),
+      user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default(DOCUMENTED_DEFAULTS.database.user).describe('The PostgreSQL user the manifests create (POSTGRES_USER); prodlike connects as it.'),
+    })
+    .prefault({})
+    .describe('The PostgreSQL database and user that probes, sentinels and backups use (the postgres role).'),
+  secrets: z
+    .record(z.string().regex(SECRET_NAME, 'must be a Kubernetes Secret name'), z.record(z.string().regex(SECRET_KEY, 'must be a Secret data key (letters, digits, -, _ and .)'), secretValue))
+    .default(DOCUMENTED_DEFAULTS.secrets)
+    .describe('kind: the Secrets prodlike creates in the application\'s namespaces (every role\'s but the frontend\'s, and executions.namespace), name → key → value. Values are text with the environment\'s credentials as ${postgres.password}, ${postgres.user}, ${postgres.database}, ${redis.password}, ${minio.accessKey}, ${minio.secretKey} and ${random}, e.g. url: postgres://${postgres.user}:${postgres.password}@postgres:5432/${postgres.database}. Default: the Secrets document 001\'s manifests read.'),
   application: applicationSchema
     .prefault({})
     .describe('What the application offers at the entry point: its user-facing health URL and, optionally, endpoints scenarios can use.'),

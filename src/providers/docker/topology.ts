@@ -1,5 +1,6 @@
 import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
 import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
+import { DOCUMENTED_DEFAULTS } from '../../config/defaults.ts';
 
 /**
  * The documented on-prem topology (document 001) as plain containers: one pure function, used by the
@@ -52,7 +53,8 @@ export interface EnvironmentSecrets {
   minioSecretKey: string;
 }
 
-export const DATABASE = { name: 'ai_saas_db', user: 'postgres' } as const; // document 001 StatefulSet env
+/** Document 001's database and user (the configuration's `database:` defaults); topologies and scenarios read `config.database`. */
+export const DATABASE = DOCUMENTED_DEFAULTS.database;
 
 /** document 001 "PostgreSQL Configuration (via ConfigMap)", passed as `-c key=value` like the official image allows. */
 export const POSTGRES_CONF: Record<string, string> = {
@@ -146,8 +148,8 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
   const appEnv: Record<string, string> = {
     DATABASE_HOST: alias('postgres'),
     DATABASE_PORT: '5432',
-    DATABASE_NAME: DATABASE.name,
-    DATABASE_USER: DATABASE.user,
+    DATABASE_NAME: config.database.name,
+    DATABASE_USER: config.database.user,
     POSTGRES_PASSWORD: secrets.postgresPassword,
     REDIS_HOST: alias('redis'),
     REDIS_PORT: '6379',
@@ -168,7 +170,7 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
     }
   };
 
-  addDataServices({ add, specs, images, secrets, alias, prefix, has: (role) => Boolean(service(role)) });
+  addDataServices({ add, specs, images, secrets, alias, prefix, database: config.database, has: (role) => Boolean(service(role)) });
   add('backend', () => ({
     image: images.app,
     command: ['node', 'dist/backend.js'],
@@ -211,15 +213,15 @@ export function buildTopology(input: TopologyInput): ContainerSpec[] {
 type AddService = (role: ServiceRole, build: (replica: number) => Omit<ContainerSpec, 'role' | 'replica' | 'name' | 'restart' | 'files' | 'publish' | 'volumes' | 'stopTimeoutSeconds'> & Partial<ContainerSpec>, replicas: number) => void;
 
 /** PostgreSQL, Redis and MinIO, each when the topology enables it: one replica, a data volume, a published port. */
-function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: TopologyImages; secrets: EnvironmentSecrets; alias: (role: WorkloadRole) => string; prefix: string; has: (role: WorkloadRole) => boolean }): void {
-  const { add, specs, images, secrets, alias, prefix } = t;
+function addDataServices(t: { add: AddService; specs: ContainerSpec[]; images: TopologyImages; secrets: EnvironmentSecrets; alias: (role: WorkloadRole) => string; prefix: string; database: { name: string; user: string }; has: (role: WorkloadRole) => boolean }): void {
+  const { add, specs, images, secrets, alias, prefix, database } = t;
   if (t.has('postgres')) {
     add('postgres', () => ({
       image: images.postgres,
       command: ['postgres', ...Object.entries(POSTGRES_CONF).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
-      env: { POSTGRES_DB: DATABASE.name, POSTGRES_USER: DATABASE.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
+      env: { POSTGRES_DB: database.name, POSTGRES_USER: database.user, POSTGRES_PASSWORD: secrets.postgresPassword, PGDATA: '/var/lib/postgresql/data/pgdata' },
       aliases: [alias('postgres')],
-      healthcheck: healthcheck(['CMD', 'pg_isready', '-U', DATABASE.user, '-d', DATABASE.name], { startPeriodMs: 60_000 }),
+      healthcheck: healthcheck(['CMD', 'pg_isready', '-U', database.user, '-d', database.name], { startPeriodMs: 60_000 }),
       publish: [{ containerPort: 5432, hostPort: 0 }],
       volumes: [{ name: `${prefix}-postgres-data`, target: '/var/lib/postgresql/data' }],
       shmSizeBytes: 256 * 2 ** 20,

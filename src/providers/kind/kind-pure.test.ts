@@ -40,6 +40,33 @@ describe('kind Secrets', () => {
     const config = configSchema.parse({ topology: { backend: { namespace: 'shop' }, worker: { namespace: 'shop' }, postgres: { namespace: 'data' }, redis: { namespace: 'data' }, minio: { namespace: 'data' }, frontend: { namespace: 'web' } }, executions: { namespace: 'jobs' } });
     expect(secretNamespaces(namespaces('shop', 'data', 'web', 'jobs', 'app-backend'), config)).toEqual(['shop', 'data', 'jobs']);
   });
+
+  it('document 001\'s by default, with the environment\'s credentials and one random key', () => {
+    const [backend, minio] = secretObjects(namespaces('app-backend'), secrets, configSchema.parse({})) as Array<{ metadata: { name: string; namespace: string }; stringData: Record<string, string> }>;
+    expect(backend!.metadata).toMatchObject({ name: 'backend-secrets', namespace: 'app-backend' });
+    expect(backend!.stringData).toMatchObject({ POSTGRES_PASSWORD: 'p', REDIS_PASSWORD: 'r' });
+    expect(backend!.stringData.SECRET_KEY).toHaveLength(32);
+    expect(backend!.stringData.JWT_SECRET_KEY).toBe(backend!.stringData.SECRET_KEY);
+    expect(minio!.stringData).toEqual({ MINIO_ROOT_USER: 'a', MINIO_ROOT_PASSWORD: 's' });
+  });
+
+  it('another application\'s Secrets from the configuration: URLs built from the credentials', () => {
+    const config = configSchema.parse({
+      database: { name: 'saasit', user: 'app' },
+      secrets: { 'database-secret': { url: 'postgres://${postgres.user}:${postgres.password}@postgres:5432/${postgres.database}' }, 'redis-secret': { url: 'redis://:${redis.password}@redis:6379' } },
+    });
+    const docs = secretObjects(namespaces('app-backend'), secrets, config) as Array<{ metadata: { name: string }; stringData: Record<string, string> }>;
+    expect(docs.map((d) => [d.metadata.name, d.stringData])).toEqual([
+      ['database-secret', { url: 'postgres://app:p@postgres:5432/saasit' }],
+      ['redis-secret', { url: 'redis://:r@redis:6379' }],
+    ]);
+  });
+
+  it('an unknown placeholder is a configuration error naming the ones there are', () => {
+    const r = configSchema.safeParse({ secrets: { s: { url: 'postgres://${postgres.pasword}@x' } } });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ path: ['secrets', 's', 'url'], message: expect.stringMatching(/unknown placeholder \$\{postgres\.pasword\}: use one of \$\{postgres\.password\}/) });
+  });
 });
 
 describe('readiness per kind', () => {

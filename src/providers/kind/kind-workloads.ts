@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { resolveTopology, type ProdlikeConfig } from '../../config/schema.ts';
+import { renderSecretTemplate, resolveTopology, type ProdlikeConfig, type SecretPlaceholder } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
@@ -63,17 +63,28 @@ export function secretNamespaces(objects: KubeObject[], config: ProdlikeConfig):
   return objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).filter((n) => needing.has(n));
 }
 
-/** The environment's Secrets (backend credentials, MinIO root) in the namespaces that need them (secretNamespaces). */
+/**
+ * The environment's Secrets — `secrets:` of the configuration (default: the ones document 001's manifests
+ * read), their placeholders filled with the environment's credentials — in the namespaces that need them
+ * (secretNamespaces). `${random}` is one new random value per apply.
+ */
 export function secretObjects(objects: KubeObject[], secrets: EnvironmentSecrets, config: ProdlikeConfig): object[] {
-  const namespaces = secretNamespaces(objects, config);
-  const secretKey = randomBytes(24).toString('base64url');
-  const docs: object[] = [];
-  for (const namespace of namespaces) {
-    const meta = (name: string) => ({ name, namespace, labels: { 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } });
-    docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('backend-secrets'), type: 'Opaque', stringData: { POSTGRES_PASSWORD: secrets.postgresPassword, REDIS_PASSWORD: secrets.redisPassword, SECRET_KEY: secretKey, JWT_SECRET_KEY: secretKey } });
-    docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta('minio-secret'), type: 'Opaque', stringData: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey } });
-  }
-  return docs;
+  const values: Record<SecretPlaceholder, string> = {
+    'postgres.password': secrets.postgresPassword,
+    'postgres.user': config.database.user,
+    'postgres.database': config.database.name,
+    'redis.password': secrets.redisPassword,
+    'minio.accessKey': secrets.minioAccessKey,
+    'minio.secretKey': secrets.minioSecretKey,
+    random: randomBytes(24).toString('base64url'),
+  };
+  return secretNamespaces(objects, config).flatMap((namespace) => Object.entries(config.secrets).map(([name, data]) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } },
+    type: 'Opaque',
+    stringData: Object.fromEntries(Object.entries(data).map(([key, template]) => [key, renderSecretTemplate(template, values)])),
+  })));
 }
 
 /**
