@@ -4,6 +4,7 @@ import type { Client as MinioClient } from 'minio';
 import { createClient } from 'redis';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
+import type { Timeline } from '../measure/timeline.ts';
 import { verifyBackup, writeChecksum, type VerifiedBackup } from '../safety/verify-backup.ts';
 import { assertJobOk, BACKUP_BUCKET, sha256Of, type BackupProvider } from './common.ts';
 
@@ -25,6 +26,18 @@ async function withRedis<T>(url: string, work: (c: RedisClient) => Promise<T>): 
   } finally {
     c.destroy();
   }
+}
+
+/**
+ * The fault: FLUSHALL (an operator error; the AOF logs it too, so AOF replay alone cannot undo it), put on
+ * the timeline as the fault and the destruction of the data; returns when it was issued (hrNow).
+ */
+export async function flushRedis(url: string, timeline: Timeline): Promise<number> {
+  const faultAt = hrNow();
+  await withRedis(url, (c) => c.flushAll());
+  timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'redis', detail: 'FLUSHALL' });
+  timeline.add({ at: faultAt, type: 'data.destroyed', source: 'harness', subject: 'redis' });
+  return faultAt;
 }
 
 /** Writes `count` keys `<prefix>:<i>` with deterministic values, in pipelined batches. */
