@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, describeResources, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, createOnFreeEntry, describeResources, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -31,10 +31,16 @@ afterAll(async () => {
 describe.skipIf(Boolean(skipReason))(`two environments, one port${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('the second `up` on the same ports.entry fails with PORT_IN_USE naming the port and leaves the first alone', async () => {
     const a = await makeProject(`safety-pa-${process.pid}`);
+    projects.push(a);
+    let first!: DockerProvider;
+    const created = await createOnFreeEntry(a, async (config) => {
+      first = new DockerProvider({ config: configSchema.parse(config), images: await topologyImages('offline'), projectDir: a.dir, imageSource: 'offline' });
+      return first.create();
+    });
+    expect(created.status.healthy).toBe(true);
+    // b asks for the port a bound (chosen only now: a's first choice may have been taken and replaced).
     const b = await makeProject(`safety-pb-${process.pid}`, { entry: a.entry });
-    projects.push(a, b);
-    const first = new DockerProvider({ config: configSchema.parse(a.config), images: await topologyImages('offline'), projectDir: a.dir, imageSource: 'offline' });
-    expect((await first.create()).status.healthy).toBe(true);
+    projects.push(b);
 
     const r = await cli(b, ['up', '--provider', 'docker', '--json']);
     expect(r.exitCode, r.stderr).toBe(3);

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
+import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, upOnFreeEntry } from '../../safety/testing/docker-env.ts';
 
 /**
  * Exposure (issue #11): after `prodlike up --provider docker`, every port the environment publishes is
@@ -27,7 +27,7 @@ describe.skipIf(Boolean(skipReason))(`nothing listens beyond 127.0.0.1${skipReas
 
   beforeAll(async () => {
     project = await makeProject(`safety-exp-${process.pid}`);
-    const up = await cli(project, ['up', '--provider', 'docker']);
+    const up = await upOnFreeEntry(project, ['--provider', 'docker']);
     expect(up.exitCode, up.stderr).toBe(0);
   }, 300_000);
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { PACKAGE_ROOT, stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, createOnFreeEntry, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -27,10 +27,12 @@ describe.skipIf(Boolean(skipReason))(`rollbacks on SIGINT${skipReason ? ` (skipp
 
   beforeAll(async () => {
     project = await makeProject(`safety-rb-${process.pid}`);
-    const config = configSchema.parse(project.config);
-    provider = new DockerProvider({ config, images: await topologyImages('offline'), projectDir: project.dir, imageSource: 'offline' });
     const started = performance.now();
-    expect((await provider.create()).status.healthy).toBe(true);
+    const created = await createOnFreeEntry(project, async (config) => {
+      provider = new DockerProvider({ config: configSchema.parse(config), images: await topologyImages('offline'), projectDir: project.dir, imageSource: 'offline' });
+      return provider.create();
+    });
+    expect(created.status.healthy).toBe(true);
     process.stdout.write(`environment ${project.name} up in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
   }, 300_000);
 

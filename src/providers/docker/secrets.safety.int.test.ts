@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateDir } from '../../core/paths.ts';
 import { demux } from './docker-provider.ts';
-import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
+import { cli, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, upOnFreeEntry } from '../../safety/testing/docker-env.ts';
 import type { EnvironmentSecrets } from './topology.ts';
 
 /**
@@ -34,7 +34,7 @@ describe.skipIf(Boolean(skipReason))(`secrets never leak${skipReason ? ` (skippe
 
   beforeAll(async () => {
     project = await makeProject(`safety-sec-${process.pid}`);
-    const up = await cli(project, ['up', '--provider', 'docker']);
+    const up = await upOnFreeEntry(project, ['--provider', 'docker']);
     outputs.push({ what: 'up', text: `${up.stdout}\n${up.stderr}` });
     expect(up.exitCode, up.stderr).toBe(0);
     const upJson = await cli(project, ['up', '--provider', 'docker', '--json']);

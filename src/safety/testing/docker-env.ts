@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { ProdlikeError } from '../../core/errors.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { dockerEngineMissing, firstMissing, imagesMissing } from '../../core/prerequisites.ts';
 import { topologyImages } from '../../providers/create-provider.ts';
@@ -33,6 +34,10 @@ export async function dockerSkipReason(options: { images?: boolean } = {}): Prom
   return reason ?? '';
 }
 
+/**
+ * A 127.0.0.1 port free now. Whoever binds it later can find it taken by another process in between
+ * (issue #14): a test that binds it goes through upOnFreeEntry / createOnFreeEntry, which choose again.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -62,6 +67,48 @@ export async function makeProject(name: string, options: { entry?: number; extra
   };
   await writeFile(join(dir, 'prodlike.yaml'), stringify(config));
   return { dir, name, entry, config };
+}
+
+/** The project's prodlike.yaml again, with another entry port. */
+async function moveEntry(project: TestProject, entry: number): Promise<void> {
+  project.entry = entry;
+  project.config = { ...project.config, ports: { entry } };
+  await writeFile(join(project.dir, 'prodlike.yaml'), stringify(project.config));
+}
+
+/** How many times an `up` whose entry port was taken before Docker bound it runs again on a new port. */
+const ENTRY_ATTEMPTS = 3;
+
+/**
+ * `prodlike up` (the CLI, with `args`) on the project's entry port. makeProject chose that port free, and
+ * another process can take it before Docker binds it (issue #14): when `up` fails with PORT_IN_USE for
+ * that port, the environment is taken down and `up` runs again on a new one (project.entry follows).
+ */
+export async function upOnFreeEntry(project: TestProject, args: string[] = []): Promise<Awaited<ReturnType<typeof cli>>> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await cli(project, ['up', ...args]);
+    const output = `${r.stdout}\n${r.stderr}`;
+    const entryTaken = r.exitCode === 3 && output.includes('cannot publish its port') && output.includes(`127.0.0.1:${project.entry}`);
+    if (!entryTaken || attempt >= ENTRY_ATTEMPTS) return r;
+    await cli(project, ['down']);
+    await moveEntry(project, await freePort());
+  }
+}
+
+/**
+ * `create(config)` (an in-process provider's create) on the project's entry port, again on a new port when
+ * another process took it before Docker bound it (PORT_IN_USE naming that port; see upOnFreeEntry).
+ */
+export async function createOnFreeEntry<T>(project: TestProject, create: (config: Record<string, unknown>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create(project.config);
+    } catch (error) {
+      const entryTaken = error instanceof ProdlikeError && error.code === 'PORT_IN_USE' && error.message.includes(`127.0.0.1:${project.entry}`);
+      if (!entryTaken || attempt >= ENTRY_ATTEMPTS) throw error;
+      await moveEntry(project, await freePort());
+    }
+  }
 }
 
 export function cli(project: { dir: string }, args: string[], env: Record<string, string> = {}): ResultPromise<{ cwd: string; reject: false; env: Record<string, string>; timeout: number }> {
