@@ -16,7 +16,6 @@ import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
 import type { Timeline } from '../src/measure/timeline.ts';
 import { evaluateTarget, type BoundedTarget, type Verdict } from '../src/measure/verdict.ts';
-import { DATABASE } from '../src/providers/docker/topology.ts';
 import { canEndpoint } from '../src/providers/provider.ts';
 import { appApi, type AppApi } from './support/app-api.ts';
 import { backupScenario, expectHeld, type BackupScenario } from './support/backup-scenario.ts';
@@ -90,7 +89,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
     env = await startScenarioEnvironment('backup-restore');
     if (!canEndpoint(env.provider)) throw new Error(`provider ${env.providerName} publishes no endpoints`);
     const ep = await env.provider.endpoint('postgres');
-    pgConfig = { host: ep.host, port: ep.port, user: DATABASE.user, database: DATABASE.name, password: env.secrets.postgresPassword };
+    pgConfig = { host: ep.host, port: ep.port, user: env.config.database.user, database: env.config.database.name, password: env.secrets.postgresPassword };
     app = appApi(env.entry, pgConfig, env.config.application);
     const targetsFile = await loadTargets(resolveFrom(env.loaded, env.config.targets.file));
     const platform = selectProfile(targetsFile, 'platform');

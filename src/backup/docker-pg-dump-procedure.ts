@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { formatDuration } from '../core/duration.ts';
 import { hrNow } from '../measure/clock.ts';
-import { DATABASE } from '../providers/docker/topology.ts';
 import type { Provider, ProviderEventWatch, SupportsScale } from '../providers/provider.ts';
 import { canWatchEvents } from '../providers/provider.ts';
 import { verifyBackup, writeChecksum } from '../safety/verify-backup.ts';
@@ -50,8 +49,8 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
     const dump = await this.#provider.runJob({
       name: 'postgres-backup', image: images.postgres,
       // No pipe: a failing pg_dump must fail the job (POSIX sh has no pipefail; the official image is alpine).
-      command: ['sh', '-c', 'pg_dump -h postgres-service -U postgres -d ai_saas_db --clean --if-exists -f /backup/postgres.sql && gzip -f /backup/postgres.sql'],
-      env: { PGPASSWORD: secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
+      command: ['sh', '-c', 'pg_dump --clean --if-exists -f /backup/postgres.sql && gzip -f /backup/postgres.sql'],
+      env: { ...this.#pgEnv(), PGPASSWORD: secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
     });
     if (dump.exitCode !== 0) throw new Error(`backup job failed (exit ${dump.exitCode}): ${dump.logs}`);
     const file = join(work, 'postgres.sql.gz');
@@ -66,16 +65,22 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
     return this.#backup;
   }
 
+  /** libpq's environment for a job on the environment network: the configured Service, port, user and database. */
+  #pgEnv(): Record<string, string> {
+    const [host, port] = this.#provider.jobAddress('postgres').split(':') as [string, string];
+    return { PGHOST: host, PGPORT: port, PGUSER: this.#ctx.config.database.user, PGDATABASE: this.#ctx.config.database.name };
+  }
+
   async destroy(): Promise<number> {
     const faultAt = hrNow();
     const admin = new pg.Client({ ...this.#ctx.postgres, database: 'postgres' });
     await admin.connect();
     try {
-      await admin.query(`DROP DATABASE ${DATABASE.name} WITH (FORCE)`);
+      await admin.query(`DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE)`);
     } finally {
       await admin.end();
     }
-    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${DATABASE.name} WITH (FORCE)` });
+    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE)` });
     return faultAt;
   }
 
@@ -93,15 +98,15 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
     const admin = new pg.Client({ ...this.#ctx.postgres, database: 'postgres' });
     await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE ${DATABASE.name}`);
+      await admin.query(`CREATE DATABASE ${this.#ctx.config.database.name}`);
     } finally {
       await admin.end();
     }
     const images = await this.#ctx.images();
     const restore = await this.#provider.runJob({
       name: 'postgres-restore', image: images.postgres,
-      command: ['sh', '-c', 'gunzip -c /backup/restore.sql.gz | psql -h postgres-service -U postgres -d ai_saas_db -v ON_ERROR_STOP=1 -q'],
-      env: { PGPASSWORD: secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
+      command: ['sh', '-c', 'gunzip -c /backup/restore.sql.gz | psql -v ON_ERROR_STOP=1 -q'],
+      env: { ...this.#pgEnv(), PGPASSWORD: secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
     });
     if (restore.exitCode !== 0) throw new Error(`restore job failed (exit ${restore.exitCode}): ${restore.logs}`);
     this.#restoreMs = restore.durationMs;

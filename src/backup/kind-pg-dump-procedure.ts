@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { formatDuration } from '../core/duration.ts';
 import { hrNow } from '../measure/clock.ts';
 import { KubeEventWatch } from '../measure/kube-events.ts';
-import { DATABASE } from '../providers/docker/topology.ts';
 import type { Provider, ProviderEventWatch, SupportsEndpoints, SupportsKubernetes, SupportsScale } from '../providers/provider.ts';
 import { verifyBackup, writeChecksum } from '../safety/verify-backup.ts';
 import { BACKUP_BUCKET, backupStore } from './common.ts';
@@ -84,10 +83,10 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
   }
 
   async destroy(): Promise<number> {
-    await this.#target.guard(`drop database ${DATABASE.name}`, 'postgres');
+    await this.#target.guard(`drop database ${this.#ctx.config.database.name}`, 'postgres');
     const faultAt = hrNow();
-    await psqlInPod(this.#target, ['-c', `DROP DATABASE ${DATABASE.name} WITH (FORCE);`]);
-    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${DATABASE.name} WITH (FORCE) (kubectl exec postgres-0 -- psql)` });
+    await psqlInPod(this.#target, ['-c', `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE);`]);
+    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE) (kubectl exec postgres-0 -- psql)` });
     this.#ctx.timeline.add({ at: faultAt, type: 'data.destroyed', source: 'harness', subject: 'postgres' });
     return faultAt;
   }
@@ -103,7 +102,7 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
     this.#ctx.timeline.mark('restore.started', 'harness', { subject: 'postgres', detail: `backend ${this.#replicas.backend} and worker ${this.#replicas.worker} scaled to 0` });
     // Both at once, as an operator would (`kubectl scale deployment/backend deployment/worker --replicas=0`).
     await Promise.all([this.#provider.scale('worker', 0), this.#provider.scale('backend', 0)]);
-    const restored = await documentedRestore(this.#target, { file, database: DATABASE.name, verifyTables: [...verifyTables] });
+    const restored = await documentedRestore(this.#target, { file, database: this.#ctx.config.database.name, verifyTables: [...verifyTables] });
     for (const st of restored.steps) this.#ctx.timeline.add({ at: st.at, type: 'note', source: 'harness', subject: 'postgres', detail: st.step });
     this.#restored = restored;
     return { counts: restored.counts };

@@ -69,7 +69,7 @@ export class KindRedisProcedure implements RedisSnapshotProcedure {
     return [
       r.seedLine,
       `backup ${formatDuration(b.completedAt - b.startedAt)}: snapshot ${b.bytes} bytes read out of pod ${b.pod}, verified by SHA-256 before Redis was scaled to 0; restore pod on redis-pvc ${formatDuration(this.#restore?.podMs ?? NaN)}; Redis ready ${this.#restore ? formatDuration(this.#restore.readyAt - r.faultAt) : '?'} after the flush`,
-      'Document 001 §3 as written: `kubectl exec redis-0 -- redis-cli SAVE` and `kubectl cp app-backend/redis-0:/data/dump.rdb`; Redis is a Deployment (no pod redis-0), and with appendonly yes a copied-back dump.rdb is ignored at start (the AOF wins): the snapshot has to become the AOF base.',
+      'Document 001 §3 as written: `kubectl exec redis-0 -- redis-cli SAVE` and `kubectl cp <namespace>/redis-0:/data/dump.rdb`; Redis is a Deployment (no pod redis-0), and with appendonly yes a copied-back dump.rdb is ignored at start (the AOF wins): the snapshot has to become the AOF base.',
       'The RPO of a snapshot design is the snapshot interval: the measured value is the time between this run\'s snapshot and the flush. Document 001\'s 1 min RPO ("Continuous (AOF)") holds for a crash, not for a FLUSHALL, which the AOF replays too.',
       ...(errors.length ? [`Kubernetes watch errors: ${errors.join('; ')}`] : []),
       CPU_NOTE,
