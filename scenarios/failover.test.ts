@@ -18,11 +18,11 @@ import { resolveTopology, type WorkloadRole } from '../src/config/schema.ts';
 import { canEndpoint, canKill, canKubernetes, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
 import { readRunResults } from '../src/report/report-writer.ts';
-import { buildScenarioResult } from '../src/report/scenario-result.ts';
 import { startCrossCheck, type CrossCheck } from '../scripts/crosscheck/start.ts';
 import { pauseService, scaleService } from '../src/safety/faults.ts';
 import { apiMissing, appApi, lostWorkRpo, requireApi } from './support/app-api.ts';
 import { objectSentinels } from './support/object-sentinels.ts';
+import { requires } from './support/requires.ts';
 import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
 
@@ -140,9 +140,9 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   };
 
   it('worker lost (scaled to 0) while executions are queued: they wait in Redis and all complete exactly once when it is back', async (ctx) => {
-    if (!canScale(env.provider)) return ctx.skip(`the ${env.providerName} provider cannot scale`);
-    if (!requireApi(ctx, env, 'executions', { id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued', suite: 'failover' })) return;
-    const scalable = env.provider;
+    const scenario = { suite: 'failover', id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued' };
+    const scalable = requires(ctx, env, scenario, canScale(env.provider) ? env.provider : undefined, `the ${env.providerName} provider cannot scale`);
+    if (!requireApi(ctx, env, 'executions', scenario)) return;
     await runScenario(env, { id: 'failover.worker-lost', title: 'Worker lost (scaled to 0) with executions queued' }, async (s) => {
       const entry = s.entryProbe();
       await s.baseline([entry]);
@@ -184,8 +184,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   }, 400_000);
 
   it('Redis hangs (process paused): it answers again once resumed, acknowledged writes all survive', async (ctx) => {
-    if (!canLifecycle(env.provider)) return ctx.skip(`the ${env.providerName} provider cannot pause a single workload`);
-    const pausable = env.provider;
+    const pausable = requires(ctx, env, { suite: 'failover', id: 'failover.redis-hang', title: `Redis hangs (paused ${holdMs('redis-hang')} ms)` }, canLifecycle(env.provider) ? env.provider : undefined, `the ${env.providerName} provider cannot pause a single workload`);
     await runScenario(env, { id: 'failover.redis-hang', title: `Redis hangs (paused ${holdMs('redis-hang')} ms)` }, async (s) => {
       const HOLD_MS = holdMs('redis-hang');
       const server = s.probe(redisCheck(redisUrl), { name: PROBES.redis });
@@ -409,13 +408,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   }, 400_000);
 
   it('worker node stopped (kind): what happens to its pods under the documented PDB/anti-affinity, and the time', async (ctx) => {
-    if (!canNodes(env.provider) || !canKubernetes(env.provider)) {
-      const reason = 'the docker provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)';
-      env.recorder.addScenario(buildScenarioResult({ id: 'failover.node-stop', title: 'Worker node stopped', suite: 'failover', status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
-      return ctx.skip(reason);
-    }
-    const nodes = env.provider;
-    const kube = env.provider.kubectl;
+    const nodes = requires(ctx, env, { suite: 'failover', id: 'failover.node-stop', title: 'Worker node stopped' }, canNodes(env.provider) && canKubernetes(env.provider) ? env.provider : undefined, `the ${env.providerName} provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)`);
+    const kube = nodes.kubectl;
     // Observe for the pod RTO plus a margin: long enough to see whether Kubernetes replaces the pods
     // within the documented 2 minutes (default tolerations evict only after 300 s NotReady).
     const observeMs = Number(process.env.PRODLIKE_NODE_STOP_OBSERVE_MS ?? 130_000);

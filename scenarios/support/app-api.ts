@@ -7,7 +7,7 @@ import type { SentinelSink } from '../../src/measure/sentinel-writer.ts';
 import { appRecordsReader } from '../../src/measure/sinks/app-records-reader.ts';
 import { httpSentinelSink } from '../../src/measure/sinks/http-sentinel-sink.ts';
 import { postgresSentinelSink } from '../../src/measure/sinks/postgres-sentinel-sink.ts';
-import { buildScenarioResult } from '../../src/report/scenario-result.ts';
+import { requires, type SkippedScenario } from './requires.ts';
 import type { ScenarioEnvironment } from './scenario-env.ts';
 
 /**
@@ -45,15 +45,12 @@ export function apiMissing(application: ApplicationConfig, api: ApplicationApi, 
 }
 
 /**
- * Skips a scenario that needs part of the application's API it does not declare, and records the skip with
- * its reason in the run's results (one place for it); returns false then, true when the scenario can run.
+ * Skips a scenario that needs part of the application's API it does not declare, recorded with its reason
+ * (through `requires`, the one place scenarios skip); returns false then, true when the scenario can run.
  */
-export function requireApi(ctx: TestContext, env: ScenarioEnvironment, api: ApplicationApi, scenario: { id: string; title: string; suite: string }): boolean {
+export function requireApi(ctx: TestContext, env: ScenarioEnvironment, api: ApplicationApi, scenario: SkippedScenario): boolean {
   const reason = apiMissing(env.config.application, api, env.loaded.file ?? 'prodlike.yaml (defaults)');
-  if (!reason) return true;
-  env.recorder.addScenario(buildScenarioResult({ ...scenario, status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
-  ctx.skip(reason);
-  return false;
+  return requires(ctx, env, scenario, reason === undefined ? true : undefined, reason ?? '');
 }
 
 /** The application's declared endpoints at the entry point `entry` (http://127.0.0.1:<port>). */

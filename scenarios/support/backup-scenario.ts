@@ -14,6 +14,7 @@ import type { TopologyImages } from '../../src/providers/docker/topology.ts';
 import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { ProviderEventWatch } from '../../src/providers/provider.ts';
 import { buildScenarioResult } from '../../src/report/scenario-result.ts';
+import { requires } from './requires.ts';
 import type { ScenarioEnvironment } from './scenario-env.ts';
 
 export const BACKUP_SUITE = 'backup-restore';
@@ -81,16 +82,6 @@ export class BackupScenario {
   }
 }
 
-/**
- * What a scenario needs of the provider, or a skip: undefined `capability` skips the test with `reason` and
- * records the scenario as skipped with it (the one place a backup scenario skips).
- */
-export function requires<T>(test: TestContext, env: ScenarioEnvironment, scenario: { id: string; title: string }, capability: T | undefined, reason: string): T {
-  if (capability !== undefined) return capability;
-  env.recorder.addScenario(buildScenarioResult({ suite: BACKUP_SUITE, ...scenario, status: 'skipped', reason, startedAt: Date.now(), endedAt: Date.now() }));
-  return test.skip(reason);
-}
-
 /** The images the environment runs, read from its state (job containers use them). */
 async function environmentImages(env: ScenarioEnvironment): Promise<TopologyImages> {
   const state = await new EnvironmentStore(env.loaded.baseDir, env.config.name).readState();
@@ -113,7 +104,7 @@ export async function backupScenario<P extends { watch(): Promise<ProviderEventW
   };
   try {
     const choice = choose(ctx);
-    const procedure = requires(test, env, meta, choice.procedure, choice.reason);
+    const procedure = requires(test, env, { suite: BACKUP_SUITE, ...meta }, choice.procedure, choice.reason);
     try {
       s.watch(await procedure.watch());
       await body(s, procedure);
