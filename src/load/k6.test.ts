@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, exitCodeFor, TargetMissedError, ToolMissingError } from '../core/errors.ts';
-import { classifyK6Exit, findK6 } from './k6.ts';
+import { classifyK6Exit, findK6, k6ApiPortTaken } from './k6.ts';
 
 describe('classifyK6Exit: k6 exit code -> prodlike meaning', () => {
   it('0 is a pass', () => {
@@ -38,6 +38,24 @@ describe('classifyK6Exit: k6 exit code -> prodlike meaning', () => {
     expect(outcome.error.message).toContain(meaning);
     expect(outcome.error.message).toContain('ReferenceError');
     expect(outcome.error.hint).toContain('/tmp/k6.log');
+  });
+});
+
+describe('k6ApiPortTaken: k6 could not bind its REST API port', () => {
+  // k6 v1.8.1's output, provoked with the port held by another process (issue #14).
+  const taken = ['time="2026-12-04T03:46:37Z" level=error msg="Error from API server" error="listen tcp 127.0.0.1:53451: bind: address already in use"'];
+
+  it('is exit 106 with the API server bind error for that port', () => {
+    expect(k6ApiPortTaken(106, taken, 53451)).toBe(true);
+    expect(k6ApiPortTaken(106, ['some progress line', ...taken, 'another'], 53451)).toBe(true);
+  });
+
+  it('is not another exit code, another port, or another API server error', () => {
+    expect(k6ApiPortTaken(107, taken, 53451)).toBe(false);
+    expect(k6ApiPortTaken(106, taken, 53452)).toBe(false);
+    expect(k6ApiPortTaken(106, ['time="…" level=error msg="Error from API server" error="listen tcp 127.0.0.1:53451: bind: permission denied"'], 53451)).toBe(false);
+    expect(k6ApiPortTaken(106, [], 53451)).toBe(false);
+    expect(k6ApiPortTaken(99, ['level=error msg="thresholds on metrics \'http_req_duration\' have been crossed"'], 53451)).toBe(false);
   });
 });
 

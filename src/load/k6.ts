@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { isBindError } from '../core/bind-error.ts';
 import { ProdlikeError, TargetMissedError, ToolMissingError } from '../core/errors.ts';
 import { toolBinDir } from '../core/paths.ts';
 
@@ -54,6 +55,15 @@ export function classifyK6Exit(exitCode: number, context: { script: string; cros
         details: { k6ExitCode: exitCode, meaning },
       }),
   };
+}
+
+/**
+ * k6 ended because another process held its REST API address (`--address 127.0.0.1:<port>`): exit 106 and
+ * k6's `Error from API server` log line with `listen tcp 127.0.0.1:<port>: bind: address already in use`.
+ * Nothing ran (k6 exits as soon as the listener fails), so the run can start again on another port.
+ */
+export function k6ApiPortTaken(exitCode: number, output: readonly string[], port: number): boolean {
+  return exitCode === 106 && output.some((line) => line.includes('Error from API server') && line.includes(`127.0.0.1:${port}`) && isBindError(line));
 }
 
 async function executable(path: string): Promise<boolean> {

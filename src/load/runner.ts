@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration.ts';
 import { ProdlikeError, TargetMissedError } from '../core/errors.ts';
 import { outcome as stepOutcome, type EventBus } from '../core/events.ts';
 import { run } from '../core/exec.ts';
-import { classifyK6Exit, findK6, type K6Outcome } from './k6.ts';
+import { classifyK6Exit, findK6, k6ApiPortTaken, type K6Outcome } from './k6.ts';
 import { queueGrowth, type QueueGrowth, type QueueReport, type QueueSampler } from './queue-sampler.ts';
 import { failedRows, formatValue, measuresFromSummary, resultRows, type LoadMeasures, type QueueCheck, type ResultRow } from './results.ts';
 import { LATENCY_EXEMPT_ENDPOINTS, shapeEnv, tailSeconds, type LoadProfileName, type LoadShape, type ResolvedScript } from './scripts.ts';
@@ -78,6 +78,13 @@ export function planFor(script: ResolvedScript, shape: LoadShape, targets: Selec
   );
 }
 
+/** How many times k6 runs again on a new REST API port when another process took the one chosen (issue #14). */
+const API_PORT_ATTEMPTS = 3;
+
+/**
+ * A 127.0.0.1 port free now, for k6's REST API. Another process can take it before k6 binds it: runLoad
+ * then runs k6 again on a new one (k6ApiPortTaken).
+ */
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -110,8 +117,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
 
   const durationMs = parseDuration(shape.duration);
   const tailMs = tailSeconds(script, shape) * 1000;
-  const apiPort = await freePort();
-  const args = ['run', '--no-color', '--quiet', '--no-usage-report', '--address', `127.0.0.1:${apiPort}`, '--summary-export', files.summaryExport, script.path];
+  const argsOn = (apiPort: number) => ['run', '--no-color', '--quiet', '--no-usage-report', '--address', `127.0.0.1:${apiPort}`, '--summary-export', files.summaryExport, script.path];
   const env = { ...shapeEnv(shape), BASE_URL: options.baseUrl, SUMMARY_PATH: files.summary, THRESHOLDS: JSON.stringify(plan.thresholds), K6_NO_USAGE_REPORT: 'true' };
   const stepId = options.stepId ?? `load:${script.name}`;
   const title = options.title ?? `k6 ${script.name} (${options.loadProfile}: ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration})`;
@@ -121,22 +127,35 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   return bus.step(stepId, title, async (progress) => {
     let k6Run;
     let queueReport: QueueReport | undefined;
+    let args: string[] = [];
+    let arrivalsEnd = 0;
     if (options.queue) await options.queue.start();
-    const k6Started = Date.now();
-    const arrivalsEnd = k6Started + durationMs;
-    const live = startLiveProgress({ port: apiPort, script, shape, queue: options.queue, progress, startedAt: k6Started, durationMs });
     try {
-      k6Run = await run(k6, args, {
-        env,
-        timeoutMs: durationMs + tailMs + 180_000,
-        allowFailure: true,
-        onLine: (line) => log.push(line),
-        missingHint: 'Run `npx prodlike setup` (builds k6) or put k6 on PATH.',
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      for (let attempt = 1; ; attempt++) {
+        const apiPort = await freePort();
+        args = argsOn(apiPort);
+        const k6Started = Date.now();
+        arrivalsEnd = k6Started + durationMs;
+        const live = startLiveProgress({ port: apiPort, script, shape, queue: options.queue, progress, startedAt: k6Started, durationMs });
+        try {
+          k6Run = await run(k6, args, {
+            env,
+            timeoutMs: durationMs + tailMs + 180_000,
+            allowFailure: true,
+            onLine: (line) => log.push(line),
+            missingHint: 'Run `npx prodlike setup` (builds k6) or put k6 on PATH.',
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+        } finally {
+          live.stop();
+        }
+        if (attempt >= API_PORT_ATTEMPTS || options.signal?.aborted || !k6ApiPortTaken(k6Run.exitCode, log, apiPort)) break;
+        // k6 stopped before running anything: its log starts again, with a note of why.
+        log.splice(0, log.length, `prodlike: k6's REST API port 127.0.0.1:${apiPort} was taken by another process (k6 exit 106); k6 runs again on another port (attempt ${attempt + 1} of ${API_PORT_ATTEMPTS}).`);
+        progress(`k6's REST API port ${apiPort} was taken; starting k6 again on another port`);
+      }
       if (options.queue) queueReport = await options.queue.stop();
     } finally {
-      live.stop();
       if (options.queue) await options.queue.stop().catch(() => undefined);
       await writeFile(files.log, `${log.join('\n')}\n`).catch(() => undefined);
     }
