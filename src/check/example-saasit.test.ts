@@ -1,0 +1,75 @@
+/**
+ * `prodlike check` on examples/saasit (document 000's application, issue #16): its own prodlike.yaml loads
+ * with paths relative to the file; document 000's real problems are reported on the base as written; the
+ * kind overlay fixes the ones that stop it from running and leaves only the deliberate differences.
+ * Needs kubectl (kustomize); skips with the reason without it.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveFrom, type LoadedConfig } from '../config/load-config.ts';
+import { loadTargets, selectProfile } from '../config/load-targets.ts';
+import { resolveWorkload } from '../config/schema.ts';
+import { ProdlikeError } from '../core/errors.ts';
+import { PACKAGE_ROOT } from '../core/paths.ts';
+import { runCheck, type CheckReport } from './check.ts';
+import { findKubectl } from './load-manifests.ts';
+
+const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'saasit');
+
+let skip: string | undefined;
+try {
+  await findKubectl();
+} catch (error) {
+  skip = error instanceof ProdlikeError ? error.message : String(error);
+}
+
+async function check(loaded: LoadedConfig, manifests: string): Promise<CheckReport> {
+  const selected = selectProfile(await loadTargets(resolveFrom(loaded, loaded.config.targets.file)), loaded.config.targets.profile);
+  return runCheck({ manifestsPath: manifests, selected, config: loaded.config, baseDir: loaded.baseDir });
+}
+
+const summary = (r: CheckReport) => r.findings.map((f) => `${f.severity} ${f.ruleId} ${f.objects.map((o) => `${o.kind}/${o.name}`).join(',')}`);
+
+describe('examples/saasit/prodlike.yaml', () => {
+  it("names document 000's objects and resolves its paths from its own directory", async () => {
+    const loaded = await loadConfig({ file: join(EXAMPLE, 'prodlike.yaml') });
+    expect(loaded.config.name).toBe('saasit');
+    expect(resolveFrom(loaded, loaded.config.manifests)).toBe(join(EXAMPLE, 'manifests', 'overlays', 'kind'));
+    expect(resolveFrom(loaded, loaded.config.targets.file)).toBe(join(PACKAGE_ROOT, 'fixtures', 'targets.yaml'));
+    expect(resolveWorkload(loaded.config, 'backend')).toMatchObject({ namespace: 'saasit-production', workload: 'deployment/backend-api', service: 'backend-service', port: 3001 });
+    expect(loaded.config.executions.namespace).toBe('saasit-executions');
+    // document 000's Secrets, made by prodlike with the stand-ins' credentials
+    expect(loaded.config.secrets['database-secret']?.url).toBe('postgresql://${postgres.user}:${postgres.password}@postgres-service.saasit-production.svc.cluster.local:5432/${postgres.database}');
+    expect(Object.keys(loaded.config.secrets).sort()).toEqual(['anthropic-secret', 'backend-secrets', 'database-secret', 'jwt-secret', 'minio-secret', 'redis-secret']);
+  });
+});
+
+describe.skipIf(skip !== undefined)(`prodlike check on examples/saasit${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it("reports document 000's own problems on the base as written", async () => {
+    const loaded = await loadConfig({ file: join(EXAMPLE, 'prodlike.yaml') });
+    const r = await check(loaded, join(EXAMPLE, 'manifests', 'base'));
+    const s = summary(r);
+    // The backend's NetworkPolicy: no DNS, no object store (errors), no ingress controller (warnings).
+    expect(r.findings.filter((f) => f.ruleId === 'network-policy-blocks-dependency' && f.severity === 'error').map((f) => f.message)).toEqual([
+      expect.stringMatching(/backend-api \(saasit-production\) -> kube-dns \(kube-system\) port 53\/UDP is blocked/),
+      expect.stringMatching(/backend-api \(saasit-production\) -> minio \(saasit-production\) port 9000\/TCP is blocked/),
+    ]);
+    // backend-role grants the Job verbs in saasit-production; the template creates Jobs in saasit-executions.
+    expect(s).toContain('error rbac-missing-permission Deployment/backend-api,ConfigMap/execution-job-template');
+    for (const name of ['backend-api', 'frontend']) expect(s).toContain(`warning image-unpinned Deployment/${name}`);
+    expect(s).toContain('warning image-unpinned ConfigMap/execution-job-template');
+    expect(r.summary.exitCode).toBe(1);
+  }, 60_000);
+
+  it('on the kind overlay: no error left, only the documented HPA bounds it lowers and what needs an ingress controller', async () => {
+    const loaded = await loadConfig({ file: join(EXAMPLE, 'prodlike.yaml') });
+    const r = await check(loaded, resolveFrom(loaded, loaded.config.manifests));
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(summary(r).filter((x) => x.startsWith('warning')).sort()).toEqual([
+      'warning hpa-differs-from-document HorizontalPodAutoscaler/backend-hpa,Deployment/backend-api',
+      'warning hpa-differs-from-document HorizontalPodAutoscaler/frontend-hpa,Deployment/frontend',
+      'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
+      'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
+    ]);
+  }, 60_000);
+});
