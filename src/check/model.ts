@@ -82,8 +82,9 @@ function toObject(data: unknown, file: string, line: number | undefined): K8sObj
   return { apiVersion: str(data.apiVersion) ?? '', kind, name, ...(namespace ? { namespace } : {}), raw: data, location: { file, ...(line ? { line } : {}) } };
 }
 
-export function buildManifests(objects: K8sObject[]): Manifests {
-  const m: Manifests = {
+/** No object of any kind yet. */
+function emptyManifests(objects: K8sObject[]): Manifests {
+  return {
     objects,
     workloads: [],
     services: [],
@@ -101,6 +102,39 @@ export function buildManifests(objects: K8sObject[]): Manifests {
     bindings: [],
     templatedWorkloads: [],
   };
+}
+
+/** A Service: type, selector, ports (targetPort defaulting to the port), labels. */
+function parseService(o: K8sObject, spec: Record<string, unknown>, ref: { kind: string; namespace: string; name: string }): Manifests['services'][number] {
+  return {
+    ...ref,
+    type: str(spec.type) ?? 'ClusterIP',
+    ...(spec.selector ? { selector: mapSelector(spec.selector)! } : {}),
+    ports: arr(spec.ports).map((p) => {
+      const r = rec(p);
+      const port = num(r.port) ?? 0;
+      return { ...(str(r.name) ? { name: str(r.name)! } : {}), port, targetPort: intOrString(r.targetPort) ?? port, protocol: str(r.protocol) ?? 'TCP' };
+    }),
+    labels: labelsOf(o.raw),
+  };
+}
+
+/** A PodDisruptionBudget: selector and whichever of minAvailable/maxUnavailable it sets. */
+function parsePdb(spec: Record<string, unknown>, ref: { kind: string; namespace: string; name: string }): Manifests['pdbs'][number] {
+  const selector = parseLabelSelector(spec.selector);
+  return {
+    ...ref,
+    ...(selector ? { selector } : {}),
+    ...(spec.minAvailable !== undefined ? { minAvailable: intOrString(spec.minAvailable)! } : {}),
+    ...(spec.maxUnavailable !== undefined ? { maxUnavailable: intOrString(spec.maxUnavailable)! } : {}),
+  };
+}
+
+/** A map of strings (ResourceQuota hard, ConfigMap data), values as text. */
+const stringMap = (value: unknown): Record<string, string> => Object.fromEntries(Object.entries(rec(value)).map(([k, v]) => [k, String(v)]));
+
+export function buildManifests(objects: K8sObject[]): Manifests {
+  const m = emptyManifests(objects);
   for (const o of objects) {
     const spec = rec(o.raw.spec);
     const ns = o.namespace ?? 'default';
@@ -116,52 +150,29 @@ export function buildManifests(objects: K8sObject[]): Manifests {
         m.workloads.push(parseWorkload(o, spec));
         break;
       case 'Service':
-        m.services.push({
-          ...ref,
-          type: str(spec.type) ?? 'ClusterIP',
-          ...(spec.selector ? { selector: mapSelector(spec.selector)! } : {}),
-          ports: arr(spec.ports).map((p) => {
-            const r = rec(p);
-            const port = num(r.port) ?? 0;
-            return { ...(str(r.name) ? { name: str(r.name)! } : {}), port, targetPort: intOrString(r.targetPort) ?? port, protocol: str(r.protocol) ?? 'TCP' };
-          }),
-          labels: labelsOf(o.raw),
-        });
+        m.services.push(parseService(o, spec, ref));
         break;
       case 'HorizontalPodAutoscaler':
         m.hpas.push(parseHpa(o, spec));
         break;
-      case 'PodDisruptionBudget': {
-        const selector = parseLabelSelector(spec.selector);
-        m.pdbs.push({
-          ...ref,
-          ...(selector ? { selector } : {}),
-          ...(spec.minAvailable !== undefined ? { minAvailable: intOrString(spec.minAvailable)! } : {}),
-          ...(spec.maxUnavailable !== undefined ? { maxUnavailable: intOrString(spec.maxUnavailable)! } : {}),
-        });
+      case 'PodDisruptionBudget':
+        m.pdbs.push(parsePdb(spec, ref));
         break;
-      }
       case 'NetworkPolicy':
         m.networkPolicies.push(parseNetworkPolicy(o, spec));
         break;
       case 'Namespace':
         m.namespaces.push({ name: o.name, labels: labelsOf(o.raw) });
         break;
-      case 'ResourceQuota': {
-        const hard: Record<string, string> = {};
-        for (const [k, v] of Object.entries(rec(spec.hard))) hard[k] = String(v);
-        m.quotas.push({ ...ref, hard });
+      case 'ResourceQuota':
+        m.quotas.push({ ...ref, hard: stringMap(spec.hard) });
         break;
-      }
       case 'LimitRange':
         m.limitRanges.push({ ...ref, container: parseLimitRange(spec) });
         break;
-      case 'ConfigMap': {
-        const data: Record<string, string> = {};
-        for (const [k, v] of Object.entries(rec(o.raw.data))) data[k] = String(v);
-        m.configMaps.push({ ...ref, data });
+      case 'ConfigMap':
+        m.configMaps.push({ ...ref, data: stringMap(o.raw.data) });
         break;
-      }
       case 'PersistentVolumeClaim':
         m.pvcs.push(ref);
         break;
