@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
  *
  *   core                      errors, exec, wait, events, paths, quantities: no prodlike concepts above them
  *   config                    prodlike.yaml / targets.yaml schemas and loading
+ *   probe                     checks, one attempt each (HTTP, SQL, Redis, S3, TCP), and waitUntil: the one probe
+ *                             vocabulary of readiness, setup's smoke checks and measurement
  *   setup, kube               images and the Docker engine; Kubernetes access (kubectl, watches, object types)
- *   measure                   probes, sentinels, timelines, verdicts, Kubernetes trackers, series
+ *   measure                   availability probes, sentinels, timelines, verdicts, Kubernetes trackers, series
  *   providers/provider.ts     the provider contract: the interface, its capabilities and their guards
  *   safety                    ownership guard, locks, fault journal, rollbacks (drives providers through the contract)
  *   providers                 the docker and kind implementations
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS = [
   ['core'],
   ['config'],
+  ['probe'],
   ['setup', 'kube'],
   ['measure'],
   ['providers/provider.ts'],

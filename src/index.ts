@@ -1,7 +1,7 @@
 /**
  * prodlike as a library (package.json `exports`): the provider interface with its capability guards,
- * the errors and exit codes, configuration and target loading, and the measurement probes. The CLI
- * (bin/prodlike.mjs, src/cli/) is built on the same modules.
+ * the errors and exit codes, configuration and target loading, the probe checks and the measurement
+ * probes. The CLI (bin/prodlike.mjs, src/cli/) is built on the same modules.
  */
 export {
   ConfigError, ERROR_CODES, EXIT_CODES, InternalError, ProdlikeError, TargetMissedError, ToolMissingError, UsageError, exitCodeFor, toProdlikeError,
@@ -13,4 +13,5 @@ export { configSchema, IMAGE_SOURCES, PROVIDERS, WORKLOAD_ROLES, type ImageSourc
 export { createProvider, type ProviderContext } from './providers/create-provider.ts';
 export * from './providers/provider.ts';
 export { Kubectl, type KubeTarget } from './kube/kubectl.ts';
+export * from './probe/index.ts';
 export * from './measure/index.ts';

@@ -1,6 +1,6 @@
 import { ProdlikeError } from '../../src/core/errors.ts';
-import { AvailabilityProbe, type ProbeCheck, type ProbeOptions, type ProbeRecord } from '../../src/measure/availability-probe.ts';
-import { httpCheck } from '../../src/measure/checks/http-check.ts';
+import { AvailabilityProbe, type ProbeOptions, type ProbeRecord } from '../../src/measure/availability-probe.ts';
+import { httpCheck, type ProbeCheck } from '../../src/probe/index.ts';
 import { hrNow } from '../../src/measure/clock.ts';
 import { awaitCleanBaseline, awaitEffect, type BaselineOptions, type Effect, type ObservedEffect } from '../../src/measure/fault-effect.ts';
 import { clientObservedRto, type AnalysisOptions } from '../../src/measure/outage.ts';

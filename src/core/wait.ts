@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProdlikeError } from './errors.ts';
 
@@ -19,7 +18,8 @@ export interface WaitOptions {
 /**
  * Polls `probe` until it returns a value other than undefined/false, or the timeout expires. Errors
  * thrown by the probe count as "not yet" and the last one is kept as the cause of the timeout, except
- * those `fatal` recognises, which end the wait at once.
+ * those `fatal` recognises, which end the wait at once. Waiting for a service to answer is `waitUntil(check)`
+ * (src/probe/wait-until.ts), built on this.
  */
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, options: WaitOptions): Promise<T> {
   const deadline = performance.now() + options.timeoutMs;
@@ -42,47 +42,4 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
     }
     await delay(options.intervalMs ?? 250, undefined, options.signal ? { signal: options.signal } : undefined);
   }
-}
-
-/** A readiness condition: something that can be polled, with its own description. */
-export interface Condition<T = true> {
-  description: string;
-  probe(): Promise<T | undefined | false>;
-}
-
-export const Wait = {
-  forHttp(url: string, options: { status?: number | ((s: number) => boolean); timeoutPerTryMs?: number } = {}): Condition<number> {
-    const accept = typeof options.status === 'function' ? options.status : (s: number) => s === (options.status ?? 200);
-    return {
-      description: `HTTP ${url} to answer ${typeof options.status === 'number' ? options.status : 'as expected'}`,
-      async probe() {
-        const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutPerTryMs ?? 2000) });
-        await response.arrayBuffer();
-        return accept(response.status) ? response.status : undefined;
-      },
-    };
-  },
-  forTcp(host: string, port: number, timeoutPerTryMs = 1000): Condition {
-    return {
-      description: `TCP ${host}:${port} to accept connections`,
-      probe: () =>
-        new Promise((resolve) => {
-          const socket = connect({ host, port });
-          const done = (ok: boolean) => {
-            socket.destroy();
-            resolve(ok ? true : undefined);
-          };
-          socket.setTimeout(timeoutPerTryMs, () => done(false));
-          socket.once('connect', () => done(true));
-          socket.once('error', () => done(false));
-        }),
-    };
-  },
-  forCondition<T>(description: string, probe: () => Promise<T | undefined | false>): Condition<T> {
-    return { description, probe };
-  },
-};
-
-export async function until<T>(condition: Condition<T>, options: Omit<WaitOptions, 'description'> & { description?: string }): Promise<T> {
-  return waitFor(() => condition.probe(), { ...options, description: options.description ?? condition.description });
 }

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { AvailabilityProbe, type ProbeCheck } from './availability-probe.ts';
+import type { ProbeCheck } from '../probe/check.ts';
+import { AvailabilityProbe } from './availability-probe.ts';
 
 /** In-process checks: the probe's own scheduling and bookkeeping are under test here, not a service. */
 function check(run: (signal: AbortSignal) => Promise<void>): ProbeCheck & { closed: number } {

@@ -1,20 +1,5 @@
-import { describeError, raceAbort } from './abortable.ts';
+import { attempt, type ProbeCheck } from '../probe/check.ts';
 import { hrNow } from './clock.ts';
-
-/**
- * What a probe checks. `run` resolves when the target answered as expected and throws otherwise; it gets
- * an AbortSignal that fires at the per-attempt timeout and should stop (or abandon) the request then.
- * Factories: `httpCheck`, `sqlCheck`, `redisCheck`, `s3Check` (src/measure/checks/).
- */
-export interface ProbeCheck {
-  /** Short name, e.g. `http`, `postgres`, `redis`, `s3`. */
-  readonly kind: string;
-  /** What is checked, without credentials: `GET http://127.0.0.1:8080/health/ready`. */
-  readonly target: string;
-  run(signal: AbortSignal): Promise<void>;
-  /** Frees connections. Called once by `stop()`. */
-  close?(): Promise<void>;
-}
 
 export interface ProbeAttempt {
   /** Epoch ms with sub-ms resolution (`hrNow()`): when the request was started. */
@@ -57,9 +42,9 @@ export interface ProbeOptions {
 }
 
 /**
- * An availability probe: hits one target on a fixed schedule from the host and records every attempt with
- * high-resolution timestamps. `start()` then `stop()`, which waits for attempts in flight (each bounded by
- * the timeout) and returns the `ProbeRecord`. Analysis is in `outage.ts`.
+ * An availability probe: runs one check (src/probe/) on a fixed schedule from the host and records every
+ * attempt with high-resolution timestamps. `start()` then `stop()`, which waits for attempts in flight
+ * (each bounded by the timeout) and returns the `ProbeRecord`. Analysis is in `outage.ts`.
  */
 export class AvailabilityProbe implements AsyncDisposable {
   readonly name: string;
@@ -140,24 +125,14 @@ export class AvailabilityProbe implements AsyncDisposable {
       this.#skippedTicks += 1;
       return;
     }
-    const attempt = this.#attempt();
-    this.#inFlight.add(attempt);
-    void attempt.finally(() => this.#inFlight.delete(attempt));
+    const running = this.#attempt();
+    this.#inFlight.add(running);
+    void running.finally(() => this.#inFlight.delete(running));
   }
 
   async #attempt(): Promise<void> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
     const startedAt = hrNow();
-    let ok = true;
-    let error: string | undefined;
-    try {
-      await raceAbort(this.#check.run(signal), signal);
-    } catch (caught) {
-      ok = false;
-      // Whatever the check threw once the timer fired (the signal's reason, an AbortError, a socket reset
-      // caused by the abort), the cause is the timeout.
-      error = signal.aborted ? `timeout: no answer within ${this.timeoutMs} ms` : describeError(caught);
-    }
+    const { ok, error } = await attempt(this.#check, this.timeoutMs);
     const endedAt = hrNow();
     const record: ProbeAttempt = { startedAt, endedAt, ok, latencyMs: endedAt - startedAt, ...(error === undefined ? {} : { error }) };
     this.#attempts.push(record);

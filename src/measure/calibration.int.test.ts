@@ -11,11 +11,8 @@ import { buildScenarioResult } from '../report/scenario-result.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
 import { renderSummaryTable } from '../report/summary-table.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
-import { AvailabilityProbe, type ProbeCheck } from './availability-probe.ts';
-import { httpCheck } from './checks/http-check.ts';
-import { redisCheck } from './checks/redis-check.ts';
-import { s3Check } from './checks/s3-check.ts';
-import { sqlCheck } from './checks/sql-check.ts';
+import { httpCheck, redisCheck, s3Check, sqlCheck, waitUntil, type ProbeCheck } from '../probe/index.ts';
+import { AvailabilityProbe } from './availability-probe.ts';
 import { hrNow } from './clock.ts';
 import { summarizeProbe } from './outage.ts';
 import { dockerClient, findLocalImage, freePort, startServiceContainer, type ContainerEventLog, type ServiceContainer } from './testing/service-container.ts';
@@ -147,9 +144,7 @@ describe('probe calibration against real containers', () => {
           docker,
         );
         await c.service.prepare?.(port);
-        const readiness = c.service.check(port);
-        await waitFor(async () => (await readiness.run(AbortSignal.timeout(2000)), true), { timeoutMs: 90_000, intervalMs: 200, description: `${c.service.name} in ${svc.name} to answer on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
-        await readiness.close?.();
+        await waitUntil(c.service.check(port), { timeoutMs: 90_000, intervalMs: 200, description: `${c.service.name} in ${svc.name} to answer on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
         events = await svc.watchEvents();
 
         // kill/restart: the calibrated probe talks to the container's own address (no userland proxy between);

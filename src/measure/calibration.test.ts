@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { AvailabilityProbe } from './availability-probe.ts';
-import { httpCheck } from './checks/http-check.ts';
+import { httpCheck } from '../probe/http-check.ts';
 import { hrNow } from './clock.ts';
 import { DEFAULT_SUSTAINED_MS, summarizeProbe } from './outage.ts';
 

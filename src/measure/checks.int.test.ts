@@ -3,11 +3,8 @@ import { Client as MinioClient } from 'minio';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../core/wait.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
-import { AvailabilityProbe, type ProbeCheck } from './availability-probe.ts';
-import { httpCheck } from './checks/http-check.ts';
-import { redisCheck } from './checks/redis-check.ts';
-import { s3Check } from './checks/s3-check.ts';
-import { sqlCheck } from './checks/sql-check.ts';
+import { httpCheck, redisCheck, s3Check, sqlCheck, waitUntil, type ProbeCheck } from '../probe/index.ts';
+import { AvailabilityProbe } from './availability-probe.ts';
 import { clientObservedRto, summarizeProbe } from './outage.ts';
 import { findLocalImage, freePort, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
 
@@ -75,9 +72,7 @@ describe('probe checks against real services (kill and restart)', () => {
       try {
         svc = await startServiceContainer({ image: c.image, containerPort: c.containerPort, hostPort: port, env: c.env ?? {}, ...(c.cmd ? { cmd: c.cmd } : {}), namePrefix: 'prodlike-check-test' });
         await c.prepare?.(port);
-        const ready = c.check(port);
-        await waitFor(async () => (await ready.run(AbortSignal.timeout(2000)), true), { timeoutMs: c.startupMs ?? 30_000, intervalMs: 250, description: `${c.service} on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
-        await ready.close?.();
+        await waitUntil(c.check(port), { timeoutMs: c.startupMs ?? 30_000, description: `${c.service} on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
 
         const probe = new AvailabilityProbe(c.check(port), { name: c.service, intervalMs: 100, timeoutMs: 1000 }).start();
         const count = (ok: boolean, after = 0) => probe.attempts.filter((a) => a.ok === ok && a.startedAt > after).length;

@@ -1,9 +1,5 @@
-// Measurement primitives (issue #8): probes, sentinel writers, outage/RPO analysis, timelines, verdicts.
-export { AvailabilityProbe, type ProbeAttempt, type ProbeCheck, type ProbeOptions, type ProbeRecord } from './availability-probe.ts';
-export { httpCheck, type HttpCheckOptions } from './checks/http-check.ts';
-export { redisCheck, type RedisCheckOptions } from './checks/redis-check.ts';
-export { s3Check, type S3CheckOptions } from './checks/s3-check.ts';
-export { sqlCheck, type SqlCheckOptions } from './checks/sql-check.ts';
+// Measurement primitives (issue #8): probes (their checks are src/probe/), sentinel writers, outage/RPO analysis, timelines, verdicts.
+export { AvailabilityProbe, type ProbeAttempt, type ProbeOptions, type ProbeRecord } from './availability-probe.ts';
 export { hrNow } from './clock.ts';
 export {
   availabilityPercent,

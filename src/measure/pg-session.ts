@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { destroyClient, openClient } from '../probe/pg-client.ts';
 
 /**
  * One PostgreSQL connection for measurement code: opened lazily, queries run one at a time (pg@9 drops
@@ -44,34 +45,4 @@ export class PgSession {
     if (this.#client === current) this.#client = undefined;
     void current.then(destroyClient, () => undefined);
   }
-}
-
-export async function openClient(config: pg.ClientConfig): Promise<pg.Client> {
-  const client = new pg.Client(config);
-  client.on('error', () => undefined); // surfaces through the pending query; an idle drop must not crash the process
-  try {
-    await client.connect();
-    return client;
-  } catch (error) {
-    destroyClient(client);
-    throw error;
-  }
-}
-
-export function destroyClient(client: pg.Client): void {
-  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  client.end().catch(() => undefined);
-}
-
-/** `postgres://user@host:port/db` without the password. */
-export function describePgConfig(config: pg.ClientConfig): string {
-  if (config.connectionString) {
-    try {
-      const url = new URL(config.connectionString);
-      return `postgres://${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
-    } catch {
-      return 'postgres (connection string)';
-    }
-  }
-  return `postgres://${config.user ? `${config.user}@` : ''}${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
 }

@@ -3,13 +3,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../core/wait.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
-import { redisCheck } from './checks/redis-check.ts';
-import { sqlCheck } from './checks/sql-check.ts';
+import { redisCheck, sqlCheck, waitUntil, type ProbeCheck } from '../probe/index.ts';
 import { hrNow } from './clock.ts';
 import { SentinelWriter } from './sentinel-writer.ts';
 import { postgresSentinelSink } from './sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from './sinks/redis-sentinel-sink.ts';
-import type { ProbeCheck } from './availability-probe.ts';
 import { findLocalImage, freePort, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
 
 /**
@@ -21,18 +19,13 @@ import { findLocalImage, freePort, startServiceContainer, type ServiceContainer 
 const catalog = await loadImageCatalog();
 const password = randomBytes(12).toString('hex');
 
-async function ready(check: ProbeCheck, timeoutMs: number, description: string): Promise<void> {
-  await waitFor(async () => (await check.run(AbortSignal.timeout(2000)), true), { timeoutMs, intervalMs: 200, description });
-  await check.close?.();
-}
-
 async function killAndRestart(svc: ServiceContainer, writer: SentinelWriter, readyCheck: () => ProbeCheck, startupMs: number) {
   await waitFor(async () => writer.ackedCount >= 40, { timeoutMs: 15_000, intervalMs: 50, description: '40 acknowledged sentinel writes before the fault' });
   const killed = await svc.kill('SIGKILL');
   const faultAt = killed.before;
   await delay(1000); // writes keep being attempted (and refused) while the store is down
   await svc.start();
-  await ready(readyCheck(), startupMs, `${svc.name} to answer again after restart`);
+  await waitUntil(readyCheck(), { timeoutMs: startupMs, intervalMs: 200, description: `${svc.name} to answer again after restart` });
   const acked = writer.ackedCount;
   await waitFor(async () => writer.ackedCount >= acked + 10, { timeoutMs: 15_000, intervalMs: 50, description: 'sentinel writes acknowledged again after restart' });
   await writer.stop();
@@ -47,7 +40,7 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     const svc = await startServiceContainer({ image, containerPort: 5432, hostPort: port, env: { POSTGRES_PASSWORD: password }, namePrefix: 'prodlike-sentinel-test' });
     try {
-      await ready(sqlCheck(url), 60_000, 'PostgreSQL to accept connections');
+      await waitUntil(sqlCheck(url), { timeoutMs: 60_000, intervalMs: 200, description: 'PostgreSQL to accept connections' });
       const writer = await new SentinelWriter(postgresSentinelSink(url), { ratePerSecond: 40, timeoutMs: 1000 }).start();
       const { verification: v } = await killAndRestart(svc, writer, () => sqlCheck(url), 60_000);
       await writer.close();
@@ -70,7 +63,7 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
     const url = `redis://127.0.0.1:${port}`;
     const svc = await startServiceContainer({ image, containerPort: 6379, hostPort: port, cmd: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
     try {
-      await ready(redisCheck(url), 30_000, 'Redis to answer PING');
+      await waitUntil(redisCheck(url), { timeoutMs: 30_000, intervalMs: 200, description: 'Redis to answer PING' });
       const writer = await new SentinelWriter(redisSentinelSink(url), { ratePerSecond: 50, timeoutMs: 1000 }).start();
       const { verification: v } = await killAndRestart(svc, writer, () => redisCheck(url), 30_000);
       await writer.close();
@@ -92,7 +85,7 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
     const url = `redis://127.0.0.1:${port}`;
     const svc = await startServiceContainer({ image, containerPort: 6379, hostPort: port, cmd: ['redis-server', '--appendonly', 'no', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
     try {
-      await ready(redisCheck(url), 30_000, 'Redis to answer PING');
+      await waitUntil(redisCheck(url), { timeoutMs: 30_000, intervalMs: 200, description: 'Redis to answer PING' });
       const startedAt = hrNow();
       const writer = await new SentinelWriter(redisSentinelSink(url, { keyPrefix: 'volatile' }), { ratePerSecond: 50, timeoutMs: 1000 }).start();
       const { faultAt, verification: v } = await killAndRestart(svc, writer, () => redisCheck(url), 30_000);

@@ -1,5 +1,5 @@
 import { ProdlikeError } from '../core/errors.ts';
-import { describeError, raceAbort } from './abortable.ts';
+import { describeError, raceAbort } from '../probe/abortable.ts';
 import { hrNow } from './clock.ts';
 import { computeRpo, type RpoResult, type SentinelWrite, type SurvivingRecord } from './rpo.ts';
 

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { ProdlikeError } from '../core/errors.ts';
 import { run } from '../core/exec.ts';
 import { toolBinDir } from '../core/paths.ts';
+import { Check, checkOnce } from '../probe/index.ts';
 import { connectHost, failed, loadTestcontainers, readLogs, token, withContainer, type SmokeCheck } from './smoke-container.ts';
 
 export type { SmokeCheck, SmokeCheckOptions, SmokeCheckResult } from './smoke-container.ts';
@@ -59,17 +60,9 @@ export const smokePostgres: SmokeCheck = async (options) => {
       }
       if (row.one !== 1) throw failed(name, options.image, `\`select 1\` returned ${String(row.one)}`, undefined, logs);
       if (!row.version.startsWith('15.')) throw failed(name, options.image, `the server is PostgreSQL ${row.version}, not 15`, undefined, logs);
-      const intruder = new pg.Client({ ...connection, password: `wrong-${token()}` });
-      let rejected = false;
-      try {
-        await intruder.connect();
-      } catch (error) {
-        rejected = /password authentication failed/i.test(error instanceof Error ? error.message : String(error));
-        if (!rejected) throw failed(name, options.image, 'a login with a wrong password failed for an unexpected reason', error, logs);
-      } finally {
-        await intruder.end().catch(() => undefined);
-      }
-      if (!rejected) throw failed(name, options.image, 'a login with a wrong password was accepted: non-local connections are not password-protected', undefined, logs);
+      const intruder = await checkOnce(Check.sql({ ...connection, password: `wrong-${token()}` }, { mode: 'per-attempt' }), 15_000);
+      if (intruder.ok) throw failed(name, options.image, 'a login with a wrong password was accepted: non-local connections are not password-protected', undefined, logs);
+      if (!/password authentication failed/i.test(intruder.error ?? '')) throw failed(name, options.image, 'a login with a wrong password failed for an unexpected reason', intruder.cause, logs);
       return {
         ok: true as const,
         details: `PostgreSQL ${row.version}: password login (${row.encryption}) and select 1 ok, wrong password rejected, listen_addresses=${row.listen}`,
@@ -119,18 +112,9 @@ export const smokeRedis: SmokeCheck = async (options) => {
       if (pong !== 'PONG') throw failed(name, options.image, `PING answered ${pong}`, undefined, logs);
       if (appendonly !== 'yes') throw failed(name, options.image, `started with --appendonly yes but CONFIG GET appendonly is ${String(appendonly)}`, undefined, logs);
       if (!version?.startsWith('7.')) throw failed(name, options.image, `the server is Redis ${String(version)}, not 7.x`, undefined, logs);
-      const anonymous = createClient({ url, socket: { connectTimeout: 10_000, reconnectStrategy: false } });
-      anonymous.on('error', () => undefined);
-      let authEnforced = false;
-      try {
-        await anonymous.connect();
-        await anonymous.ping();
-      } catch (error) {
-        authEnforced = /NOAUTH/i.test(error instanceof Error ? error.message : String(error));
-      } finally {
-        await anonymous.close().catch(() => anonymous.destroy());
-      }
-      if (!authEnforced) throw failed(name, options.image, 'a client without the password got an answer: --requirepass is not enforced', undefined, logs);
+      const anonymous = await checkOnce(Check.redis(url, { connectTimeoutMs: 10_000 }), 15_000);
+      if (anonymous.ok) throw failed(name, options.image, 'a client without the password got an answer: --requirepass is not enforced', undefined, logs);
+      if (!/NOAUTH/i.test(anonymous.error ?? '')) throw failed(name, options.image, 'a client without the password failed for an unexpected reason', anonymous.cause, logs);
       return {
         ok: true as const,
         details: `Redis ${version}: PING -> PONG, appendonly=yes, SET/GET ok, no-password client refused (NOAUTH)`,
@@ -161,10 +145,8 @@ export const smokeMinio: SmokeCheck = async (options) => {
       const { Client } = await import('minio');
       const port = container.getMappedPort(9000);
       const host = connectHost(container);
-      const live = await fetch(`http://${host}:${port}/minio/health/live`, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => error);
-      if (!(live instanceof Response) || live.status !== 200) {
-        throw failed(name, options.image, '/minio/health/live did not answer 200 from the host', live instanceof Response ? `HTTP ${live.status}` : live, logs);
-      }
+      const live = await checkOnce(Check.http(`http://${host}:${port}/minio/health/live`), 10_000);
+      if (!live.ok) throw failed(name, options.image, '/minio/health/live did not answer 200 from the host', live.error, logs);
       const client = new Client({ endPoint: host, port, useSSL: false, accessKey, secretKey });
       const bucket = `smoke-${token()}`;
       const object = 'round-trip.txt';
@@ -285,10 +267,8 @@ export const smokeNginx: SmokeCheck = async (options) => {
         .withWaitStrategy(Wait.forHttp('/', 80).forStatusCode(200)),
     async (container, logs) => {
       const url = `http://${connectHost(container)}:${container.getMappedPort(80)}/prodlike-smoke.txt`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => error);
-      if (!(res instanceof Response)) throw failed(name, options.image, `GET ${url} failed`, res, logs);
-      const text = await res.text();
-      if (res.status !== 200 || text !== body) throw failed(name, options.image, `GET /prodlike-smoke.txt answered ${res.status} with ${JSON.stringify(text.slice(0, 80))}`, undefined, logs);
+      const served = await checkOnce(Check.http(url, { expectBody: body }), 10_000);
+      if (!served.ok) throw failed(name, options.image, `GET ${url} did not serve the copied file`, served.error, logs);
       const version = /nginx\/(\S+)/.exec((await container.exec(['nginx', '-v'])).output)?.[1] ?? 'unknown';
       return { ok: true as const, details: `nginx ${version} served a copied file with 200`, durationMs: Math.round(performance.now() - started) };
     },

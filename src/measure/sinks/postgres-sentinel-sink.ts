@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { PgSession, describePgConfig, destroyClient, openClient } from '../pg-session.ts';
+import { describePgConfig, destroyClient, openClient } from '../../probe/pg-client.ts';
+import { PgSession } from '../pg-session.ts';
 import type { SurvivingRecord } from '../rpo.ts';
 import type { SentinelSink } from '../sentinel-writer.ts';
 

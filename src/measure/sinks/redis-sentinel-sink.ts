@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { redactUrl } from '../redact-url.ts';
+import { redactUrl } from '../../probe/redact-url.ts';
 import type { SurvivingRecord } from '../rpo.ts';
 import type { SentinelSink } from '../sentinel-writer.ts';
 

@@ -3,6 +3,7 @@ import { Client as MinioClient } from 'minio';
 import { resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
+import { checkOnce } from '../../probe/check.ts';
 import { DockerOwnershipGuard } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
@@ -10,8 +11,8 @@ import type {
   SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsReset, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import { recordDockerEvents } from './docker-events.ts';
-import { demux, EnvironmentContainers, healthOf, LABELS } from './environment-containers.ts';
-import { readinessProbe } from './readiness.ts';
+import { demux, EnvironmentContainers, LABELS } from './environment-containers.ts';
+import { healthOf, loopbackPort, READINESS_ATTEMPT_MS, readinessCheck } from './readiness.ts';
 import { buildTopology, START_ORDER, type ServiceRole, type TopologyImages } from './topology.ts';
 
 /** Kept here for the tests and callers that read them from the provider's module. */
@@ -127,10 +128,10 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
   async #probeHealth(role: ServiceRole, info: Docker.ContainerInspectInfo | undefined): Promise<ServiceHealth> {
     const docker = healthOf(info);
     if (!info || docker === 'stopped' || docker === 'missing' || info.State.Paused) return docker;
-    const port = Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).find((b) => b.HostIp === '127.0.0.1')?.HostPort;
-    if (!port) return docker;
-    const probe = readinessProbe(role, { host: '127.0.0.1', port: Number(port) }, await this.#store.secrets());
-    return (await probe().catch(() => false)) ? 'healthy' : 'unhealthy';
+    const port = loopbackPort(info);
+    if (port === undefined) return docker;
+    const check = readinessCheck(role, { host: '127.0.0.1', port }, await this.#store.secrets());
+    return (await checkOnce(check, READINESS_ATTEMPT_MS)).ok ? 'healthy' : 'unhealthy';
   }
 
   /** Back to the freshly deployed state: the containers are the whole environment, so they and the volumes are made anew (seconds). */

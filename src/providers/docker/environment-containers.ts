@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { ProdlikeError } from '../../core/errors.ts';
-import { waitFor } from '../../core/wait.ts';
+import { waitUntil } from '../../probe/wait-until.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
-import type { JobResult, JobSpec, ServiceHealth } from '../provider.ts';
+import type { JobResult, JobSpec } from '../provider.ts';
 import type { DockerProviderOptions } from './docker-provider.ts';
-import { isCredentialRejection, readinessProbe } from './readiness.ts';
+import { containerReadiness, isCredentialRejection, READINESS_ATTEMPT_MS } from './readiness.ts';
 import { buildTopology, resourcePrefix, type ContainerSpec, type EnvironmentSecrets, type ServiceRole } from './topology.ts';
 
 export const LABELS = {
@@ -194,21 +194,10 @@ export class EnvironmentContainers {
   async waitReady(spec: ContainerSpec, secrets: EnvironmentSecrets, signal?: AbortSignal): Promise<void> {
     const timeoutMs = this.#o.readyTimeoutMs ?? 120_000;
     const container = this.#docker.getContainer(spec.name);
-    let probe: (() => Promise<boolean>) | undefined;
     try {
-      await waitFor(async () => {
-        const info = await container.inspect();
-        if (!info.State.Running) {
-          if (info.RestartCount > 3) throw new Error(`${spec.name} keeps exiting (code ${info.State.ExitCode}, ${info.RestartCount} restarts)`);
-          return undefined;
-        }
-        if (!probe) {
-          const port = Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).find((b) => b.HostIp === '127.0.0.1')?.HostPort;
-          if (!port) return healthOf(info) === 'healthy' ? true : undefined;
-          probe = readinessProbe(spec.role, { host: '127.0.0.1', port: Number(port) }, secrets);
-        }
-        return (await probe()) ? true : undefined;
-      }, { timeoutMs, intervalMs: 250, description: `${spec.name} to become ready`, fatal: isCredentialRejection, ...(signal ? { signal } : {}) });
+      await waitUntil(containerReadiness(container, spec, secrets), {
+        timeoutMs, intervalMs: 250, attemptTimeoutMs: READINESS_ATTEMPT_MS, description: `${spec.name} to become ready`, fatal: isCredentialRejection, ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       if (isCredentialRejection(error)) {
         const env = this.#o.config.name;
@@ -284,15 +273,6 @@ async function freeLoopbackPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-export function healthOf(info: Docker.ContainerInspectInfo | undefined): ServiceHealth {
-  if (!info) return 'missing';
-  if (info.State.Paused) return 'unhealthy';
-  if (!info.State.Running) return 'stopped';
-  const h = info.State.Health?.Status;
-  if (!h || h === 'healthy') return 'healthy';
-  return h === 'starting' ? 'starting' : 'unhealthy';
 }
 
 /** Docker multiplexes stdout/stderr in 8-byte-header frames for non-TTY containers. */

@@ -1,9 +1,11 @@
 import { createClient } from 'redis';
-import { redactUrl } from '../redact-url.ts';
-import type { ProbeCheck } from '../availability-probe.ts';
+import type { ProbeCheck } from './check.ts';
+import { redactUrl } from './redact-url.ts';
 
 export interface RedisCheckOptions {
   connectTimeoutMs?: number;
+  /** AUTH password, when it is not in the URL. */
+  password?: string;
   /**
    * `server` (default): the check below — it sees when the server accepts new connections again.
    * `reconnecting`: ONE long-lived client that reconnects by itself with capped exponential back-off
@@ -18,6 +20,8 @@ export interface RedisCheckOptions {
 
 type Client = ReturnType<typeof createClient>;
 
+const auth = (options: RedisCheckOptions) => (options.password === undefined ? {} : { password: options.password });
+
 /**
  * Redis PING with `disableOfflineQueue` (a command issued while disconnected fails at once instead of
  * waiting in a queue). While the shared connection is healthy every attempt uses it. Once it is lost,
@@ -31,7 +35,7 @@ export function redisCheck(url: string, options: RedisCheckOptions = {}): ProbeC
   if (options.mode === 'reconnecting') return reconnectingRedisCheck(url, options);
   let shared: Client | undefined;
   const create = (): Client => {
-    const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false } });
+    const client = createClient({ url, ...auth(options), disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: false } });
     client.on('error', () => undefined); // reported through the failed commands
     return client;
   };
@@ -86,7 +90,7 @@ function reconnectingRedisCheck(url: string, options: RedisCheckOptions): ProbeC
   let client: Client | undefined;
   const current = (): Client => {
     if (client) return client;
-    const c: Client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: (retries: number) => delay(retries) } });
+    const c: Client = createClient({ url, ...auth(options), disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs ?? 1000, reconnectStrategy: (retries: number) => delay(retries) } });
     c.on('error', () => undefined); // reported through the failed commands
     c.connect().catch(() => undefined);
     client = c;

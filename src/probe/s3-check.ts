@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Client } from 'minio';
-import type { ProbeCheck } from '../availability-probe.ts';
+import type { ProbeCheck } from './check.ts';
 
 export interface S3CheckOptions {
   /** e.g. `http://127.0.0.1:9000` */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { ProbeCheck } from '../availability-probe.ts';
-import { describePgConfig, destroyClient, openClient } from '../pg-session.ts';
+import type { ProbeCheck } from './check.ts';
+import { describePgConfig, destroyClient, openClient } from './pg-client.ts';
 
 export interface SqlCheckOptions {
   /**
