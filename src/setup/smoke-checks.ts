@@ -2,7 +2,9 @@
  * Smoke checks of the images `prodlike setup` builds or pulls: each one really starts the image with
  * testcontainers and proves the one thing the environment relies on (a password login to PostgreSQL,
  * AOF on in Redis, an object round trip through MinIO, a k6 run, a Node 20 runtime, nginx serving a
- * file). They work the same on the offline images (prodlike.local/...) and the official ones.
+ * file). They work the same on the offline images (prodlike.local/...) and the official ones. What
+ * answers from the host is asked with the probe checks (src/probe/): the same HTTP, SQL and Redis checks
+ * as readiness and measurement.
  *
  * Offline notes:
  * - testcontainers' reaper (Ryuk) is an image that cannot be pulled without a registry, so it is turned
@@ -20,21 +22,19 @@ import { join } from 'node:path';
 import { ProdlikeError } from '../core/errors.ts';
 import { run } from '../core/exec.ts';
 import { toolBinDir } from '../core/paths.ts';
+import { Client as MinioClient } from 'minio';
+import pg from 'pg';
+import { createClient } from 'redis';
 import { Check, checkOnce } from '../probe/index.ts';
-import { connectHost, failed, loadTestcontainers, readLogs, token, withContainer, type SmokeCheck } from './smoke-container.ts';
+import { connectHost, loadTestcontainers, readLogs, smokeCheck, token, withContainer, type SmokeCheck } from './smoke-container.ts';
 
 export type { SmokeCheck, SmokeCheckOptions, SmokeCheckResult } from './smoke-container.ts';
 
 /** PostgreSQL: a scram-sha-256 password login over TCP, `select 1`, and a rejected wrong password. */
-export const smokePostgres: SmokeCheck = async (options) => {
-  const started = performance.now();
-  const name = 'PostgreSQL';
+export const smokePostgres = smokeCheck('PostgreSQL', () => {
   const password = `pw-${token()}`;
-  const { Wait } = await loadTestcontainers();
-  return withContainer(
-    name,
-    options,
-    (c) =>
+  return {
+    container: (c, Wait) =>
       c
         .withEnvironment({ POSTGRES_PASSWORD: password, POSTGRES_DB: 'smoke', PGDATA: '/var/lib/postgresql/data/pgdata' })
         // The documented config values go through `postgres -c`, as with the official image.
@@ -42,8 +42,7 @@ export const smokePostgres: SmokeCheck = async (options) => {
         .withExposedPorts(5432)
         // The init-time server listens on the socket only, so a TCP pg_isready means the final server is up.
         .withWaitStrategy(Wait.forAll([Wait.forSuccessfulCommand('pg_isready -h 127.0.0.1 -p 5432 -U postgres'), Wait.forListeningPorts()])),
-    async (container, logs) => {
-      const pg = (await import('pg')).default;
+    async assess(container, fail) {
       const connection = { host: connectHost(container), port: container.getMappedPort(5432), user: 'postgres', database: 'smoke', connectionTimeoutMillis: 10_000 };
       const client = new pg.Client({ ...connection, password });
       let row: { one: number; version: string; encryption: string; listen: string };
@@ -54,41 +53,31 @@ export const smokePostgres: SmokeCheck = async (options) => {
         );
         row = res.rows[0]!;
       } catch (error) {
-        throw failed(name, options.image, 'a password login as postgres followed by `select 1` failed', error, logs);
+        throw fail('a password login as postgres followed by `select 1` failed', error);
       } finally {
         await client.end().catch(() => undefined);
       }
-      if (row.one !== 1) throw failed(name, options.image, `\`select 1\` returned ${String(row.one)}`, undefined, logs);
-      if (!row.version.startsWith('15.')) throw failed(name, options.image, `the server is PostgreSQL ${row.version}, not 15`, undefined, logs);
+      if (row.one !== 1) throw fail(`\`select 1\` returned ${String(row.one)}`);
+      if (!row.version.startsWith('15.')) throw fail(`the server is PostgreSQL ${row.version}, not 15`);
       const intruder = await checkOnce(Check.sql({ ...connection, password: `wrong-${token()}` }, { mode: 'per-attempt' }), 15_000);
-      if (intruder.ok) throw failed(name, options.image, 'a login with a wrong password was accepted: non-local connections are not password-protected', undefined, logs);
-      if (!/password authentication failed/i.test(intruder.error ?? '')) throw failed(name, options.image, 'a login with a wrong password failed for an unexpected reason', intruder.cause, logs);
-      return {
-        ok: true as const,
-        details: `PostgreSQL ${row.version}: password login (${row.encryption}) and select 1 ok, wrong password rejected, listen_addresses=${row.listen}`,
-        durationMs: Math.round(performance.now() - started),
-      };
+      if (intruder.ok) throw fail('a login with a wrong password was accepted: non-local connections are not password-protected');
+      if (!/password authentication failed/i.test(intruder.error ?? '')) throw fail('a login with a wrong password failed for an unexpected reason', intruder.cause);
+      return `PostgreSQL ${row.version}: password login (${row.encryption}) and select 1 ok, wrong password rejected, listen_addresses=${row.listen}`;
     },
-  );
-};
+  };
+});
 
 /** Redis: started like the manifests start it (flags only), PING answers, AOF is on, auth is enforced. */
-export const smokeRedis: SmokeCheck = async (options) => {
-  const started = performance.now();
-  const name = 'Redis';
+export const smokeRedis = smokeCheck('Redis', () => {
   const password = `pw-${token()}`;
-  const { Wait } = await loadTestcontainers();
-  return withContainer(
-    name,
-    options,
-    (c) =>
+  return {
+    container: (c, Wait) =>
       c
         // A first argument starting with '-' means `redis-server ...` (the official entrypoint's rule).
         .withCommand(['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru', '--requirepass', password])
         .withExposedPorts(6379)
         .withWaitStrategy(Wait.forAll([Wait.forLogMessage(/Ready to accept connections/), Wait.forListeningPorts()])),
-    async (container, logs) => {
-      const { createClient } = await import('redis');
+    async assess(container, fail) {
       const url = `redis://${connectHost(container)}:${container.getMappedPort(6379)}`;
       const client = createClient({ url, password, socket: { connectTimeout: 10_000, reconnectStrategy: false } });
       client.on('error', () => undefined);
@@ -105,49 +94,39 @@ export const smokeRedis: SmokeCheck = async (options) => {
         await client.set(key, 'v', { EX: 60 });
         if ((await client.get(key)) !== 'v') throw new Error('SET then GET did not return the value');
       } catch (error) {
-        throw failed(name, options.image, 'PING/CONFIG GET/SET/GET with the password failed', error, logs);
+        throw fail('PING/CONFIG GET/SET/GET with the password failed', error);
       } finally {
         await client.close().catch(() => client.destroy());
       }
-      if (pong !== 'PONG') throw failed(name, options.image, `PING answered ${pong}`, undefined, logs);
-      if (appendonly !== 'yes') throw failed(name, options.image, `started with --appendonly yes but CONFIG GET appendonly is ${String(appendonly)}`, undefined, logs);
-      if (!version?.startsWith('7.')) throw failed(name, options.image, `the server is Redis ${String(version)}, not 7.x`, undefined, logs);
+      if (pong !== 'PONG') throw fail(`PING answered ${pong}`);
+      if (appendonly !== 'yes') throw fail(`started with --appendonly yes but CONFIG GET appendonly is ${String(appendonly)}`);
+      if (!version?.startsWith('7.')) throw fail(`the server is Redis ${String(version)}, not 7.x`);
       const anonymous = await checkOnce(Check.redis(url, { connectTimeoutMs: 10_000 }), 15_000);
-      if (anonymous.ok) throw failed(name, options.image, 'a client without the password got an answer: --requirepass is not enforced', undefined, logs);
-      if (!/NOAUTH/i.test(anonymous.error ?? '')) throw failed(name, options.image, 'a client without the password failed for an unexpected reason', anonymous.cause, logs);
-      return {
-        ok: true as const,
-        details: `Redis ${version}: PING -> PONG, appendonly=yes, SET/GET ok, no-password client refused (NOAUTH)`,
-        durationMs: Math.round(performance.now() - started),
-      };
+      if (anonymous.ok) throw fail('a client without the password got an answer: --requirepass is not enforced');
+      if (!/NOAUTH/i.test(anonymous.error ?? '')) throw fail('a client without the password failed for an unexpected reason', anonymous.cause);
+      return `Redis ${version}: PING -> PONG, appendonly=yes, SET/GET ok, no-password client refused (NOAUTH)`;
     },
-  );
-};
+  };
+});
 
 /** MinIO: health endpoint, then a bucket and an object round trip through the `minio` npm client; `mc` present. */
-export const smokeMinio: SmokeCheck = async (options) => {
-  const started = performance.now();
-  const name = 'MinIO';
+export const smokeMinio = smokeCheck('MinIO', () => {
   const accessKey = `smoke${token()}`;
   const secretKey = `secret-${token()}`;
-  const { Wait } = await loadTestcontainers();
-  return withContainer(
-    name,
-    options,
-    (c) =>
+  return {
+    container: (c, Wait) =>
       c
         .withEnvironment({ MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey })
         // Both the official entrypoint and ours prepend `minio` to these arguments.
         .withCommand(['server', '/data', '--address', ':9000', '--console-address', ':9001'])
         .withExposedPorts(9000)
         .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000).forStatusCode(200)),
-    async (container, logs) => {
-      const { Client } = await import('minio');
+    async assess(container, fail) {
       const port = container.getMappedPort(9000);
       const host = connectHost(container);
       const live = await checkOnce(Check.http(`http://${host}:${port}/minio/health/live`), 10_000);
-      if (!live.ok) throw failed(name, options.image, '/minio/health/live did not answer 200 from the host', live.error, logs);
-      const client = new Client({ endPoint: host, port, useSSL: false, accessKey, secretKey });
+      if (!live.ok) throw fail('/minio/health/live did not answer 200 from the host', live.error);
+      const client = new MinioClient({ endPoint: host, port, useSSL: false, accessKey, secretKey });
       const bucket = `smoke-${token()}`;
       const object = 'round-trip.txt';
       const payload = `prodlike smoke ${token()}`;
@@ -163,20 +142,16 @@ export const smokeMinio: SmokeCheck = async (options) => {
         await client.removeObject(bucket, object);
         await client.removeBucket(bucket);
       } catch (error) {
-        throw failed(name, options.image, 'creating a bucket and round-tripping an object through the minio client failed', error, logs);
+        throw fail('creating a bucket and round-tripping an object through the minio client failed', error);
       }
-      if (readBack !== payload) throw failed(name, options.image, `the object read back differs from what was written (${JSON.stringify(readBack.slice(0, 80))})`, undefined, logs);
+      if (readBack !== payload) throw fail(`the object read back differs from what was written (${JSON.stringify(readBack.slice(0, 80))})`);
       const mc = await container.exec(['mc', '--version']);
-      if (mc.exitCode !== 0) throw failed(name, options.image, '`mc --version` failed inside the image (the backup job needs mc)', mc.output.trim(), logs);
+      if (mc.exitCode !== 0) throw fail('`mc --version` failed inside the image (the backup job needs mc)', mc.output.trim());
       const version = /minio version (\S+)/.exec((await container.exec(['minio', '--version'])).output)?.[1] ?? 'unknown';
-      return {
-        ok: true as const,
-        details: `MinIO ${version}: /minio/health/live 200, bucket created, ${payload.length}-byte object round-tripped, mc present`,
-        durationMs: Math.round(performance.now() - started),
-      };
+      return `MinIO ${version}: /minio/health/live 200, bucket created, ${payload.length}-byte object round-tripped, mc present`;
     },
-  );
-};
+  };
+});
 
 const K6_SCRIPT = `import { check, sleep } from 'k6';
 export const options = { vus: 1, duration: '1s', thresholds: { checks: ['rate==1'] } };
@@ -186,7 +161,10 @@ export default function () {
 }
 `;
 
-/** k6: a 1-second script run by the image (ENTRYPOINT k6) and, when present, by $PRODLIKE_CACHE/bin/k6. */
+/**
+ * k6: a 1-second script run by the image (ENTRYPOINT k6) and, when present, by $PRODLIKE_CACHE/bin/k6. Not
+ * a `smokeCheck`: a failed start is the image's k6 run failing, and the host binary runs after the container.
+ */
 export const smokeK6: SmokeCheck = async (options) => {
   const started = performance.now();
   const name = 'k6';
@@ -235,45 +213,35 @@ export const smokeK6: SmokeCheck = async (options) => {
 };
 
 /** Node: `node -e` prints its version; the major must be >= 20. */
-export const smokeNode: SmokeCheck = async (options) => {
-  const started = performance.now();
-  const name = 'Node';
-  const { Wait } = await loadTestcontainers();
-  const output = await withContainer(
-    name,
-    options,
-    (c) => c.withCommand(['node', '-e', 'console.log("node-version=" + process.versions.node)']).withWaitStrategy(Wait.forOneShotStartup()),
-    async (container) => readLogs(container),
-  );
-  const version = /node-version=(\d+)\.(\d+)\.(\d+)/.exec(output);
-  if (!version) throw failed(name, options.image, `\`node -e\` printed no version (${JSON.stringify(output.slice(-200))})`);
-  if (Number(version[1]) < 20) throw failed(name, options.image, `Node ${version.slice(1).join('.')} is older than 20`);
-  return { ok: true as const, details: `node ${version.slice(1).join('.')} runs (node -e)`, durationMs: Math.round(performance.now() - started) };
-};
+export const smokeNode = smokeCheck('Node', () => ({
+  container: (c, Wait) => c.withCommand(['node', '-e', 'console.log("node-version=" + process.versions.node)']).withWaitStrategy(Wait.forOneShotStartup()),
+  async assess(container, fail) {
+    const output = await readLogs(container);
+    const version = /node-version=(\d+)\.(\d+)\.(\d+)/.exec(output);
+    if (!version) throw fail(`\`node -e\` printed no version (${JSON.stringify(output.slice(-200))})`);
+    if (Number(version[1]) < 20) throw fail(`Node ${version.slice(1).join('.')} is older than 20`);
+    return `node ${version.slice(1).join('.')} runs (node -e)`;
+  },
+}));
 
 /** nginx: serves a file copied into /usr/share/nginx/html with 200 and the right body. */
-export const smokeNginx: SmokeCheck = async (options) => {
-  const started = performance.now();
-  const name = 'nginx';
+export const smokeNginx = smokeCheck('nginx', () => {
   const body = `prodlike smoke ${token()}\n`;
-  const { Wait } = await loadTestcontainers();
-  return withContainer(
-    name,
-    options,
-    (c) =>
+  return {
+    container: (c, Wait) =>
       c
         .withCopyContentToContainer([{ content: body, target: '/usr/share/nginx/html/prodlike-smoke.txt', mode: 0o644 }])
         .withExposedPorts(80)
         .withWaitStrategy(Wait.forHttp('/', 80).forStatusCode(200)),
-    async (container, logs) => {
+    async assess(container, fail) {
       const url = `http://${connectHost(container)}:${container.getMappedPort(80)}/prodlike-smoke.txt`;
       const served = await checkOnce(Check.http(url, { expectBody: body }), 10_000);
-      if (!served.ok) throw failed(name, options.image, `GET ${url} did not serve the copied file`, served.error, logs);
+      if (!served.ok) throw fail(`GET ${url} did not serve the copied file`, served.error);
       const version = /nginx\/(\S+)/.exec((await container.exec(['nginx', '-v'])).output)?.[1] ?? 'unknown';
-      return { ok: true as const, details: `nginx ${version} served a copied file with 200`, durationMs: Math.round(performance.now() - started) };
+      return `nginx ${version} served a copied file with 200`;
     },
-  );
-};
+  };
+});
 
 export const SMOKE_CHECKS = {
   postgres: smokePostgres,

@@ -162,7 +162,32 @@ export async function withContainer<T>(
   }
 }
 
-export function failed(name: string, image: string, what: string, cause?: unknown, logs?: LogTail): ProdlikeError {
+/** What one smoke check does with its image: how to start it, and what to prove once it runs. */
+export interface SmokePlan {
+  /** Command, environment, ports, and testcontainers' wait strategy for the start (`wait` is its `Wait`). */
+  container(definition: GenericContainerT, wait: Testcontainers['Wait']): GenericContainerT;
+  /**
+   * What to prove against the started container; returns what was proved, in words. `fail(what, cause)`
+   * makes the BUILD_FAILED error that names the image and quotes the container's last output.
+   */
+  assess(container: StartedTestContainer, fail: (what: string, cause?: unknown) => ProdlikeError): Promise<string>;
+}
+
+/**
+ * A smoke check from a plan made afresh for every run (new passwords each time): the image is started as
+ * the plan says, assessed, and always removed (withContainer); the result is timed.
+ */
+export function smokeCheck(name: string, plan: (options: SmokeCheckOptions) => SmokePlan): SmokeCheck {
+  return async (options) => {
+    const started = performance.now();
+    const { Wait } = await loadTestcontainers();
+    const { container, assess } = plan(options);
+    const details = await withContainer(name, options, (c) => container(c, Wait), (running, logs) => assess(running, (what, cause) => failed(name, options.image, what, cause, logs)));
+    return { ok: true, details, durationMs: Math.round(performance.now() - started) };
+  };
+}
+
+function failed(name: string, image: string, what: string, cause?: unknown, logs?: LogTail): ProdlikeError {
   const reason = cause instanceof Error ? ` (${cause.message})` : cause === undefined ? '' : ` (${String(cause)})`;
   const tail = logs?.tail() ? `\nLast container output:\n${logs.tail()}` : '';
   return new ProdlikeError('BUILD_FAILED', `${name} smoke check on ${image}: ${what}${reason}.${tail}\nThe image is not usable as built: rebuild it (\`docker rmi ${image}\`, then \`npx prodlike setup\`) and read its build log under $PRODLIKE_CACHE/logs/.`, {
