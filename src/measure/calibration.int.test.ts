@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client as MinioClient } from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../core/events.ts';
+import { ProdlikeError } from '../core/errors.ts';
 import { waitFor } from '../core/wait.ts';
 import { buildScenarioResult } from '../report/scenario-result.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
@@ -15,7 +16,7 @@ import { httpCheck, redisCheck, s3Check, sqlCheck, waitUntil, type ProbeCheck } 
 import { AvailabilityProbe } from './availability-probe.ts';
 import { hrNow } from './clock.ts';
 import { summarizeProbe } from './outage.ts';
-import { dockerClient, findLocalImage, freePort, startServiceContainer, type ContainerEventLog, type ServiceContainer } from './testing/service-container.ts';
+import { dockerClient, findLocalImage, startServiceContainer, type ContainerEventLog, type ServiceContainer } from './testing/service-container.ts';
 import { Timeline, type TimelineEvent } from './timeline.ts';
 import { evaluateTarget } from './verdict.ts';
 
@@ -134,15 +135,17 @@ describe('probe calibration against real containers', () => {
     it(`${c.row}: measures a ${c.fault} of ${c.service.name} ${c.reportOnly ? "(reported against the known outage, not asserted)" : `within ±${TOLERANCE_MS} ms`}`, async ({ skip, annotate }) => {
       if (!(await findLocalImage([c.service.image], 30_000))) skip(`${c.service.image} is not built yet; build it with \`prodlike setup\` (fixtures/images/${c.service.name}/build.sh)`);
       const docker = dockerClient();
-      const port = await freePort(); // fixed binding: the same URL after an engine restart
       let svc: ServiceContainer | undefined;
       let events: ContainerEventLog | undefined;
       try {
         const scenarioStart = hrNow();
         svc = await startServiceContainer(
-          { image: c.service.image, containerPort: c.service.containerPort, hostPort: port, env: c.service.env ?? {}, namePrefix: `prodlike-calibration-${c.service.name}`, ...(c.fault === 'kill/restart' ? { restartPolicy: 'always' as const } : {}) },
+          // kill/restart: the engine's restart binds the port it chose at setup again (keepPort), so the
+          // published-port probe keeps its URL; a port taken meanwhile is chosen again here, before measuring.
+          { image: c.service.image, containerPort: c.service.containerPort, env: c.service.env ?? {}, namePrefix: `prodlike-calibration-${c.service.name}`, ...(c.fault === 'kill/restart' ? { restartPolicy: 'always' as const, keepPort: true } : {}) },
           docker,
         );
+        const port = svc.port; // chosen by the engine when it bound it (issue #14)
         await c.service.prepare?.(port);
         await waitUntil(c.service.check(port), { timeoutMs: 90_000, intervalMs: 200, description: `${c.service.name} in ${svc.name} to answer on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
         events = await svc.watchEvents();
@@ -197,7 +200,23 @@ describe('probe calibration against real containers', () => {
           }
           faultAt = crashed.before;
           bus.emit({ kind: 'fault.injected', scenario, fault: `SIGKILL of pid ${crashed.pid} from the host`, target: svc.name });
-          const started = await waitFor(async () => eventAt('start', crashed.before), { timeoutMs: 60_000, intervalMs: 20, description: `the engine to restart ${svc.name} (restart policy always)` });
+          // Inside the measured window nothing is retried: should another process take the port between the
+          // crash and the engine's restart, the engine cannot start the container (it stays exited) and the
+          // test fails saying so, instead of measuring a different outage.
+          let bindCheckedAt = hrNow();
+          const started = await waitFor(
+            async () => {
+              const at = eventAt('start', crashed.before);
+              if (at !== undefined || hrNow() - bindCheckedAt < 1000) return at;
+              bindCheckedAt = hrNow();
+              const failure = await svc!.bindFailure();
+              if (failure) {
+                throw new ProdlikeError('PORT_IN_USE', `The engine could not restart ${svc!.name} inside the measured window: another process took its port 127.0.0.1:${port} after the crash (${failure}). Nothing was measured; run the calibration again.`);
+              }
+              return undefined;
+            },
+            { timeoutMs: 60_000, intervalMs: 20, description: `the engine to restart ${svc.name} (restart policy always)`, fatal: (e) => e instanceof ProdlikeError && e.code === 'PORT_IN_USE' },
+          );
           const died = eventAt('die', crashed.before)!;
           const readyAt = await waitFor(async () => (await svc!.logLines(crashed.before - 1000)).find((l) => l.at >= crashed.before && c.service.readyLine.test(l.line))?.at, {
             timeoutMs: 90_000,

@@ -6,7 +6,7 @@ import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { httpCheck, redisCheck, s3Check, sqlCheck, waitUntil, type ProbeCheck } from '../probe/index.ts';
 import { AvailabilityProbe } from './availability-probe.ts';
 import { clientObservedRto, summarizeProbe } from './outage.ts';
-import { findLocalImage, freePort, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
+import { findLocalImage, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
 
 /**
  * Each probe check against the real service (locally built images from fixtures/images/images.yaml): it
@@ -67,10 +67,11 @@ describe('probe checks against real services (kill and restart)', () => {
   for (const c of CASES) {
     it(`${c.service}: succeeds, fails while the container is down, recovers after restart`, async ({ skip, annotate }) => {
       if (!(await findLocalImage([c.image], 5_000))) skip(`${c.image} is not built yet; run \`prodlike setup\` (fixtures/images/${c.image.split('/')[1]!.split(':')[0]}/build.sh)`);
-      const port = await freePort();
       let svc: ServiceContainer | undefined;
       try {
-        svc = await startServiceContainer({ image: c.image, containerPort: c.containerPort, hostPort: port, env: c.env ?? {}, ...(c.cmd ? { cmd: c.cmd } : {}), namePrefix: 'prodlike-check-test' });
+        // The engine chooses the port and the restart binds it again (keepPort): the probe keeps its URL.
+        svc = await startServiceContainer({ image: c.image, containerPort: c.containerPort, keepPort: true, env: c.env ?? {}, ...(c.cmd ? { cmd: c.cmd } : {}), namePrefix: 'prodlike-check-test' });
+        const port = svc.port;
         await c.prepare?.(port);
         await waitUntil(c.check(port), { timeoutMs: c.startupMs ?? 30_000, description: `${c.service} on 127.0.0.1:${port}`, hint: `docker logs ${svc.name}` });
 

@@ -8,13 +8,14 @@ import { hrNow } from './clock.ts';
 import { SentinelWriter } from './sentinel-writer.ts';
 import { postgresSentinelSink } from './sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from './sinks/redis-sentinel-sink.ts';
-import { findLocalImage, freePort, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
+import { findLocalImage, startServiceContainer, type ServiceContainer } from './testing/service-container.ts';
 
 /**
  * The sentinel writer against real stores, killed with SIGKILL (no graceful shutdown) and restarted:
  * - PostgreSQL (fsync on): every committed row survives → RPO 0, no lost acknowledged seq;
  * - Redis with AOF everysec: up to about a second of acknowledged writes may be lost → RPO ≤ ~2 s;
  * - Redis without any persistence: everything is lost → the RPO is reported as a lower bound.
+ * Each store's port is the engine's choice, kept across the restart (keepPort; issue #14).
  */
 const catalog = await loadImageCatalog();
 const password = randomBytes(12).toString('hex');
@@ -36,9 +37,8 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
   it('PostgreSQL: committed rows all survive a kill (RPO 0)', async ({ skip, annotate }) => {
     const image = imageFor(catalog, 'postgres', 'offline');
     if (!(await findLocalImage([image], 5_000))) skip(`${image} is not built yet; run \`prodlike setup\``);
-    const port = await freePort();
-    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    const svc = await startServiceContainer({ image, containerPort: 5432, hostPort: port, env: { POSTGRES_PASSWORD: password }, namePrefix: 'prodlike-sentinel-test' });
+    const svc = await startServiceContainer({ image, containerPort: 5432, keepPort: true, env: { POSTGRES_PASSWORD: password }, namePrefix: 'prodlike-sentinel-test' });
+    const url = `postgres://postgres:${password}@127.0.0.1:${svc.port}/postgres`;
     try {
       await waitUntil(sqlCheck(url), { timeoutMs: 60_000, intervalMs: 200, description: 'PostgreSQL to accept connections' });
       const writer = await new SentinelWriter(postgresSentinelSink(url), { ratePerSecond: 40, timeoutMs: 1000 }).start();
@@ -59,9 +59,8 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
   it('Redis with AOF everysec: loses at most about a second of acknowledged writes', async ({ skip, annotate }) => {
     const image = imageFor(catalog, 'redis', 'offline');
     if (!(await findLocalImage([image], 5_000))) skip(`${image} is not built yet; run \`prodlike setup\``);
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    const svc = await startServiceContainer({ image, containerPort: 6379, hostPort: port, cmd: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
+    const svc = await startServiceContainer({ image, containerPort: 6379, keepPort: true, cmd: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
+    const url = `redis://127.0.0.1:${svc.port}`;
     try {
       await waitUntil(redisCheck(url), { timeoutMs: 30_000, intervalMs: 200, description: 'Redis to answer PING' });
       const writer = await new SentinelWriter(redisSentinelSink(url), { ratePerSecond: 50, timeoutMs: 1000 }).start();
@@ -81,9 +80,8 @@ describe('sentinel writer against real stores (SIGKILL + restart)', () => {
   it('Redis without persistence: everything is lost and the RPO is only a lower bound', async ({ skip, annotate }) => {
     const image = imageFor(catalog, 'redis', 'offline');
     if (!(await findLocalImage([image], 5_000))) skip(`${image} is not built yet; run \`prodlike setup\``);
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    const svc = await startServiceContainer({ image, containerPort: 6379, hostPort: port, cmd: ['redis-server', '--appendonly', 'no', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
+    const svc = await startServiceContainer({ image, containerPort: 6379, keepPort: true, cmd: ['redis-server', '--appendonly', 'no', '--save', ''], namePrefix: 'prodlike-sentinel-test' });
+    const url = `redis://127.0.0.1:${svc.port}`;
     try {
       await waitUntil(redisCheck(url), { timeoutMs: 30_000, intervalMs: 200, description: 'Redis to answer PING' });
       const startedAt = hrNow();

@@ -1,12 +1,20 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isBindError } from '../../core/bind-error.ts';
+import { ProdlikeError } from '../../core/errors.ts';
 import { hrNow } from '../clock.ts';
 
 /**
  * A throw-away service container for the measurement integration tests (calibration, checks, sentinel
  * sinks): a locally built image, its port published on 127.0.0.1 only, labelled io.prodlike.managed=true,
  * removed by `remove()`. Docker is driven through dockerode (no image pulls: the image must exist).
+ *
+ * Ports (issue #14): the engine chooses the host port when it binds it and the port is read back; no port is
+ * picked before it is bound. With `keepPort`, the port must stay the same across restarts (`start()` after
+ * `kill()`, or the engine's restart policy), and a dynamic binding gets a new port at each start: so the
+ * engine chooses once (a first container, removed) and the service's container is created bound to that
+ * port. Should another process take it in between, setup starts over with a new choice of the engine.
  */
 export interface ServiceContainer {
   id: string;
@@ -19,7 +27,12 @@ export interface ServiceContainer {
   pause(): Promise<{ before: number; after: number }>;
   unpause(): Promise<{ before: number; after: number }>;
   kill(signal?: string): Promise<{ before: number; after: number }>;
-  start(): Promise<{ before: number; after: number }>;
+  /**
+   * Starts the container again (after `kill`). With `keepPort`, its port is free only while nothing else
+   * takes it: while another process holds it, the start is tried again (back-off, RESTART_ATTEMPTS in all,
+   * then PORT_IN_USE). `before` is the first attempt's, `attempts` > 1 says the port was taken meanwhile.
+   */
+  start(): Promise<{ before: number; after: number; attempts: number }>;
   /**
    * SIGKILL of the container's main process from the host (as the OOM killer or a crash would): Docker
    * sees the process die and, with a `restartPolicy`, restarts it itself. Throws when the process is not
@@ -28,6 +41,12 @@ export interface ServiceContainer {
   crash(): Promise<{ before: number; after: number; pid: number }>;
   /** Host port after a restart (Docker may assign a new one when the binding is dynamic). */
   refreshPort(): Promise<number>;
+  /**
+   * Why the engine's last start of the container failed, when it failed to bind its host port (another
+   * process took it while the container was down, e.g. between a crash and the restart policy's start);
+   * undefined otherwise. The engine does not retry such a start: the container stays exited.
+   */
+  bindFailure(): Promise<string | undefined>;
   /** Log lines (stdout and stderr) with Docker's own timestamps (epoch ms), oldest first. */
   logLines(sinceMs?: number): Promise<Array<{ at: number; line: string }>>;
   /** Docker events of this container from now on (`die`, `start`, `pause`…) with the engine's timestamps. */
@@ -45,24 +64,20 @@ export interface ServiceContainerOptions {
   containerPort: number;
   env?: Record<string, string>;
   cmd?: string[];
-  /** Publish on this fixed host port (keeps the URL stable across restarts); default a free one. */
-  hostPort?: number;
+  /**
+   * The same host port after restarts (`start()`, the engine's restart policy): the engine's first choice,
+   * then pinned (see above). Default: the engine chooses at each start (read `port` / `refreshPort()`).
+   */
+  keepPort?: boolean;
   namePrefix?: string;
   /** Let the engine restart the container when its process dies (e.g. `always`). Default none. */
   restartPolicy?: 'always' | 'unless-stopped' | 'on-failure';
 }
 
-/** A free TCP port on 127.0.0.1 (for a fixed binding that survives container restarts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
+/** Setup chooses a port again this many times when another process takes the engine's choice before the pin. */
+const SETUP_ATTEMPTS = 5;
+/** A `start()` on a kept port waits for another process to let go of it this many times (back-off 250 ms × n). */
+const RESTART_ATTEMPTS = 8;
 
 export function dockerClient(): Docker {
   return new Docker();
@@ -88,42 +103,88 @@ export async function findLocalImage(tags: readonly string[], waitMs = 0, docker
 export async function startServiceContainer(options: ServiceContainerOptions, docker = dockerClient()): Promise<ServiceContainer> {
   const portKey = `${options.containerPort}/tcp`;
   const name = `${options.namePrefix ?? 'prodlike-measure'}-${randomBytes(3).toString('hex')}`;
-  const container = await docker.createContainer({
-    name,
-    Image: options.image,
-    ...(options.cmd ? { Cmd: options.cmd } : {}),
-    Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-    Labels: { 'io.prodlike.managed': 'true', 'io.prodlike.purpose': 'measure-integration-test' },
-    ExposedPorts: { [portKey]: {} },
-    HostConfig: {
-      PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: options.hostPort ? String(options.hostPort) : '' }] },
-      ...(options.restartPolicy ? { RestartPolicy: { Name: options.restartPolicy } } : {}),
-    },
-  });
-  const timed = async (work: () => Promise<unknown>) => {
-    const before = hrNow();
-    await work();
-    return { before, after: hrNow() };
-  };
-  const readPort = async () => {
+  const create = (hostPort: number) =>
+    docker.createContainer({
+      name,
+      Image: options.image,
+      ...(options.cmd ? { Cmd: options.cmd } : {}),
+      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Labels: { 'io.prodlike.managed': 'true', 'io.prodlike.purpose': 'measure-integration-test' },
+      ExposedPorts: { [portKey]: {} },
+      HostConfig: {
+        // HostPort 0: the engine chooses when it binds.
+        PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] },
+        ...(options.restartPolicy ? { RestartPolicy: { Name: options.restartPolicy } } : {}),
+      },
+    });
+  const boundPort = async (container: Docker.Container) => {
     const info = await container.inspect();
     const binding = info.NetworkSettings.Ports?.[portKey]?.[0];
     if (!binding) throw new Error(`container ${name} has no host binding for ${portKey}; is it running?`);
     return Number(binding.HostPort);
   };
+  /** A started container on `hostPort` (0: the engine's choice); a failed start removes what it created. */
+  const created = async (hostPort: number) => {
+    const container = await create(hostPort);
+    try {
+      await container.start();
+      return { container, port: await boundPort(container) };
+    } catch (error) {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      throw error;
+    }
+  };
+  const started = async (): Promise<{ container: Docker.Container; port: number }> => {
+    if (!options.keepPort) return created(0);
+    for (let attempt = 1; ; attempt++) {
+      const first = await created(0);
+      await first.container.remove({ force: true, v: true });
+      try {
+        return await created(first.port);
+      } catch (error) {
+        if (!isBindError(error)) throw error;
+        if (attempt >= SETUP_ATTEMPTS) {
+          throw new ProdlikeError('PORT_IN_USE', `${name}: every host port the engine chose was taken by another process before it could be pinned (${attempt} attempts).`, { cause: error });
+        }
+      }
+    }
+  };
+  const { container, port } = await started();
+  const timed = async (work: () => Promise<unknown>) => {
+    const before = hrNow();
+    await work();
+    return { before, after: hrNow() };
+  };
+  const readPort = () => boundPort(container);
   try {
-    await container.start();
     const service: ServiceContainer = {
       id: container.id,
       name,
       host: '127.0.0.1',
-      port: await readPort(),
+      port,
       docker,
       container,
       pause: () => timed(() => container.pause()),
       unpause: () => timed(() => container.unpause()),
       kill: (signal = 'SIGKILL') => timed(() => container.kill({ signal })),
-      start: () => timed(() => container.start()),
+      async start() {
+        const before = hrNow();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await container.start();
+            return { before, after: hrNow(), attempts: attempt };
+          } catch (error) {
+            if (!isBindError(error) || !options.keepPort) throw error;
+            if (attempt >= RESTART_ATTEMPTS) {
+              throw new ProdlikeError('PORT_IN_USE', `${name} could not start again on 127.0.0.1:${service.port}: another process holds the port (${attempt} attempts).`, {
+                cause: error,
+                hint: 'Something took the port while the container was down; the test needs the service back at the same address.',
+              });
+            }
+            await delay(250 * attempt);
+          }
+        }
+      },
       async crash() {
         const pid = (await container.inspect()).State.Pid;
         if (!pid) throw new Error(`container ${name} has no running process to kill`);
@@ -140,6 +201,10 @@ export async function startServiceContainer(options: ServiceContainerOptions, do
       async refreshPort() {
         service.port = await readPort();
         return service.port;
+      },
+      async bindFailure() {
+        const state = (await container.inspect()).State;
+        return state.Running || !isBindError(state.Error ?? '') ? undefined : state.Error;
       },
       remove: () => container.remove({ force: true, v: true }).then(() => undefined),
     };
