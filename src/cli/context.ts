@@ -14,6 +14,14 @@ export interface CliContext {
   exitCode: ExitCode;
   /** Aborted on Ctrl-C/SIGTERM: long steps stop and clean up. */
   abort: AbortController;
+  /**
+   * What Ctrl-C/SIGTERM means to the running command: `clean-up` (default) aborts and says cleanup runs;
+   * `end` aborts quietly, as the normal end of a command that runs until interrupted (`logs -f`); `child`
+   * leaves it to the interactive program that has the terminal (`connect`: psql cancels its query).
+   */
+  interrupt?: 'clean-up' | 'end' | 'child';
+  /** Aborted when stdout's reader has gone (`prodlike logs -f | head`): a command that streams stops. */
+  stdoutClosed?: AbortSignal;
 }
 
 /** A command action that returns its exit code (kept in the context for `main`). */

@@ -12,7 +12,7 @@ describe('prodlike CLI', () => {
   it('lists every subcommand in --help with the exit codes', async () => {
     const r = await prodlike(['--help']);
     expect(r.exitCode).toBe(0);
-    for (const cmd of ['setup', 'up', 'down', 'status', 'run', 'load', 'check', 'doctor', 'report']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['setup', 'up', 'down', 'status', 'logs', 'connect', 'kubeconfig', 'run', 'load', 'check', 'doctor', 'report']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     expect(r.stdout).toContain('1 a documented target was missed');
   });
 
@@ -28,6 +28,33 @@ describe('prodlike CLI', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/Idempotent/);
     expect(r.stdout).toMatch(/--kind/);
+  });
+
+  it('explains logs in its --help, with an example', async () => {
+    const logs = await prodlike(['logs', '--help']);
+    expect(logs.stdout).toMatch(/across all its replicas/);
+    expect(logs.stdout).toMatch(/--since <duration>/);
+    expect(logs.stdout).toContain('$ prodlike logs backend -f');
+  });
+
+  it('explains connect in its --help, with an example', async () => {
+    const connect = await prodlike(['connect', '--help']);
+    expect(connect.stdout).toMatch(/PGPASSWORD, REDISCLI_AUTH/);
+    expect(connect.stdout).toContain('$ prodlike connect postgres');
+  });
+
+  it('explains kubeconfig in its --help, with an example', async () => {
+    const kubeconfig = await prodlike(['kubeconfig', '--help']);
+    expect(kubeconfig.stdout).toContain('--export');
+    expect(kubeconfig.stdout).toContain('$ eval "$(prodlike kubeconfig --export)"');
+  });
+
+  it('kubeconfig on a docker environment: there is no Kubernetes, exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prodlike-cli-'));
+    await writeFile(join(dir, 'prodlike.yaml'), 'name: cli-no-kube\nprovider: docker\nimageSource: offline\n');
+    const r = await prodlike(['kubeconfig'], dir);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/docker provider: there is no Kubernetes/);
   });
 
   it('exits 2 on a config typo, naming file, key path and allowed keys', async () => {

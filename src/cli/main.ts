@@ -4,10 +4,13 @@ import { EXIT_CODES, ProdlikeError, toProdlikeError, type ExitCode } from '../co
 import { EventBus } from '../core/events.ts';
 import { PACKAGE_VERSION } from '../core/paths.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerConnect } from './commands/connect.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerDown } from './commands/down.ts';
 import { registerGc } from './commands/gc.ts';
+import { registerKubeconfig } from './commands/kubeconfig.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerLogs } from './commands/logs.ts';
 import { registerReport } from './commands/report.ts';
 import { registerReset } from './commands/reset.ts';
 import { registerRun } from './commands/run.ts';
@@ -30,7 +33,7 @@ Config: prodlike.yaml in the current directory (or --config). Targets and their 
         fixtures/targets.yaml. Docs: README.md.`;
 
 /** The commands, in the order `--help` lists them: one module each under src/cli/commands/. */
-const COMMANDS = [registerSetup, registerDoctor, registerUp, registerReset, registerDown, registerStatus, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
+const COMMANDS = [registerSetup, registerDoctor, registerUp, registerReset, registerDown, registerStatus, registerLogs, registerConnect, registerKubeconfig, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
 
 /** Builds the program. Exported for tests (exitOverride, captured output). */
 export function buildProgram(ctx: CliContext): Command {
@@ -50,13 +53,14 @@ export function buildProgram(ctx: CliContext): Command {
  * A reader that stops early (`prodlike --help | head -1`) closes stdout: further output is dropped instead
  * of an EPIPE stack trace, and the command ends as it would have (a run still heals its faults).
  */
-const stdoutState = { closed: false, watched: false };
-function quietWhenStdoutCloses(): { readonly closed: boolean } {
+const stdoutState = { closed: false, watched: false, gone: new AbortController() };
+function quietWhenStdoutCloses(): { readonly closed: boolean; readonly gone: AbortController } {
   if (stdoutState.watched) return stdoutState;
   stdoutState.watched = true;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
       stdoutState.closed = true;
+      stdoutState.gone.abort();
       return;
     }
     throw error;
@@ -81,6 +85,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     load: (overrides = {}) => loadConfig({ ...(global.config ? { file: global.config } : {}), overrides }),
     exitCode: EXIT_CODES.ok,
     abort: new AbortController(),
+    stdoutClosed: stdout.gone.signal,
   };
   const program = buildProgram(ctx);
   let code: ExitCode = EXIT_CODES.ok;
@@ -91,9 +96,14 @@ export async function main(argv: string[]): Promise<ExitCode> {
   // A second Ctrl-C, or cleanup taking over 2 min (restoring a scaled-down service waits for readiness), exits at once.
   let interrupts = 0;
   const interrupted = () => {
+    if (ctx.interrupt === 'child') return; // the interactive program has the terminal and handles Ctrl-C itself
     interrupts += 1;
     renderer.close();
     if (interrupts > 1) process.exit(130);
+    if (ctx.interrupt === 'end') {
+      ctx.abort.abort(new ProdlikeError('INTERRUPTED', 'Interrupted (Ctrl-C / SIGTERM).'));
+      return;
+    }
     process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to exit at once)\n');
     ctx.abort.abort(new ProdlikeError('INTERRUPTED', 'Interrupted (Ctrl-C / SIGTERM); cleanup ran.'));
     setTimeout(() => process.exit(130), 120_000).unref();

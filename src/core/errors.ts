@@ -129,6 +129,16 @@ export class ToolMissingError extends ProdlikeError {
   }
 }
 
+/** The environment does not exist (yet): a command that needs it running says how to start it. Exit 3. */
+export class EnvironmentNotUpError extends ProdlikeError {
+  constructor(env: string, provider: string, detail = '') {
+    super('PROVIDER_FAILED', `Environment "${env}" (${provider}) is not up${detail ? ` (${detail})` : ''}.`, {
+      hint: `Run \`npx prodlike up --provider ${provider}\` first.`,
+      details: { env, provider },
+    });
+  }
+}
+
 /** A documented target (RTO, RPO, p95…) was measured and missed. Exit 1, never 3. */
 export class TargetMissedError extends ProdlikeError {
   constructor(message: string, options: ProdlikeErrorOptions = {}) {

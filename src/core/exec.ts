@@ -131,6 +131,24 @@ export async function runStreaming(file: string, args: readonly string[], option
   return { exitCode, stdout: '', stderr, durationMs };
 }
 
+export interface InteractiveOptions {
+  /** Added to the environment (credentials go here, never into argv). */
+  env?: Record<string, string>;
+  /** What to tell the user if the program is not installed. */
+  missingHint?: string;
+}
+
+/**
+ * A program that takes over the terminal (`psql`, `redis-cli`): stdin, stdout and stderr are this process's,
+ * there is no timeout (the user ends the session) and no cancel signal (Ctrl-C belongs to the program: psql
+ * cancels its query with it). Resolves with the program's exit code; a missing program is TOOL_MISSING.
+ */
+export async function runInteractive(file: string, args: readonly string[], options: InteractiveOptions = {}): Promise<number> {
+  const result = await execa(file, [...args], { reject: false, stdio: 'inherit', cleanup: true, ...(options.env ? { env: options.env, extendEnv: true } : {}) });
+  if ((result as { code?: string }).code === 'ENOENT') throw new ToolMissingError(file, options.missingHint ?? `Install ${file}.`, result);
+  return result.exitCode ?? (result.signal ? 128 : -1);
+}
+
 /** Is `file` runnable? (`file --version`-style probe that never throws.) */
 export async function which(file: string, probeArgs: readonly string[] = ['--version']): Promise<RunResult | undefined> {
   try {

@@ -50,7 +50,34 @@ export interface Provider {
   create(options?: { signal?: AbortSignal }): Promise<CreateResult>;
   status(): Promise<EnvironmentStatus>;
   destroy(options?: { keepData?: boolean }): Promise<{ removed: string[] }>;
-  logs(service: WorkloadRole, options?: { tail?: number; replica?: number }): Promise<string>;
+  /**
+   * A service's logs. Without `onLine`: the text of one replica (`replica`, default 0), its last `tail` lines
+   * (default 200). With `onLine`: every replica's lines (or only `replica`'s) as they are read, each with its
+   * source (docker: the container; kind: pod/container), then resolves with ''; `follow` keeps streaming until
+   * `signal` aborts (then it resolves, it does not throw) or the replicas end.
+   */
+  logs(service: WorkloadRole, options?: LogOptions): Promise<string>;
+}
+
+/** One line of a replica's log. */
+export interface LogLine {
+  /** docker: the container's name; kind: `<pod>/<container>`. */
+  source: string;
+  text: string;
+}
+
+export interface LogOptions {
+  /** Lines from the end of each replica's log (default: 200 for the text, all when streaming). */
+  tail?: number;
+  /** One replica (0-based): the text's default is 0; streaming reads all of them unless this is set. */
+  replica?: number;
+  /** Only lines logged in the last `sinceSeconds` seconds. */
+  sinceSeconds?: number;
+  /** Keep reading new lines (with `onLine`) until `signal` aborts. */
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Receives the lines as they are read (streaming mode). */
+  onLine?: (line: LogLine) => void;
 }
 
 export interface ResetResult {

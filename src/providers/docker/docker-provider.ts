@@ -7,11 +7,12 @@ import { checkOnce } from '../../probe/check.ts';
 import { DockerOwnershipGuard } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  CreateResult, ResetResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
+  CreateResult, ResetResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, LogOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
   SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsReset, SupportsScale, SupportsStats,
 } from '../provider.ts';
+import { readContainerLogs } from './container-logs.ts';
 import { recordDockerEvents } from './docker-events.ts';
-import { demux, EnvironmentContainers, LABELS } from './environment-containers.ts';
+import { EnvironmentContainers, LABELS } from './environment-containers.ts';
 import { healthOf, loopbackPort, READINESS_ATTEMPT_MS, readinessCheck } from './readiness.ts';
 import { buildTopology, START_ORDER, type ServiceRole, type TopologyImages } from './topology.ts';
 
@@ -170,10 +171,22 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     return { removed };
   }
 
-  async logs(service: WorkloadRole, options: { tail?: number; replica?: number } = {}): Promise<string> {
-    const c = await this.#containers.container(service, options.replica);
-    const buffer = (await c.logs({ stdout: true, stderr: true, tail: options.tail ?? 200, follow: false })) as unknown as Buffer;
-    return demux(buffer);
+  /** Through readContainerLogs (container-logs.ts): the text of one replica, or every replica's lines streamed (LogOptions). */
+  async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
+    const { onLine, replica, ...read } = options;
+    const wanted = replica ?? (onLine ? undefined : 0); // the text is one replica's; streaming reads them all
+    const mine = (await this.#containers.list())
+      .filter((c) => c.Labels[LABELS.role] === service && (wanted === undefined || Number(c.Labels[LABELS.replica]) === wanted))
+      .sort((a, b) => Number(a.Labels[LABELS.replica]) - Number(b.Labels[LABELS.replica]))
+      .map((c) => ({ id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? c.Id }));
+    if (!mine.length) await this.#containers.container(service, wanted ?? 0); // throws: no such replica
+    if (onLine) {
+      await readContainerLogs(this.#docker, mine, onLine, read);
+      return '';
+    }
+    const lines: string[] = [];
+    await readContainerLogs(this.#docker, mine, (line) => lines.push(line.text), { ...read, tail: read.tail ?? 200 });
+    return lines.join('\n');
   }
 
   async endpoint(service: ServiceRole): Promise<Endpoint> {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
-import { ProdlikeError } from '../../core/errors.ts';
+import { EnvironmentNotUpError, ProdlikeError } from '../../core/errors.ts';
 import { waitUntil } from '../../probe/wait-until.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
 import type { JobResult, JobSpec } from '../provider.ts';
@@ -49,7 +49,7 @@ export class EnvironmentContainers {
 
   async requireState(): Promise<EnvironmentState> {
     const state = await this.#store.readState();
-    if (!state) throw new ProdlikeError('PROVIDER_FAILED', `Environment "${this.#o.config.name}" is not up (no state file in ${this.#store.dir}).`, { hint: 'Run `npx prodlike up --provider docker` first.' });
+    if (!state) throw new EnvironmentNotUpError(this.#o.config.name, 'docker', `no state file in ${this.#store.dir}`);
     return state;
   }
 

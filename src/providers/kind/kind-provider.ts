@@ -15,7 +15,7 @@ import type { TimelineEvent } from '../../measure/timeline.ts';
 import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
   SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
@@ -25,6 +25,7 @@ import {
 import { accessHostPort, clusterName } from './cluster-config.ts';
 import { assertImages } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
+import { readKindLogs } from './kind-logs.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
 import { KindUpSteps } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
@@ -222,10 +223,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return { removed };
   }
 
-  async logs(service: WorkloadRole, options: { tail?: number; replica?: number } = {}): Promise<string> {
-    const w = this.#workload(service);
-    const r = await this.kubectl.run(['-n', w.namespace, 'logs', w.workload, '--all-containers', `--tail=${options.tail ?? 200}`]);
-    return r.stdout;
+  /** kubectl logs of the workload's pods, by its selector (kind-logs.ts). */
+  async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
+    return readKindLogs(this.kubectl, this.#workload(service), options);
   }
 
   async endpoint(service: WorkloadRole | 'ingress'): Promise<Endpoint> {

@@ -1,0 +1,81 @@
+import { type Command, Option } from 'commander';
+import { PROVIDERS, resolveTopology, WORKLOAD_ROLES, type ProviderName, type WorkloadRole } from '../../config/schema.ts';
+import { parseDuration } from '../../core/duration.ts';
+import { EXIT_CODES, UsageError } from '../../core/errors.ts';
+import type { LogLine } from '../../providers/provider.ts';
+import { act, type CliContext } from '../context.ts';
+import { LogPrefixer } from '../log-prefixer.ts';
+import { runningEnvironment } from '../running-environment.ts';
+
+const DEFAULT_TAIL = 100;
+
+interface LogsOptions {
+  follow?: boolean;
+  since?: string;
+  tail?: string;
+  provider?: ProviderName;
+}
+
+/** The roles whose logs are read: the one named, or every enabled one. */
+function rolesOf(service: string | undefined, enabled: WorkloadRole[]): WorkloadRole[] {
+  if (service === undefined) return enabled;
+  const role = WORKLOAD_ROLES.find((r) => r === service);
+  if (!role) throw new UsageError(`Unknown service "${service}".`, { hint: `Services: ${WORKLOAD_ROLES.join(', ')}.` });
+  return [role];
+}
+
+/** --tail: a count, or `all`; default 100 lines per replica, all with --since. */
+function tailOf(opts: LogsOptions): number | undefined {
+  if (opts.tail === undefined) return opts.since ? undefined : DEFAULT_TAIL;
+  if (opts.tail === 'all') return undefined;
+  const n = Number(opts.tail);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--tail "${opts.tail}" is not a line count (a whole number, or "all").`);
+  return n;
+}
+
+function sinceOf(opts: LogsOptions): number | undefined {
+  if (opts.since === undefined) return undefined;
+  try {
+    return parseDuration(opts.since) / 1000;
+  } catch (cause) {
+    throw new UsageError(`--since: ${(cause as Error).message}.`, { cause });
+  }
+}
+
+/** `prodlike logs`. */
+export function registerLogs(program: Command, ctx: CliContext): void {
+  program
+    .command('logs')
+    .description('Print the logs of a service across all its replicas (docker: its containers; kind: its pods, '
+      + 'found by the role\'s selector in its namespace), each line prefixed by container or pod/container '
+      + '(a colour per source on a terminal). Without a service: every service. -f follows until Ctrl-C.')
+    .argument('[service]', `one of ${WORKLOAD_ROLES.join(', ')} (default: all)`)
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('--since <duration>', 'only lines of the last <duration>, e.g. 30s, 5m, 1h')
+    .option('--tail <n>', `lines per replica from the end of its log, or "all" (default ${DEFAULT_TAIL}; all with --since)`)
+    .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
+    .addHelpText('after', `
+Examples:
+  $ prodlike logs backend -f            every backend replica, following
+  $ prodlike logs --since 5m | grep -i error
+  $ prodlike logs postgres --tail all   (--json: one {"source","text"} object per line)`)
+    .action(act(ctx, async (service: string | undefined, opts: LogsOptions) => {
+      const tail = tailOf(opts);
+      const sinceSeconds = sinceOf(opts);
+      const { loaded, provider } = await runningEnvironment(ctx, opts.provider);
+      const roles = rolesOf(service, resolveTopology(loaded.config).filter((w) => w.enabled).map((w) => w.role));
+      // Ctrl-C is how a followed log ends; a reader that goes away (`| head`) ends it too.
+      ctx.interrupt = 'end';
+      const stop = new AbortController();
+      const signal = AbortSignal.any([stop.signal, ctx.abort.signal, ...(ctx.stdoutClosed ? [ctx.stdoutClosed] : [])]);
+      const prefixer = new LogPrefixer({ colour: !ctx.json && LogPrefixer.colourFor(process.stdout) });
+      const print = (line: LogLine) => ctx.stdout(ctx.json ? JSON.stringify(line) : prefixer.format(line));
+      const options = { onLine: print, follow: Boolean(opts.follow), signal, ...(tail === undefined ? {} : { tail }), ...(sinceSeconds === undefined ? {} : { sinceSeconds }) };
+      try {
+        await Promise.all(roles.map((role) => provider.logs(role, options)));
+      } finally {
+        stop.abort(); // one service failing ends the others' streams too
+      }
+      return EXIT_CODES.ok;
+    }));
+}
