@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, createOnFreeEntry, describeResources, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, createOnFreeEntry, describeResources, dockerSkipReason, labelledResources, makeProject, onFreeEntry, removeEnvironment, removeTempDirs, type TestProject } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -60,33 +60,38 @@ describe.skipIf(Boolean(skipReason))(`two commands, one environment${skipReason 
     const p = await makeProject(`safety-lk-${process.pid}`);
     projects.push(p);
     const lockFile = join(stateDir(p.dir, p.name), 'lock');
-    const up = execa('node', [BIN, 'up', '--provider', 'docker'], { cwd: p.dir, reject: false, env: { CI: 'true' }, timeout: 240_000 });
-    let upEnded = 0;
-    void up.then(() => { upEnded = performance.now(); });
-    await waitFor(async () => existsSync(lockFile), { timeoutMs: 60_000, intervalMs: 50, description: 'up to take the environment lock' });
-    let waiting!: ReturnType<typeof cli>;
+    // The whole exchange runs again on a new entry port when another process took makeProject's before
+    // `up` bound it (onFreeEntry; issue #14): `up` then ends with PORT_IN_USE instead of 0.
+    const { up, upEnded, refused, upRunning, waited, downEnded, upResult } = await onFreeEntry(p, async () => {
+      const up = execa('node', [BIN, 'up', '--provider', 'docker'], { cwd: p.dir, reject: false, env: { CI: 'true' }, timeout: 240_000 });
+      let upEnded = 0;
+      void up.then(() => { upEnded = performance.now(); });
+      await waitFor(async () => existsSync(lockFile), { timeoutMs: 60_000, intervalMs: 50, description: 'up to take the environment lock' });
+      let waiting!: ReturnType<typeof cli>;
 
-    // `up` is held still (SIGSTOP) while the two `down`s start: a CLI start takes seconds here, and a
-    // docker `up` can finish within them (CI: the refused `down` once found the lock already released and
-    // ran). A stopped process still holds its lock (its pid is alive), as a slow `up` would.
-    process.kill(up.pid!, 'SIGSTOP');
-    let refused;
-    try {
-      // The waiting `down` starts first, so that it certainly finds `up` holding the lock.
-      const waitingStarted = cli(p, ['down']);
-      refused = await cli(p, ['down'], { PRODLIKE_LOCK_WAIT_MS: '0' });
-      waiting = waitingStarted;
-    } finally {
-      process.kill(up.pid!, 'SIGCONT');
-    }
+      // `up` is held still (SIGSTOP) while the two `down`s start: a CLI start takes seconds here, and a
+      // docker `up` can finish within them (CI: the refused `down` once found the lock already released and
+      // ran). A stopped process still holds its lock (its pid is alive), as a slow `up` would.
+      process.kill(up.pid!, 'SIGSTOP');
+      let refused;
+      try {
+        // The waiting `down` starts first, so that it certainly finds `up` holding the lock.
+        const waitingStarted = cli(p, ['down']);
+        refused = await cli(p, ['down'], { PRODLIKE_LOCK_WAIT_MS: '0' });
+        waiting = waitingStarted;
+      } finally {
+        process.kill(up.pid!, 'SIGCONT');
+      }
+      const upRunning = up.exitCode === null;
+      const waited = await waiting;
+      const downEnded = performance.now();
+      const upResult = await up;
+      return { up, upEnded, refused, upRunning, waited, downEnded, upResult };
+    }, (r) => r.upResult);
     expect(refused.exitCode).toBe(3);
     expect(refused.stderr).toMatch(new RegExp(`environment "${p.name}" is busy: \`prodlike up\` \\(pid ${up.pid}\\) since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z`));
     expect(refused.stderr).toContain(`kill ${up.pid}`);
-    expect(up.exitCode, 'up must still be running: the refused down did nothing').toBeNull();
-
-    const waited = await waiting;
-    const downEnded = performance.now();
-    const upResult = await up;
+    expect(upRunning, 'up must still be running: the refused down did nothing').toBe(true);
     expect(upResult.exitCode, upResult.stderr).toBe(0);
     expect(waited.exitCode, waited.stderr).toBe(0);
     expect(waited.stderr).toMatch(/is busy: `prodlike up`.*waiting for it to finish/);

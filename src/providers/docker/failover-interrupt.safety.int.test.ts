@@ -7,7 +7,7 @@ import { PACKAGE_ROOT, stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
 import { FAULT_JOURNAL_FILE } from '../../safety/fault-journal.ts';
 import { ALLOW_FOREIGN_FLAG } from '../../safety/ownership.ts';
-import { BIN, cli, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, upOnFreeEntry, waitForLine } from '../../safety/testing/docker-env.ts';
 
 /**
  * Ctrl-C in the middle of a real failover scenario (issue #11): `prodlike run failover` runs as a child
@@ -54,8 +54,13 @@ describe.skipIf(Boolean(skipReason))(`SIGINT during \`prodlike run failover\`${s
 
   beforeAll(async () => {
     // Its own project directory: the suite reads the repository's targets (the project has no fixtures/).
-    project = await makeProject(`safety-fo-${process.pid}`, { entry: 18410, extra: { targets: { file: join(PACKAGE_ROOT, 'fixtures', 'targets.yaml'), profile: 'onprem' } } });
-  });
+    project = await makeProject(`safety-fo-${process.pid}`, { extra: { targets: { file: join(PACKAGE_ROOT, 'fixtures', 'targets.yaml'), profile: 'onprem' } } });
+    // Up before the runs, on makeProject's free entry port or a new one when another process took it before
+    // Docker bound it (upOnFreeEntry; issue #14): each `prodlike run` then reuses the healthy environment
+    // and binds no port of its own.
+    const up = await upOnFreeEntry(project);
+    expect(up.exitCode, `${up.stdout.slice(-2000)}\n${up.stderr.slice(-2000)}`).toBe(0);
+  }, 300_000);
 
   afterAll(async () => {
     if (!project) return;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { PACKAGE_ROOT, stateDir } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
-import { BIN, cli, createOnFreeEntry, describeResources, docker, dockerSkipReason, labelledResources, makeProject, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
+import { BIN, cli, createOnFreeEntry, describeResources, docker, dockerSkipReason, labelledResources, makeProject, onFreeEntry, removeEnvironment, removeTempDirs, type TestProject, waitForLine } from '../../safety/testing/docker-env.ts';
 import { topologyImages } from '../create-provider.ts';
 import { DockerProvider } from './docker-provider.ts';
 
@@ -104,16 +104,21 @@ describe.skipIf(Boolean(skipReason))(`SIGINT during \`prodlike up --provider doc
   ])('SIGINT %s leaves no labelled container, network or volume', async (_when, containers) => {
     const project = await makeProject(`safety-int${containers}-${process.pid}`);
     projects.push(project);
-    const child = execa('node', [BIN, 'up', '--provider', 'docker'], { cwd: project.dir, reject: false, env: { CI: 'true' }, timeout: 240_000 });
-    const seen = await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`up ended before the interrupt: ${child.exitCode}`);
-      const r = await labelledResources(project.name);
-      return r.containers.length >= containers ? r.containers.length : undefined;
-    }, { timeoutMs: 180_000, intervalMs: 50, description: `${containers} container(s) of ${project.name} to exist` });
-    const sent = performance.now();
-    child.kill('SIGINT');
-    const result = await child;
-    const cleanupMs = performance.now() - sent;
+    // `up` runs again on a new entry port when another process took makeProject's before Docker bound it
+    // (onFreeEntry; issue #14): whether `up` ended on it before the interrupt or before the SIGINT reached it.
+    const { seen, result, cleanupMs } = await onFreeEntry(project, async () => {
+      const child = execa('node', [BIN, 'up', '--provider', 'docker'], { cwd: project.dir, reject: false, env: { CI: 'true' }, timeout: 240_000 });
+      const seen = await waitFor(async () => {
+        if (child.exitCode !== null) return 'ended';
+        const r = await labelledResources(project.name);
+        return r.containers.length >= containers ? r.containers.length : undefined;
+      }, { timeoutMs: 180_000, intervalMs: 50, description: `${containers} container(s) of ${project.name} to exist` });
+      const sent = performance.now();
+      if (seen !== 'ended') child.kill('SIGINT');
+      const result = await child;
+      return { seen, result, cleanupMs: performance.now() - sent };
+    }, (r) => r.result);
+    if (seen === 'ended') throw new Error(`up ended before the interrupt: exit ${result.exitCode}\n${result.stderr.slice(-2000)}`);
     outputs.push({ exitCode: result.exitCode, stderr: result.stderr });
     process.stdout.write(`SIGINT with ${seen} containers: up exited ${result.exitCode} after ${(cleanupMs / 1000).toFixed(1)}s\n${result.stderr.split('\n').slice(-6).join('\n')}\n`);
     expect(result.exitCode).not.toBe(0);

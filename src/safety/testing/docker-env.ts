@@ -79,20 +79,32 @@ async function moveEntry(project: TestProject, entry: number): Promise<void> {
 /** How many times an `up` whose entry port was taken before Docker bound it runs again on a new port. */
 const ENTRY_ATTEMPTS = 3;
 
+/** `up` (its result) failed because another process held the project's entry port: PORT_IN_USE naming it. */
+export function entryTaken(project: TestProject, r: { exitCode?: number | undefined; stdout?: unknown; stderr?: unknown }): boolean {
+  const output = `${String(r.stdout ?? '')}\n${String(r.stderr ?? '')}`;
+  return r.exitCode === 3 && output.includes('cannot publish its port') && output.includes(`127.0.0.1:${project.entry}`);
+}
+
 /**
- * `prodlike up` (the CLI, with `args`) on the project's entry port. makeProject chose that port free, and
- * another process can take it before Docker binds it (issue #14): when `up` fails with PORT_IN_USE for
- * that port, the environment is taken down and `up` runs again on a new one (project.entry follows).
+ * Runs `attempt`, a step that runs `prodlike up` on the project's entry port (to its end, or as a child
+ * process the step acts on while it runs: SIGINT, a concurrent command), and returns what it returned.
+ * makeProject chose that port free, and another process can take it before Docker binds it (issue #14):
+ * when the `up` of an attempt (`upOf` picks its result) failed with PORT_IN_USE for that port, the
+ * environment is taken down and the step runs again on a new port (project.entry follows), at most
+ * ENTRY_ATTEMPTS times in all; the last attempt's value is returned as it is.
  */
-export async function upOnFreeEntry(project: TestProject, args: string[] = []): Promise<Awaited<ReturnType<typeof cli>>> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await cli(project, ['up', ...args]);
-    const output = `${r.stdout}\n${r.stderr}`;
-    const entryTaken = r.exitCode === 3 && output.includes('cannot publish its port') && output.includes(`127.0.0.1:${project.entry}`);
-    if (!entryTaken || attempt >= ENTRY_ATTEMPTS) return r;
+export async function onFreeEntry<T>(project: TestProject, attempt: () => Promise<T>, upOf: (value: T) => Parameters<typeof entryTaken>[1]): Promise<T> {
+  for (let n = 1; ; n++) {
+    const value = await attempt();
+    if (!entryTaken(project, upOf(value)) || n >= ENTRY_ATTEMPTS) return value;
     await cli(project, ['down']);
     await moveEntry(project, await freePort());
   }
+}
+
+/** `prodlike up` (the CLI, with `args`) on the project's entry port, again on a new one while it is taken (onFreeEntry). */
+export function upOnFreeEntry(project: TestProject, args: string[] = []): Promise<Awaited<ReturnType<typeof cli>>> {
+  return onFreeEntry(project, () => cli(project, ['up', ...args]), (r) => r);
 }
 
 /**
