@@ -131,7 +131,7 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     if (!info || docker === 'stopped' || docker === 'missing' || info.State.Paused) return docker;
     const port = loopbackPort(info);
     if (port === undefined) return docker;
-    const check = readinessCheck(role, { host: '127.0.0.1', port }, await this.#store.secrets());
+    const check = readinessCheck(role, { host: '127.0.0.1', port }, await this.#store.secrets(), this.#options.config.database);
     return (await checkOnce(check, READINESS_ATTEMPT_MS)).ok ? 'healthy' : 'unhealthy';
   }
 

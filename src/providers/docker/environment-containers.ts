@@ -195,7 +195,7 @@ export class EnvironmentContainers {
     const timeoutMs = this.#o.readyTimeoutMs ?? 120_000;
     const container = this.#docker.getContainer(spec.name);
     try {
-      await waitUntil(containerReadiness(container, spec, secrets), {
+      await waitUntil(containerReadiness(container, spec, secrets, this.#o.config.database), {
         timeoutMs, intervalMs: 250, attemptTimeoutMs: READINESS_ATTEMPT_MS, description: `${spec.name} to become ready`, fatal: isCredentialRejection, ...(signal ? { signal } : {}),
       });
     } catch (error) {

@@ -21,13 +21,13 @@ export function isCredentialRejection(error: unknown): boolean {
  * 127.0.0.1 port: what a client sees, with no process spawned inside the container. PostgreSQL opens a
  * connection per attempt (a new client must get in), Redis answers PING, the rest answer 200.
  */
-export function readinessCheck(role: ServiceRole, endpoint: Endpoint, secrets: EnvironmentSecrets): ProbeCheck {
+export function readinessCheck(role: ServiceRole, endpoint: Endpoint, secrets: EnvironmentSecrets, database: { name: string; user: string } = DATABASE): ProbeCheck {
   const { host, port } = endpoint;
   const http = (path: string) => Check.http(`http://${host}:${port}${path}`);
   switch (role) {
     case 'postgres':
       return Check.sql(
-        { host, port, user: DATABASE.user, database: DATABASE.name, password: secrets.postgresPassword, connectionTimeoutMillis: READINESS_ATTEMPT_MS },
+        { host, port, user: database.user, database: database.name, password: secrets.postgresPassword, connectionTimeoutMillis: READINESS_ATTEMPT_MS },
         { mode: 'per-attempt' },
       );
     case 'redis':
@@ -54,7 +54,7 @@ export function loopbackPort(info: Docker.ContainerInspectInfo): number | undefi
  * A container's readiness as one check: it runs (not restarting in a loop), then its service answers its
  * readiness check through the published port — or, where it publishes none, Docker's healthcheck passes.
  */
-export function containerReadiness(container: Docker.Container, spec: { name: string; role: ServiceRole }, secrets: EnvironmentSecrets): ProbeCheck {
+export function containerReadiness(container: Docker.Container, spec: { name: string; role: ServiceRole }, secrets: EnvironmentSecrets, database: { name: string; user: string } = DATABASE): ProbeCheck {
   let service: ProbeCheck | undefined;
   return {
     kind: 'container',
@@ -71,7 +71,7 @@ export function containerReadiness(container: Docker.Container, spec: { name: st
           if (health === 'healthy') return;
           throw new Error(`${spec.name}: Docker healthcheck ${health}`);
         }
-        service = readinessCheck(spec.role, { host: '127.0.0.1', port }, secrets);
+        service = readinessCheck(spec.role, { host: '127.0.0.1', port }, secrets, database);
       }
       await service.run(signal);
     },
