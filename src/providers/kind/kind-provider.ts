@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ProdlikeConfig, WorkloadRole } from '../../config/schema.ts';
+import type { WorkloadRole } from '../../config/schema.ts';
 import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
-import type { EventBus } from '../../core/events.ts';
 import { run } from '../../core/exec.ts';
 import { waitFor } from '../../core/wait.ts';
 import { kind, Kubectl } from '../../kube/kubectl.ts';
@@ -27,20 +26,10 @@ import { assertImages } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { readKindLogs } from './kind-logs.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
-import { KindUpSteps } from './kind-up-steps.ts';
+import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 
-export interface KindProviderOptions {
-  config: ProdlikeConfig;
-  projectDir: string;
-  /** Absolute path of the kustomize directory with the application's manifests. */
-  manifestsDir: string;
-  imageSource: 'online' | 'offline';
-  nodeImage: string;
-  /** Images built locally that the nodes cannot pull (the app, and offline the whole catalogue). */
-  localImages: string[];
-  bus?: EventBus;
-  readyTimeoutMs?: number;
+export interface KindProviderOptions extends KindUpStepOptions {
   /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
   allowForeignTarget?: boolean;
 }

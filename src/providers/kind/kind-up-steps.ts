@@ -12,13 +12,15 @@ import { imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
 import { imagesMissingOnNodes } from './kind-reset.ts';
 import { installMetricsServer, renderManifests, secretObjects, toApplyList, waitReady } from './kind-workloads.ts';
 
-/** What the steps need of the kind provider's options (KindProviderOptions has all of it). */
+/** What the steps need of the kind provider's options (KindProviderOptions extends it). */
 export interface KindUpStepOptions {
   config: ProdlikeConfig;
   projectDir: string;
+  /** Absolute path of the kustomize directory with the application's manifests. */
   manifestsDir: string;
   imageSource: 'online' | 'offline';
   nodeImage: string;
+  /** Images built locally that the nodes cannot pull (the app, and offline the whole catalogue). */
   localImages: string[];
   bus?: EventBus;
   readyTimeoutMs?: number;
