@@ -3,6 +3,7 @@ import type { TestContext } from 'vitest';
 import type { ApplicationApi, ApplicationConfig } from '../../src/config/schema.ts';
 import { waitFor } from '../../src/core/wait.ts';
 import { hrNow } from '../../src/measure/clock.ts';
+import { Check, waitUntil } from '../../src/probe/index.ts';
 import type { SentinelSink } from '../../src/measure/sentinel-writer.ts';
 import { appRecordsReader } from '../../src/measure/sinks/app-records-reader.ts';
 import { httpSentinelSink } from '../../src/measure/sinks/http-sentinel-sink.ts';
@@ -70,8 +71,10 @@ export function appApi(entry: string, pgConfig: pg.ClientConfig, application: Ap
     health: `${entry}${application.health}`,
     has: (api: ApplicationApi) => Boolean(application.api[api]),
     /** Waits until the health URL answers 200; returns when (hrNow). */
-    ready: (description: string, timeoutMs = 180_000) =>
-      waitFor(async () => ((await fetch(`${entry}${application.health}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0)) === 200 ? hrNow() : undefined), { timeoutMs, intervalMs: 200, description }),
+    ready: async (description: string, timeoutMs = 180_000) => {
+      await waitUntil(Check.http(`${entry}${application.health}`), { timeoutMs, intervalMs: 200, attemptTimeoutMs: 5000, description });
+      return hrNow();
+    },
     status,
     async submit(prefix: string, n: number, workUnits = 20): Promise<Execution[]> {
       const out: Execution[] = [];
