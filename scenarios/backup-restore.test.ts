@@ -18,9 +18,10 @@ import type { Timeline } from '../src/measure/timeline.ts';
 import { evaluateTarget, type BoundedTarget, type Verdict } from '../src/measure/verdict.ts';
 import { canEndpoint } from '../src/providers/provider.ts';
 import { appApi, type AppApi } from './support/app-api.ts';
-import { backupScenario, expectHeld, type BackupScenario } from './support/backup-scenario.ts';
+import { backupScenario, type BackupScenario } from './support/backup-scenario.ts';
 import { deployedBackupSchedule } from './support/backup-schedule.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { expectHeld } from './support/scenario-run.ts';
 
 /**
  * Backup/restore suite (issue #8): document 001's backup (`pg_dump | gzip` to object storage, the

@@ -20,7 +20,7 @@ import { pauseService, scaleService } from '../src/safety/faults.ts';
 import { apiMissing, appApi, lostWorkRpo, requireApi } from './support/app-api.ts';
 import { objectSentinels } from './support/object-sentinels.ts';
 import { requires } from './support/requires.ts';
-import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
+import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, expectHeld, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
 
 /**
@@ -176,7 +176,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       expect(early.some((x) => x === 'COMPLETED'), `no worker ran, yet executions completed: ${early.join(',')}`).toBe(false);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
       expect(logs, 'each execution completes exactly once').toEqual(queued.map(() => 1));
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+      expectHeld(verdicts);
     });
   }, 400_000);
 
@@ -239,7 +239,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
       expect(rpo.lostAcked).toEqual([]);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+      expectHeld(verdicts);
     });
   }, 400_000);
 
@@ -268,7 +268,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await s.record({ verdicts, sentinels: [rpo], notes: [`effect: ${fault.effect.seen}`, userFacing(entry, fault.at)] });
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(10);
       expect(rpo.lostAcked).toEqual([]);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+      expectHeld(verdicts);
     });
   }, 400_000);
 
@@ -315,7 +315,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       expect(restartsAfter, `backend restarts before ${backendRestarts.join(',')} / after ${restartsAfter.join(',')}: a replica restarted during the PostgreSQL crash`).toEqual(backendRestarts);
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(10);
       expect(rpo.lostAcked).toEqual([]);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+      expectHeld(verdicts);
     });
   }, 400_000);
 
@@ -351,7 +351,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       });
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+      expectHeld(verdicts);
     });
   }, 600_000);
 
@@ -379,7 +379,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       showVerdicts(verdicts);
       await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery (${objects.what})`, userFacing(entry, fault.at)] });
       expect(lost).toBe(0);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass']);
+      expectHeld(verdicts);
     });
   }, 600_000);
 
@@ -400,7 +400,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `execution ${execution!.id}: ${state} ${seconds(completedAt - fault.at)} after the crash; completion log entries: ${completions}`, userFacing(entry, fault.at)] });
       expect(state).toBe('COMPLETED');
       expect(completions).toBe(1);
-      expect(verdicts.map((v) => v.verdict)).toEqual(['pass']);
+      expectHeld(verdicts);
     });
   }, 400_000);
 
@@ -502,7 +502,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         expect((await nodes.nodes()).every((n) => n.ready)).toBe(true);
         // Whether the documented design meets the pod RTO on node loss is the verdict above (exit 1 of
         // `prodlike run` when missed); as a test assertion only with PRODLIKE_STRICT_TARGETS=1.
-        if (process.env.PRODLIKE_STRICT_TARGETS === '1') expect(verdicts.every((v) => v.verdict === 'pass')).toBe(true);
+        if (process.env.PRODLIKE_STRICT_TARGETS === '1') expectHeld(verdicts);
       } finally {
         if (!restarted) await nodes.startNode(victim.name).catch(() => undefined);
       }

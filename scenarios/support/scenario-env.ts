@@ -7,7 +7,7 @@ import { EventBus } from '../../src/core/events.ts';
 import { ProdlikeError } from '../../src/core/errors.ts';
 import { dockerEngineMissing, firstMissing, imagesMissing, missingImages } from '../../src/core/prerequisites.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { evaluateTarget, type Verdict } from '../../src/measure/verdict.ts';
+import { evaluateTarget, reportWithoutTarget, type Verdict } from '../../src/measure/verdict.ts';
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
 import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { EnvironmentSecrets } from '../../src/providers/docker/topology.ts';
@@ -65,6 +65,7 @@ export interface ScenarioEnvironment {
   /** The fault context for src/safety/faults.ts helpers (registry, journal, ownership guard, signal). */
   faults(scenario: string): FaultContext;
   target(id: string): Target;
+  /** The verdict against the profile's target `id`; without one, the measured figure is kept as a report-only row. */
   verdict(id: string, measurement: Parameters<typeof evaluateTarget>[1]): Verdict;
   teardown(): Promise<void>;
 }
@@ -224,7 +225,8 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
     target,
     verdict: (id, measurement) => {
       const t = findTarget(profile, id);
-      if (!t) return evaluateTarget({ id, metric: 'rto', component: '?', kind: 'report', unit: 'ms', source: { doc: '000', section: '?' } } as never, { skipped: `profile ${profile.name} has no target ${id}` });
+      // No such target in this profile: the figure is still recorded, report-only (never dropped, never judged).
+      if (!t) return reportWithoutTarget(id, measurement, profile.name);
       return evaluateTarget(t, measurement, { file: targetsFile });
     },
     async teardown() {

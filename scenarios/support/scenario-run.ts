@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { ProdlikeError } from '../../src/core/errors.ts';
 import { AvailabilityProbe, type ProbeOptions, type ProbeRecord } from '../../src/measure/availability-probe.ts';
 import { httpCheck, type ProbeCheck } from '../../src/probe/index.ts';
@@ -5,7 +6,7 @@ import { hrNow } from '../../src/measure/clock.ts';
 import { awaitCleanBaseline, awaitEffect, type BaselineOptions, type Effect, type ObservedEffect } from '../../src/measure/fault-effect.ts';
 import { clientObservedRto, type AnalysisOptions } from '../../src/measure/outage.ts';
 import { Timeline } from '../../src/measure/timeline.ts';
-import type { Verdict } from '../../src/measure/verdict.ts';
+import { held, type Verdict } from '../../src/measure/verdict.ts';
 import { buildScenarioResult, type ScenarioInput } from '../../src/report/scenario-result.ts';
 import { watchProviderEvents, type ProviderEventWatch } from './provider-events.ts';
 import type { ScenarioEnvironment } from './scenario-env.ts';
@@ -209,4 +210,12 @@ export async function runScenario(env: ScenarioEnvironment, meta: { id: string; 
 /** One line per verdict on the suite's output. */
 export function showVerdicts(verdicts: readonly Verdict[]): void {
   for (const v of verdicts) process.stdout.write(`  ${v.targetId}: measured ${v.measured === null ? '—' : v.measured.toFixed(0)} ${v.unit}${v.lowerBound ? ' (at least)' : ''} vs ${v.comparator ?? ''} ${v.limit ?? '—'} → ${v.verdict}${v.reason ? ` (${v.reason})` : ''}\n`);
+}
+
+/**
+ * Every target verdict must pass; a report-only figure must have been measured. A figure the selected
+ * profile has no target for is such a report-only row (`env.verdict`): recorded, not judged, never a failure.
+ */
+export function expectHeld(verdicts: readonly Verdict[]): void {
+  for (const v of verdicts) expect(held(v), `${v.targetId}: measured ${v.measured} ${v.unit} vs ${v.comparator} ${v.limit} → ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`).toBe(true);
 }

@@ -1,7 +1,7 @@
 import { InternalError } from '../core/errors.ts';
 import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../config/targets-schema.ts';
-import { evaluateTarget, missedTargets } from './verdict.ts';
+import { evaluateTarget, held, missedTargets, reportWithoutTarget } from './verdict.ts';
 
 const target = (input: Record<string, unknown>) =>
   targetSchema.parse({ id: 'redis.rto', metric: 'rto', component: 'redis', source: { doc: '001', section: 'High Availability › 5. Disaster Recovery Plan', quote: 'Redis | 1 minute | 5 minutes' }, ...input });
@@ -53,5 +53,43 @@ describe('evaluateTarget', () => {
       expect(error).toBeInstanceOf(InternalError);
       expect((error as InternalError).message).toMatch(/not a finite number; a scenario must measure a finite value/);
     }
+  });
+});
+
+describe('reportWithoutTarget', () => {
+  it('keeps a figure the profile has no target for: report-only, measured, not judged', () => {
+    const v = reportWithoutTarget('pods.rto', { value: 12_345, unit: 'ms', metric: 'rto', lowerBound: true, note: 'scale-back → first pickup' }, 'platform');
+    expect(v).toMatchObject({
+      targetId: 'pods.rto', metric: 'rto', unit: 'ms', targetKind: 'report', measured: 12_345, lowerBound: true,
+      limit: null, comparator: null, margin: null, verdict: 'skipped',
+      reason: 'profile platform has no target pods.rto: measured, not judged; scale-back → first pickup',
+    });
+    expect(v.source).toEqual({ doc: '', section: '', label: 'no target in profile platform' });
+    expect(missedTargets([v])).toEqual([]);
+    expect(held(v)).toBe(true);
+  });
+
+  it('says unknown when the measurement does not name its metric or unit (nothing is borrowed)', () => {
+    expect(reportWithoutTarget('redis.rpo', { value: 0 }, 'platform')).toMatchObject({ metric: 'unknown', unit: 'unknown', component: 'unknown', measured: 0 });
+  });
+
+  it('keeps a skip reason, and refuses what a scenario must not produce', () => {
+    const skipped = reportWithoutTarget('redis.rpo', { skipped: 'no sentinel answered' }, 'platform');
+    expect(skipped).toMatchObject({ measured: null, targetKind: 'report', reason: 'profile platform has no target redis.rpo; not measured: no sentinel answered' });
+    expect(held(skipped)).toBe(false);
+    expect(() => reportWithoutTarget('redis.rpo', { skipped: ' ' }, 'platform')).toThrow(/must say why/);
+    expect(() => reportWithoutTarget('redis.rpo', { value: Number.NaN }, 'platform')).toThrow(InternalError);
+  });
+});
+
+describe('held', () => {
+  it('is a met target or a measured report-only figure; a miss or an undecided target is not', () => {
+    const t = target({ max: '5m' });
+    expect(held(evaluateTarget(t, { value: 1000 }))).toBe(true);
+    expect(held(evaluateTarget(t, { value: 400_000 }))).toBe(false);
+    expect(held(evaluateTarget(t, { value: 1000, lowerBound: true }))).toBe(false);
+    expect(held(evaluateTarget(t, { skipped: 'no nodes' }))).toBe(false);
+    expect(held(evaluateTarget(target({ kind: 'report' }), { value: 3 }))).toBe(true);
+    expect(held(evaluateTarget(target({ kind: 'alert', max: '5m' }), { value: 400_000 }))).toBe(false);
   });
 });

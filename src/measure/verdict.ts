@@ -50,7 +50,8 @@ export interface BoundedTarget {
 }
 
 export type Measurement =
-  | { value: number; unit?: string; lowerBound?: boolean; note?: string }
+  /** `metric`: what was measured (rto, rpo…); only read when no target defines it (`reportWithoutTarget`). */
+  | { value: number; unit?: string; metric?: string; lowerBound?: boolean; note?: string }
   | { skipped: string };
 
 /**
@@ -111,6 +112,40 @@ export function evaluateTarget(target: BoundedTarget, measurement: Measurement, 
     return { ...base, measured: value, limit, comparator, margin: null, verdict: 'skipped', lowerBound, ...withNote('only a lower bound was measured (the measurement window ended first); it does not decide the target') };
   }
   return { ...base, measured: value, limit, comparator, margin, verdict: margin >= 0 ? 'pass' : 'fail', ...withNote() };
+}
+
+/**
+ * A figure a scenario measured for a target id the selected profile does not have: kept, reported, not
+ * judged (targetKind 'report', like a report-only target, with no limit). The metric and unit are the
+ * measurement's own when it names them, `unknown` otherwise: nothing is borrowed from a target that is
+ * not there. The source says so instead of naming a document.
+ */
+export function reportWithoutTarget(id: string, measurement: Measurement, profile: string): Verdict {
+  const missing = `profile ${profile} has no target ${id}`;
+  const source: VerdictSource = { doc: '', section: '', label: `no target in profile ${profile}` };
+  const base = { targetId: id, component: 'unknown', targetKind: 'report', limit: null, comparator: null, margin: null, verdict: 'skipped', source } as const;
+  if ('skipped' in measurement) {
+    if (!measurement.skipped.trim()) throw new InternalError(`verdict for ${id}: a skipped measurement must say why`);
+    return { ...base, metric: 'unknown', unit: 'unknown', measured: null, reason: `${missing}; not measured: ${measurement.skipped}` };
+  }
+  if (!Number.isFinite(measurement.value)) throw new InternalError(`verdict for ${id}: measured value ${measurement.value} is not a finite number`);
+  const reason = [`${missing}: measured, not judged`, measurement.note].filter(Boolean).join('; ');
+  return {
+    ...base,
+    metric: measurement.metric ?? 'unknown',
+    unit: measurement.unit ?? 'unknown',
+    measured: measurement.value,
+    reason,
+    ...(measurement.lowerBound ? { lowerBound: true } : {}),
+  };
+}
+
+/**
+ * Whether a verdict lets a scenario pass: a target met, or a report-only figure that was measured
+ * (a report-kind target, or a figure the profile has no target for). A missed or undecided target does not.
+ */
+export function held(verdict: Verdict): boolean {
+  return verdict.targetKind === 'report' ? verdict.measured !== null : verdict.verdict === 'pass';
 }
 
 /** Verdicts that make a run exit 1: missed SLO targets (alert/report kinds are reported, not enforced). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { reportWithoutTarget } from '../measure/verdict.ts';
 import { SYNTHETIC_SECRET as SECRET, syntheticRun, syntheticRunWithSecret as withSecretInIt } from './fixtures/synthetic-run.ts';
 import { renderHtmlReport } from './html-report.ts';
 
@@ -27,5 +28,17 @@ describe('HTML report', () => {
     expect(html).toContain('backend replicas (ready)');
     expect(html).toMatch(/Lost acknowledged<\/th>/);
     expect(html).toContain('node loss needs Kubernetes nodes');
+  });
+
+  it('shows a figure the profile has no target for with its measured value and why it is not judged', () => {
+    const run = syntheticRun();
+    run.scenarios[0]!.verdicts.push(reportWithoutTarget('pods.rto', { value: 42_000, unit: 'ms', metric: 'rto' }, 'platform'));
+    const html = renderHtmlReport(run);
+    const row = html.split('<tr').find((r) => r.includes('<b>pods.rto</b>'));
+    expect(row).toBeDefined();
+    expect(row).toContain('<span class="metric">rto · unknown</span>');
+    expect(row).toContain('<td class="num">42.0s</td>');
+    expect(row).toContain('profile platform has no target pods.rto: measured, not judged');
+    expect(row).toContain('<span class="badge skipped">SKIPPED</span>');
   });
 });

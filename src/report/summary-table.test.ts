@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { reportWithoutTarget } from '../measure/verdict.ts';
 import { syntheticRun } from './fixtures/synthetic-run.ts';
 import { runOutcome } from './run-outcome.ts';
 import { renderSummaryTable } from './summary-table.ts';
@@ -26,5 +27,14 @@ describe('run outcome and CLI table', () => {
     expect(table).toMatch(/platform\.rpo \(doc 004 §Overview › Design Goals\)\s+24h\s+−23h45m\s+FAIL/);
     expect(table).toContain('SKIPPED: node loss needs Kubernetes nodes');
     expect(lines.at(-1)).toBe('5 passed, 1 failed, 0 skipped, 1 scenario(s) skipped — exit 1');
+  });
+
+  it('shows a figure the profile has no target for with its measured value, as skipped, and keeps exit 0', () => {
+    const run = syntheticRun();
+    run.scenarios = run.scenarios.map((sc) => ({ ...sc, verdicts: sc.verdicts.filter((v) => v.verdict !== 'fail') }));
+    run.scenarios[0]!.verdicts.push(reportWithoutTarget('pods.rto', { value: 42_000, unit: 'ms', metric: 'rto' }, 'platform'));
+    const table = renderSummaryTable(run);
+    expect(table).toMatch(/redis-kill\s+pods\.rto \(no target in profile platform\)\s+42\.0s\s+—\s+SKIPPED: profile platform has no target pods\.rto: measured, not judg/);
+    expect(runOutcome(run)).toMatchObject({ exitCode: 0, counts: { skipped: 1 } });
   });
 });
