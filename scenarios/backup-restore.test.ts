@@ -254,7 +254,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
 
       // Restore: archive the segment holding the damage, app to 0, base + WAL replayed to the fault time.
       const switched = await switchWal(wal.admin);
-      const shippedAt = await waitShipped(wal.s3, switched.segment);
+      const shippedAt = await waitShipped(wal.s3, env.config.backup.bucket, switched.segment);
       s.timeline.add({ at: shippedAt, type: 'note', source: 'harness', subject: 'postgres', detail: `WAL segment ${switched.segment} in MinIO ${formatDuration(shippedAt - switched.at)} after pg_switch_wal()` });
       await sentinel.stop();
       await wal.quiesce();
@@ -306,7 +306,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
       // archive_timeout at work: the segment being written now gets archived and shipped with no help.
       const segment = await currentSegment(wal.admin);
       const archivedAt = await waitArchived(wal.admin, segment, (archiveTimeoutS + 30) * 1000);
-      const shippedAt = await waitShipped(wal.s3, segment);
+      const shippedAt = await waitShipped(wal.s3, env.config.backup.bucket, segment);
       s.timeline.add({ at: archivedAt, type: 'note', source: 'provider', subject: 'postgres', detail: `segment ${segment} archived by archive_timeout` });
       s.timeline.add({ at: shippedAt, type: 'note', source: 'harness', subject: 'postgres', detail: `segment ${segment} in MinIO` });
       // The seed tables are complete in that segment; the sentinel keeps writing into the next one.

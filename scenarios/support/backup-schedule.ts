@@ -5,9 +5,6 @@ import { resolveWorkload } from '../../src/config/schema.ts';
 import { canKubernetes } from '../../src/providers/provider.ts';
 import type { ScenarioEnvironment } from './scenario-env.ts';
 
-/** The backup CronJob (kind/manifests/base/postgres-backup.yaml, doc 001 §Backup and Recovery); its schedule is read where it is deployed. */
-export const BACKUP_CRONJOB = 'postgres-backup';
-
 export interface BackupSchedule {
   schedule: string;
   /** The longest interval between two runs: the worst-case RPO of the schedule. */
@@ -24,6 +21,8 @@ export interface BackupSchedule {
 export async function deployedBackupSchedule(env: Pick<ScenarioEnvironment, 'provider' | 'config' | 'loaded'>): Promise<BackupSchedule> {
   let spec: { schedule?: string; timeZone?: string; suspend?: boolean } | undefined;
   let from: string;
+  // The backup CronJob of the configuration (document 001's postgres-backup by default); its schedule is read where it is deployed.
+  const BACKUP_CRONJOB = env.config.backup.postgres.cronJob;
   if (canKubernetes(env.provider)) {
     const namespace = resolveWorkload(env.config, 'postgres').namespace;
     spec = (await env.provider.kubectl.json<{ spec: { schedule: string; timeZone?: string; suspend?: boolean } }>(['-n', namespace, 'get', 'cronjob', BACKUP_CRONJOB])).spec;

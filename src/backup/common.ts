@@ -8,9 +8,6 @@ import { canEndpoint, canExec, canJobs, canLifecycle, type Provider, type Suppor
  * docker provider): the backup bucket, the job runner they need and the volume names of the stateful services.
  */
 
-/** Document 000 §Database Backup Strategy: S3_BUCKET="saasit-backups" (also the kind manifests' bucket). */
-export const BACKUP_BUCKET = 'saasit-backups';
-
 /** What the procedures need from a provider: one-off jobs, exec, stop/start/restart, endpoints and logs (the docker provider has them all). */
 export type BackupProvider = Pick<Provider, 'logs'> & SupportsJobs & SupportsExec & Pick<SupportsLifecycle, 'stop' | 'start' | 'restart'> & SupportsEndpoints;
 
@@ -24,18 +21,18 @@ export function dataVolume(envName: string, role: 'postgres' | 'redis' | 'minio'
   return `${resourcePrefix(envName)}-${role}-data`;
 }
 
-/** A host-side MinIO client on the published port, with the backup bucket created if missing. */
-export async function backupStore(provider: SupportsEndpoints, secrets: EnvironmentSecrets): Promise<MinioClient> {
+/** A host-side MinIO client on the published port, with the backup bucket (`backup.bucket` of the configuration) created if missing. */
+export async function backupStore(provider: SupportsEndpoints, secrets: EnvironmentSecrets, bucket: string): Promise<MinioClient> {
   const ep = await provider.endpoint('minio');
   const s3 = new MinioClient({ endPoint: ep.host, port: ep.port, useSSL: false, accessKey: secrets.minioAccessKey, secretKey: secrets.minioSecretKey });
-  if (!(await s3.bucketExists(BACKUP_BUCKET))) await s3.makeBucket(BACKUP_BUCKET);
+  if (!(await s3.bucketExists(bucket))) await s3.makeBucket(bucket);
   return s3;
 }
 
 /**
  * Environment for a job container running the MinIO image (it ships `mc`): the alias `backup` for the
  * environment's MinIO at `minio` (host:port on the job's network, `SupportsJobs.jobAddress('minio')`;
- * `mc cp x backup/saasit-backups/…`), through the job's environment, never argv.
+ * `mc cp x backup/<bucket>/…`), through the job's environment, never argv.
  */
 export function mcEnv(secrets: EnvironmentSecrets, minio: string): Record<string, string> {
   return { MC_HOST_backup: `http://${encodeURIComponent(secrets.minioAccessKey)}:${encodeURIComponent(secrets.minioSecretKey)}@${minio}` };

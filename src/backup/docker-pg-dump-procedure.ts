@@ -6,7 +6,7 @@ import { hrNow } from '../measure/clock.ts';
 import type { Provider, ProviderEventWatch, SupportsScale } from '../providers/provider.ts';
 import { canWatchEvents } from '../providers/provider.ts';
 import { verifyBackup, writeChecksum } from '../safety/verify-backup.ts';
-import { BACKUP_BUCKET, backupStore, type BackupProvider } from './common.ts';
+import { backupStore, type BackupProvider } from './common.ts';
 import type { PostgresDumpProcedure, ProcedureContext, StoredBackup } from './procedure.ts';
 
 /** The provider this procedure runs on: job containers, exec, lifecycle, endpoints (canBackup) and scaling. */
@@ -19,7 +19,7 @@ export function providerWatch(provider: Provider): Promise<ProviderEventWatch> {
 
 /**
  * Document 001's PostgreSQL backup on the docker provider: `pg_dump | gzip` by a job container on the
- * environment network (what the `postgres-backup` CronJob's pod does on kind), uploaded to MinIO with its
+ * environment network (what the backup CronJob's pod, `backup.postgres.cronJob`, does on kind), uploaded to MinIO with its
  * SHA-256; the database dropped; the restore procedure: fetch + verify the backup BEFORE anything else, the
  * app scaled to 0, the database recreated, the dump restored by a job container (ON_ERROR_STOP), app back up.
  */
@@ -47,7 +47,7 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
     const startedAt = hrNow();
     timeline.add({ at: startedAt, type: 'backup.started', source: 'harness', subject: 'postgres' });
     const dump = await this.#provider.runJob({
-      name: 'postgres-backup', image: images.postgres,
+      name: 'pg-dump', image: images.postgres,
       // No pipe: a failing pg_dump must fail the job (POSIX sh has no pipefail; the official image is alpine).
       command: ['sh', '-c', 'pg_dump --clean --if-exists -f /backup/postgres.sql && gzip -f /backup/postgres.sql'],
       env: { ...this.#pgEnv(), PGPASSWORD: secrets.postgresPassword }, mounts: [{ host: work, container: '/backup' }],
@@ -55,13 +55,13 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
     if (dump.exitCode !== 0) throw new Error(`backup job failed (exit ${dump.exitCode}): ${dump.logs}`);
     const file = join(work, 'postgres.sql.gz');
     const sha256 = await writeChecksum(file);
-    const s3 = await backupStore(this.#provider, secrets);
+    const s3 = await backupStore(this.#provider, secrets, this.#ctx.config.backup.bucket);
     const objectName = `postgres/backup-${new Date().toISOString().slice(0, 10)}-${Date.now()}.sql.gz`;
-    await s3.fPutObject(BACKUP_BUCKET, objectName, file, { 'x-amz-meta-sha256': sha256 });
+    await s3.fPutObject(this.#ctx.config.backup.bucket, objectName, file, { 'x-amz-meta-sha256': sha256 });
     const completedAt = hrNow();
     const bytes = (await stat(file)).size;
     timeline.add({ at: completedAt, type: 'backup.completed', source: 'harness', subject: 'postgres', detail: `${bytes} bytes, sha256 ${sha256.slice(0, 12)}…` });
-    this.#backup = { startedAt, completedAt, bucket: BACKUP_BUCKET, objectName, bytes, sha256 };
+    this.#backup = { startedAt, completedAt, bucket: this.#ctx.config.backup.bucket, objectName, bytes, sha256 };
     return this.#backup;
   }
 
@@ -87,7 +87,7 @@ export class DockerPgDumpProcedure implements PostgresDumpProcedure {
   async restore(): Promise<{ counts?: Record<string, number> }> {
     const backup = this.#required();
     const { work, secrets } = this.#ctx;
-    const s3 = await backupStore(this.#provider, secrets);
+    const s3 = await backupStore(this.#provider, secrets, this.#ctx.config.backup.bucket);
     const file = join(work, 'restore.sql.gz');
     await s3.fGetObject(backup.bucket, backup.objectName, file);
     const stored = await s3.statObject(backup.bucket, backup.objectName);

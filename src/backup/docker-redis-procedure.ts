@@ -1,7 +1,7 @@
 import { formatDuration } from '../core/duration.ts';
 import { hrNow } from '../measure/clock.ts';
 import type { ProviderEventWatch } from '../providers/provider.ts';
-import { BACKUP_BUCKET, backupStore, dataVolume } from './common.ts';
+import { backupStore, dataVolume } from './common.ts';
 import { providerWatch, type DockerDumpProvider } from './docker-pg-dump-procedure.ts';
 import type { ProcedureContext, RedisSnapshotProcedure, StoredBackup } from './procedure.ts';
 import { backupRedis, flushRedis, restoreRedis, type RedisBackup } from './redis-backup.ts';
@@ -30,15 +30,15 @@ export class DockerRedisProcedure implements RedisSnapshotProcedure {
   async backup(url: string): Promise<StoredBackup & { snapshotAt: number }> {
     const { timeline } = this.#ctx;
     const images = await this.#ctx.images();
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     const startedAt = hrNow();
     timeline.add({ at: startedAt, type: 'backup.started', source: 'harness', subject: 'redis' });
-    const backup = await backupRedis({ provider: this.#provider, s3, url, image: images.redis, volume: dataVolume(this.#ctx.config.name, 'redis'), work: this.#ctx.work });
+    const backup = await backupRedis({ provider: this.#provider, bucket: this.#ctx.config.backup.bucket, s3, url, image: images.redis, volume: dataVolume(this.#ctx.config.name, 'redis'), work: this.#ctx.work });
     timeline.add({ at: backup.snapshotAt, type: 'note', source: 'harness', subject: 'redis', detail: 'BGSAVE completed (the recovery point)' });
     const completedAt = hrNow();
     timeline.add({ at: completedAt, type: 'backup.completed', source: 'harness', subject: 'redis', detail: `${backup.objectName}, ${backup.bytes} bytes` });
     this.#backup = backup;
-    return { ...backup, startedAt, completedAt, bucket: BACKUP_BUCKET };
+    return { ...backup, startedAt, completedAt, bucket: this.#ctx.config.backup.bucket };
   }
 
   async destroy(url: string): Promise<number> {
@@ -48,9 +48,9 @@ export class DockerRedisProcedure implements RedisSnapshotProcedure {
   async restore(url: string): Promise<{ readyAt: number }> {
     const backup = this.#required();
     const images = await this.#ctx.images();
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     this.#ctx.timeline.add({ at: hrNow(), type: 'restore.started', source: 'harness', subject: 'redis' });
-    this.#restore = await restoreRedis({ provider: this.#provider, s3, url, image: images.redis, volume: dataVolume(this.#ctx.config.name, 'redis'), work: this.#ctx.work, objectName: backup.objectName });
+    this.#restore = await restoreRedis({ provider: this.#provider, bucket: this.#ctx.config.backup.bucket, s3, url, image: images.redis, volume: dataVolume(this.#ctx.config.name, 'redis'), work: this.#ctx.work, objectName: backup.objectName });
     return this.#restore;
   }
 

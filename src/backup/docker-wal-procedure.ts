@@ -51,9 +51,9 @@ export class DockerWalProcedure implements AsyncDisposable {
   /** archive_mode on (ALTER SYSTEM + one restart the first time), then the shipper to MinIO every `shipIntervalS`. */
   async start(archiveTimeoutSeconds: number, shipIntervalS: number): Promise<{ restarted: boolean; settings: Record<string, string> }> {
     this.#images = await this.#ctx.images();
-    this.#s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    this.#s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     const enabled = await enableWalArchiving({ provider: this.#provider, admin: this.admin, archiveTimeoutSeconds });
-    this.#shipper = startWalShipper({ provider: this.#provider, image: this.#images.minio, volume: this.#volume, work: this.#ctx.work, secrets: this.#ctx.secrets, intervalSeconds: shipIntervalS });
+    this.#shipper = startWalShipper({ provider: this.#provider, bucket: this.#ctx.config.backup.bucket, image: this.#images.minio, volume: this.#volume, work: this.#ctx.work, secrets: this.#ctx.secrets, intervalSeconds: shipIntervalS });
     return enabled;
   }
 
@@ -68,7 +68,7 @@ export class DockerWalProcedure implements AsyncDisposable {
   async baseBackup(): Promise<BaseBackup> {
     const { timeline } = this.#ctx;
     timeline.mark('backup.started', 'harness', { subject: 'postgres', detail: 'pg_basebackup' });
-    const base = await baseBackup({ provider: this.#provider, s3: this.s3, image: this.#minio(), volume: this.#volume, secrets: this.#ctx.secrets });
+    const base = await baseBackup({ provider: this.#provider, bucket: this.#ctx.config.backup.bucket, s3: this.s3, image: this.#minio(), volume: this.#volume, secrets: this.#ctx.secrets });
     timeline.mark('backup.completed', 'harness', { subject: 'postgres', detail: `${base.prefix}/base.tar.gz, ${base.bytes} bytes` });
     return base;
   }
@@ -97,7 +97,7 @@ export class DockerWalProcedure implements AsyncDisposable {
 
   /** Base + WAL from MinIO replayed to `targetTime` (or to the end of the archive), promoted. */
   restore(base: BaseBackup, options: { targetTime?: number; alreadyStopped?: boolean } = {}): Promise<PitrResult> {
-    return restorePointInTime({ provider: this.#provider, image: this.#minio(), volume: this.#volume, secrets: this.#ctx.secrets, base, admin: this.#ctx.postgres, ...options });
+    return restorePointInTime({ provider: this.#provider, bucket: this.#ctx.config.backup.bucket, image: this.#minio(), volume: this.#volume, secrets: this.#ctx.secrets, base, admin: this.#ctx.postgres, ...options });
   }
 
   async resume(): Promise<void> {

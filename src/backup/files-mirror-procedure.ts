@@ -1,7 +1,7 @@
 import type { Client as MinioClient } from 'minio';
 import { hrNow } from '../measure/clock.ts';
 import type { Provider, ProviderEventWatch, SupportsEndpoints } from '../providers/provider.ts';
-import { BACKUP_BUCKET, backupStore } from './common.ts';
+import { backupStore } from './common.ts';
 import type { FilesMirrorProcedure, ProcedureContext } from './procedure.ts';
 
 /**
@@ -22,7 +22,7 @@ export class FilesMirror implements FilesMirrorProcedure {
 
   /** MinIO on its published endpoint, the backup bucket created if missing (one client for the scenario). */
   #store(): Promise<MinioClient> {
-    this.#s3 ??= backupStore(this.#provider, this.#ctx.secrets);
+    this.#s3 ??= backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     return this.#s3;
   }
 
@@ -40,7 +40,7 @@ export class FilesMirror implements FilesMirrorProcedure {
     const objects: string[] = [];
     for await (const o of s3.listObjectsV2(this.#bucket, '', true)) if (o.name) objects.push(o.name);
     const backupAt = hrNow();
-    for (const name of objects) await s3.copyObject(BACKUP_BUCKET, `files/${name}`, `/${this.#bucket}/${name}`);
+    for (const name of objects) await s3.copyObject(this.#ctx.config.backup.bucket, `files/${name}`, `/${this.#bucket}/${name}`);
     this.#ctx.timeline.add({ at: backupAt, type: 'backup.completed', source: 'harness', subject: 'files', detail: `${objects.length} objects` });
     return objects;
   }
@@ -55,7 +55,7 @@ export class FilesMirror implements FilesMirrorProcedure {
 
   async restore(objects: readonly string[]): Promise<void> {
     const s3 = await this.#store();
-    for (const name of objects) await s3.copyObject(this.#bucket, name, `/${BACKUP_BUCKET}/files/${name}`);
+    for (const name of objects) await s3.copyObject(this.#bucket, name, `/${this.#ctx.config.backup.bucket}/files/${name}`);
   }
 
   async cleanup(): Promise<void> {}

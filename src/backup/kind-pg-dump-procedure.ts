@@ -4,7 +4,7 @@ import { hrNow } from '../measure/clock.ts';
 import { KubeEventWatch } from '../measure/kube-events.ts';
 import type { Provider, ProviderEventWatch, SupportsEndpoints, SupportsKubernetes, SupportsScale } from '../providers/provider.ts';
 import { verifyBackup, writeChecksum } from '../safety/verify-backup.ts';
-import { BACKUP_BUCKET, backupStore } from './common.ts';
+import { backupStore } from './common.ts';
 import { documentedRestore, kindBackupTarget, psqlInPod, runCronJobBackup, type CronJobBackup, type DocumentedRestore, type KindBackupTarget } from './kind-pg-dump.ts';
 import type { TableChecksums } from './pg-dump.ts';
 import type { PostgresDumpProcedure, ProcedureContext, StoredBackup } from './procedure.ts';
@@ -36,9 +36,9 @@ export async function kubeWatch(provider: KubeProvider, target: KindBackupTarget
 export const CPU_NOTE = 'CPU: 2 shared cores (another helper and the lead work on the same host): durations are pessimistic.';
 
 /**
- * Document 001's PostgreSQL backup on kind: the real `postgres-backup` CronJob triggered as a Job (pg_dump |
- * gzip, uploaded to MinIO by its second container), the database dropped in postgres-0, and document 001 §2's
- * restore script run against the cluster (app scaled to 0, psql in postgres-0 to recreate, the dump piped
+ * Document 001's PostgreSQL backup on kind: the team's real backup CronJob (`backup.postgres.cronJob`)
+ * triggered as a Job (pg_dump | gzip, uploaded to the backup bucket), the database dropped in the PostgreSQL
+ * pod, and document 001 §2's restore script run against the cluster (app scaled to 0, psql in the pod to recreate, the dump piped
  * through `kubectl exec -i`, counts, scale up). Kubernetes Job/pod events go onto the timeline.
  */
 export class KindPgDumpProcedure implements PostgresDumpProcedure {
@@ -59,7 +59,8 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
   }
 
   async watch(): Promise<ProviderEventWatch> {
-    const watch = await kubeWatch(this.#provider, this.#target, 'app in (backend,worker,postgres,postgres-backup)');
+    // Every pod of PostgreSQL's namespace: the database, the backup Job's pods, the app scaled around the restore.
+    const watch = await kubeWatch(this.#provider, this.#target, '');
     this.#watch = watch;
     return watch;
   }
@@ -67,12 +68,20 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
   async backup(): Promise<StoredBackup> {
     const { timeline, work } = this.#ctx;
     const startedAt = hrNow();
-    timeline.add({ at: startedAt, type: 'backup.started', source: 'harness', subject: 'postgres', detail: 'kubectl create job --from=cronjob/postgres-backup' });
-    const job = await runCronJobBackup(this.#target, { signal: this.#ctx.signal });
-    const bucket = job.bucket ?? BACKUP_BUCKET;
+    timeline.add({ at: startedAt, type: 'backup.started', source: 'harness', subject: 'postgres', detail: `kubectl create job --from=cronjob/${this.#target.cronJob}` });
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#target.bucket);
+    const newestObject = async (since: number): Promise<string | undefined> => {
+      let newest: { name: string; at: number } | undefined;
+      for await (const o of s3.listObjectsV2(this.#target.bucket, this.#target.prefix, true)) {
+        const at = o.lastModified?.getTime() ?? 0;
+        if (o.name && at >= since && (!newest || at > newest.at)) newest = { name: o.name, at };
+      }
+      return newest?.name;
+    };
+    const job = await runCronJobBackup(this.#target, { signal: this.#ctx.signal, newestObject });
+    const bucket = job.bucket ?? this.#target.bucket;
     if (!job.objectName) throw new Error(`Job ${job.job} named no backup object in its log`);
     // The checksum is recorded when the backup completes: the restore verifies the object against it.
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
     const file = join(work, 'backup.sql.gz');
     await s3.fGetObject(bucket, job.objectName, file);
     const sha256 = await writeChecksum(file);
@@ -86,7 +95,7 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
     await this.#target.guard(`drop database ${this.#ctx.config.database.name}`, 'postgres');
     const faultAt = hrNow();
     await psqlInPod(this.#target, ['-c', `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE);`]);
-    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE) (kubectl exec postgres-0 -- psql)` });
+    this.#ctx.timeline.add({ at: faultAt, type: 'fault.injected', source: 'harness', subject: 'postgres', detail: `DROP DATABASE ${this.#ctx.config.database.name} WITH (FORCE) (kubectl exec <PostgreSQL pod> -- psql)` });
     this.#ctx.timeline.add({ at: faultAt, type: 'data.destroyed', source: 'harness', subject: 'postgres' });
     return faultAt;
   }
@@ -94,7 +103,7 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
   /** Document 001 §2: the document scales only the backend; the worker holds connections too, so both go to 0. */
   async restore(verifyTables: readonly string[]): Promise<{ counts?: Record<string, number> }> {
     const backup = this.#required();
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     const file = join(this.#ctx.work, 'restore.sql.gz');
     await s3.fGetObject(backup.bucket, backup.objectName, file);
     this.#verifiedMs = (await verifyBackup(file, { sha256: backup.sha256 })).durationMs;
@@ -131,9 +140,9 @@ export class KindPgDumpProcedure implements PostgresDumpProcedure {
     const countsOk = r.verifyTables.every((tb) => counts[tb] === r.before[tb]?.rows);
     const errors = this.#watch?.errors() ?? [];
     return [
-      `${r.seedLine}; row counts in postgres-0 (document step 4): ${r.verifyTables.map((tb) => `${tb} ${counts[tb] ?? '?'}`).join(', ')}${countsOk ? '' : ' (MISMATCH)'}`,
-      `backup: Job ${b.job.job} from cronjob/postgres-backup, create -> Complete ${formatDuration(b.completedAt - b.startedAt)} (${b.job.containers.map((c) => `${c.container} ${formatDuration(c.ms)}`).join(', ') || 'container times unknown'}; the rest is pod scheduling and start); s3://${b.bucket}/${b.objectName} ${b.bytes} bytes gzip (job log: ${b.job.bytes ?? '?'} bytes); verified sha256 + gzip before the restore in ${formatDuration(this.#verifiedMs)}`,
-      `restore: gunzip | kubectl exec -i postgres-0 -- psql ${formatDuration(restored?.restoreMs ?? NaN)}; PostgreSQL restored ${restored?.steps.length ? formatDuration(restored.steps.at(-1)!.at - r.faultAt) : '?'} after the drop; backend ${this.#replicas.backend} and worker ${this.#replicas.worker} replicas scaled back together`,
+      `${r.seedLine}; row counts in the PostgreSQL pod (document step 4): ${r.verifyTables.map((tb) => `${tb} ${counts[tb] ?? '?'}`).join(', ')}${countsOk ? '' : ' (MISMATCH)'}`,
+      `backup: Job ${b.job.job} from cronjob/${this.#target.cronJob}, create -> Complete ${formatDuration(b.completedAt - b.startedAt)} (${b.job.containers.map((c) => `${c.container} ${formatDuration(c.ms)}`).join(', ') || 'container times unknown'}; the rest is pod scheduling and start); s3://${b.bucket}/${b.objectName} ${b.bytes} bytes gzip (job log: ${b.job.bytes ?? '?'} bytes); verified sha256 + gzip before the restore in ${formatDuration(this.#verifiedMs)}`,
+      `restore: gunzip | kubectl exec -i <PostgreSQL pod> -- psql ${formatDuration(restored?.restoreMs ?? NaN)}; PostgreSQL restored ${restored?.steps.length ? formatDuration(restored.steps.at(-1)!.at - r.faultAt) : '?'} after the drop; backend ${this.#replicas.backend} and worker ${this.#replicas.worker} replicas scaled back together`,
       r.scheduleLine,
       'Document 001 §2 as written: scales only the backend (the worker keeps connections, so its DROP DATABASE without FORCE fails); pipes the dump into psql without ON_ERROR_STOP (a failed restore exits 0); counts `users`, a table the reference app does not have. Run here with the worker scaled too, ON_ERROR_STOP=1, and the app\'s own tables counted.',
       ...(errors.length ? [`Kubernetes watch errors: ${errors.join('; ')}`] : []),

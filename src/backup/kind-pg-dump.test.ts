@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.ts';
 import { containerDurations, jobState, kindBackupTarget, manualJobName, parseBackupLogs, psqlInPod, streamDumpIntoPod, type JobPod, type KindBackupTarget } from './kind-pg-dump.ts';
 
+/** A running PostgreSQL pod whose first container is a sidecar: the role's port picks the database's. */
+const PODS = { items: [{ metadata: { name: 'postgres-0' }, spec: { containers: [{ name: 'exporter', image: 'e', ports: [{ containerPort: 9187 }] }, { name: 'postgres', image: 'p', ports: [{ containerPort: 5432 }] }] }, status: { phase: 'Running' } }] };
+
 describe('kind PostgreSQL dump helpers', () => {
   it('names a manual run of the CronJob as a DNS label', () => {
     expect(manualJobName('postgres-backup', 1_700_000_000_000)).toBe(`postgres-backup-manual-${(1_700_000_000_000).toString(36)}`);
@@ -56,13 +59,17 @@ describe('kind PostgreSQL dump helpers', () => {
             calls.push(args.join(' '));
             return { exitCode: 0, stdout: 'ok', stderr: '', durationMs: 1 } as never;
           },
-          json: async () => ({}) as never,
+          json: async (args: string[]) => {
+            calls.push(`json ${args.join(' ')}`);
+            return PODS as never;
+          },
         },
       }),
       ...(namespace ? { namespace } : {}),
     });
     expect(await psqlInPod(target(), ['-c', 'SELECT 1'])).toBe('ok');
-    expect(calls).toEqual(['-n app-backend exec postgres-0 -c postgres -- psql -U postgres -v ON_ERROR_STOP=1 -X -c SELECT 1']);
+    // the pod by the role's selector, the container by the role's port (not the first one)
+    expect(calls).toEqual(['json -n app-backend get pods -l app=postgres', '-n app-backend exec postgres-0 -c postgres -- psql -U postgres -v ON_ERROR_STOP=1 -X -c SELECT 1']);
     await expect(psqlInPod(target('kube-system'), ['-c', 'SELECT 1'])).rejects.toThrow(/not one of prodlike's/);
   });
 
@@ -91,7 +98,7 @@ describe('streamDumpIntoPod', () => {
     const dump = join(dir, 'dump.sql.gz');
     const sql = 'CREATE TABLE t (id int);\n'.repeat(5000);
     await writeFile(dump, gzipSync(sql));
-    const target = kindBackupTarget(configSchema.parse({}), 'postgres', { guard: async () => undefined, kubectl: { bin, kubeconfig: '/k', context: 'kind-prodlike-x', run: async () => ({}) as never, json: async () => ({}) as never } });
+    const target = kindBackupTarget(configSchema.parse({}), 'postgres', { guard: async () => undefined, kubectl: { bin, kubeconfig: '/k', context: 'kind-prodlike-x', run: async () => ({}) as never, json: async () => PODS as never } });
     await streamDumpIntoPod(target, dump, 'ai_saas_db');
     expect(await readFile(join(dir, 'stdin'), 'utf8')).toBe(sql);
     expect((await readFile(join(dir, 'argv'), 'utf8')).trim()).toBe('--kubeconfig /k --context kind-prodlike-x -n app-backend exec -i postgres-0 -c postgres -- psql -U postgres -d ai_saas_db -v ON_ERROR_STOP=1 -X -q');

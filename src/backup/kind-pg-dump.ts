@@ -4,15 +4,19 @@ import { environmentNamespaces, resolveWorkload, type ProdlikeConfig, type Workl
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
 import { kubectlStream, type Kubectl } from '../kube/kubectl.ts';
+import { selectorOf } from '../providers/kind/kind-workloads.ts';
 import type { JobObject } from '../kube/objects.ts';
 
 /**
- * Document 001 §Backup and Recovery on the kind provider, as written where it works:
- *  - backup: the real `postgres-backup` CronJob (kind/manifests/base/postgres-backup.yaml) triggered as a
- *    Job (`kubectl create job --from=cronjob/postgres-backup`), waited on its Complete/Failed condition; its
- *    logs name the object it uploaded to MinIO and the dump's size;
- *  - restore (§2 PostgreSQL Restore): `kubectl exec postgres-0 -- psql` to drop and recreate the database,
- *    then `gunzip -c $BACKUP_FILE | kubectl exec -i postgres-0 -- psql -d ai_saas_db`, and a count check.
+ * Document 001 §Backup and Recovery on the kind provider, as written where it works, with the names from the
+ * configuration (defaults: document 001's):
+ *  - backup: the team's backup CronJob (`backup.postgres.cronJob`; document 001's by default,
+ *    kind/manifests/base/) triggered as a Job (`kubectl create job --from=cronjob/…`),
+ *    waited on its Complete/Failed condition; the dump is the object its logs name ("Uploaded:
+ *    s3://<bucket>/<key>") or else the newest object under `backup.postgres.prefix` written after the Job started;
+ *  - restore (§2 PostgreSQL Restore): psql in the PostgreSQL pod (found by the role's selector; document 001
+ *    names it postgres-0) to drop and recreate the database, then `gunzip -c $BACKUP_FILE | kubectl exec -i
+ *    <pod> -- psql -d <database>`, and a count check.
  * Every call names the environment's kubeconfig and context (Kubectl) and passes the ownership guard first.
  */
 
@@ -30,13 +34,47 @@ export interface KindBackupTarget {
   namespace: string;
   /** The environment's namespaces (environmentNamespaces): the only ones these procedures act in. */
   namespaces: readonly string[];
-  /** Default postgres-0 (the StatefulSet's pod, as the document's restore script names it). */
-  pod?: string;
+  /** The role's pods (`app=postgres`), from the configuration's selector. */
+  selector: string;
+  /** The role's port: the container serving it is the one exec'd into. */
+  port: number;
+  /** The PostgreSQL user psql runs as (`database.user`). */
+  user: string;
+  /** The backup bucket (`backup.bucket`). */
+  bucket: string;
+  /** The backup CronJob and where its dumps land (`backup.postgres`). */
+  cronJob: string;
+  prefix: string;
 }
 
-/** The target for `role`'s procedures: its namespace from the configuration, the environment's namespaces as the fence. */
-export function kindBackupTarget(config: ProdlikeConfig, role: 'postgres' | 'redis', base: Pick<KindBackupTarget, 'kubectl' | 'guard'> & { pod?: string }): KindBackupTarget {
-  return { ...base, namespace: resolveWorkload(config, role).namespace, namespaces: environmentNamespaces(config) };
+/** The target for `role`'s procedures: its namespace, selector and port from the configuration, the environment's namespaces as the fence. */
+export function kindBackupTarget(config: ProdlikeConfig, role: 'postgres' | 'redis', base: Pick<KindBackupTarget, 'kubectl' | 'guard'>): KindBackupTarget {
+  const w = resolveWorkload(config, role);
+  return {
+    ...base, namespace: w.namespace, namespaces: environmentNamespaces(config), selector: selectorOf(w.selector), port: w.port,
+    user: config.database.user, bucket: config.backup.bucket, cronJob: config.backup.postgres.cronJob, prefix: config.backup.postgres.prefix,
+  };
+}
+
+interface PodView {
+  metadata: { name: string; deletionTimestamp?: string };
+  spec: { containers: { name: string; image: string; ports?: { containerPort: number }[]; volumeMounts?: { name: string; mountPath: string }[] }[]; volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[] };
+  status?: { phase?: string };
+}
+
+/** A running pod of the role: the container that serves its port (else the first), its image, and the claim mounted at `dataPath`. */
+export interface RolePod { name: string; container: string; image: string; claim?: string }
+
+/** The role's running pod, found by its selector (document 001 names postgres-0 and redis-0; a team's names differ). */
+export async function rolePod(t: KindBackupTarget, dataPath?: string): Promise<RolePod> {
+  const ns = namespaceOf(t);
+  const pods = await t.kubectl.json<{ items: PodView[] }>(['-n', ns, 'get', 'pods', '-l', t.selector]);
+  const pod = pods.items.find((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
+  if (!pod) throw new Error(`no running pod with ${t.selector} in ${ns}: is the environment up (prodlike status)? The selector is the role's in prodlike.yaml (topology.<role>.selector)`);
+  const c = pod.spec.containers.find((x) => x.ports?.some((p) => p.containerPort === t.port)) ?? pod.spec.containers[0]!;
+  const mount = dataPath ? c.volumeMounts?.find((m) => m.mountPath === dataPath) : undefined;
+  const claim = mount ? pod.spec.volumes?.find((v) => v.name === mount.name)?.persistentVolumeClaim?.claimName : undefined;
+  return { name: pod.metadata.name, container: c.name, image: c.image, ...(claim ? { claim } : {}) };
 }
 
 /** A Job name for a manual run of the CronJob: `<cronjob>-manual-<base36 time>`, a valid DNS label (≤ 63). */
@@ -118,12 +156,13 @@ export interface CronJobBackup extends BackupLogs {
 }
 
 /** `kubectl -n <namespace> create job --from=cronjob/<cronJob> <name>`, then waits for Complete (or fails with the containers' logs). */
-export async function runCronJobBackup(t: KindBackupTarget, options: { cronJob?: string; name?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CronJobBackup> {
+export async function runCronJobBackup(t: KindBackupTarget, options: { name?: string; timeoutMs?: number; signal?: AbortSignal; newestObject?: (since: number) => Promise<string | undefined> } = {}): Promise<CronJobBackup> {
   const ns = namespaceOf(t);
-  const cronJob = options.cronJob ?? 'postgres-backup';
+  const cronJob = t.cronJob;
   const job = options.name ?? manualJobName(cronJob);
   await t.guard(`create job ${job} from cronjob/${cronJob}`, 'postgres');
   const startedAt = hrNow();
+  const startedWall = Date.now();
   await t.kubectl.run(['-n', ns, 'create', 'job', `--from=cronjob/${cronJob}`, job]);
   const logsOf = async (container: string) => (await t.kubectl.run(['-n', ns, 'logs', `job/${job}`, '-c', container, '--tail=200'], { allowFailure: true, timeoutMs: 30_000 })).stdout;
   const allLogs = async () => {
@@ -143,14 +182,22 @@ export async function runCronJobBackup(t: KindBackupTarget, options: { cronJob?:
   const finished = await t.kubectl.json<{ items: JobPod[] }>(['-n', ns, 'get', 'pods', '-l', `job-name=${job}`], { timeoutMs: 30_000 }).catch(() => ({ items: [] as JobPod[] }));
   const containers = finished.items.flatMap(containerDurations);
   if (outcome.state === 'failed') throw new Error(`backup ${outcome.reason}\n${logs.split('\n').slice(-30).join('\n')}`);
-  const parsed = parseBackupLogs(await logsOf('postgres-backup'), await logsOf('upload'));
-  if (!parsed.objectName) throw new Error(`backup Job ${job} completed but its logs name no uploaded object:\n${logs}`);
+  // Document 001's CronJob names its dump and upload in its logs; any other is found by what it wrote.
+  const parsed = parseBackupLogs(logs, logs);
+  if (!parsed.objectName) {
+    // MinIO's Last-Modified has 1 s resolution: the window opens one second before the Job was created.
+    const newest = await options.newestObject?.(startedWall - 1000);
+    if (newest) Object.assign(parsed, { objectName: newest, bucket: t.bucket });
+  }
+  if (!parsed.objectName) throw new Error(`backup Job ${job} completed, but neither its logs name an uploaded object ("Uploaded: s3://<bucket>/<key>") nor did an object appear under s3://${t.bucket}/${t.prefix} after it started. Check that cronjob/${cronJob} uploads its dump there, or set backup.bucket and backup.postgres.prefix in prodlike.yaml. Its logs:\n${logs}`);
   return { job, startedAt, completedAt: outcome.at, logs, containers, ...parsed };
 }
 
-/** `kubectl exec postgres-0 -- psql -U postgres …` (document 001's form), with ON_ERROR_STOP. */
+/** `kubectl exec <postgres pod> -- psql -U <user> …` (document 001's form, postgres-0 there), with ON_ERROR_STOP. */
 export async function psqlInPod(t: KindBackupTarget, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
-  const r = await t.kubectl.run(['-n', namespaceOf(t), 'exec', t.pod ?? 'postgres-0', '-c', 'postgres', '--', 'psql', '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-X', ...args], { timeoutMs: options.timeoutMs ?? 60_000 });
+  const ns = namespaceOf(t);
+  const pod = await rolePod(t);
+  const r = await t.kubectl.run(['-n', ns, 'exec', pod.name, '-c', pod.container, '--', 'psql', '-U', t.user, '-v', 'ON_ERROR_STOP=1', '-X', ...args], { timeoutMs: options.timeoutMs ?? 60_000 });
   return r.stdout;
 }
 
@@ -160,9 +207,10 @@ export async function psqlInPod(t: KindBackupTarget, args: string[], options: { 
  */
 export async function streamDumpIntoPod(t: KindBackupTarget, file: string, database: string, options: { timeoutMs?: number } = {}): Promise<{ durationMs: number; stderr: string }> {
   const started = hrNow();
-  const pod = t.pod ?? 'postgres-0';
+  const ns = namespaceOf(t);
+  const { name: pod, container } = await rolePod(t);
   // psql stopping early (ON_ERROR_STOP) breaks the pipe: its exit code and stderr say why, not the EPIPE.
-  const r = await kubectlStream(t.kubectl, ['-n', namespaceOf(t), 'exec', '-i', pod, '-c', 'postgres', '--', 'psql', '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q'], {
+  const r = await kubectlStream(t.kubectl, ['-n', ns, 'exec', '-i', pod, '-c', container, '--', 'psql', '-U', t.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q'], {
     stdin: [createReadStream(file), createGunzip()], timeoutMs: options.timeoutMs ?? 15 * 60_000, allowFailure: true,
   });
   if (r.exitCode !== 0) throw new Error(`restore (gunzip | kubectl exec -i ${pod} -- psql -d ${database}) exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-15).join('\n')}`);
@@ -184,7 +232,7 @@ export interface DocumentedRestore {
 export async function documentedRestore(t: KindBackupTarget, options: { file: string; database: string; verifyTables: string[] }): Promise<DocumentedRestore> {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.database)) throw new RangeError(`database name "${options.database}" must be a lowercase SQL identifier`);
   for (const table of options.verifyTables) if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new RangeError(`table name "${table}" must be a lowercase SQL identifier`);
-  await t.guard(`restore database ${options.database} in ${t.pod ?? 'postgres-0'}`, 'postgres');
+  await t.guard(`restore database ${options.database} in the pod with ${t.selector}`, 'postgres');
   const steps: { step: string; at: number }[] = [];
   // Document 001 §2 step 2 (the database is gone already in this scenario; IF EXISTS makes it a no-op then).
   await psqlInPod(t, ['-c', `DROP DATABASE IF EXISTS ${options.database};`]);

@@ -1,7 +1,7 @@
 import { formatDuration } from '../core/duration.ts';
 import { hrNow } from '../measure/clock.ts';
 import type { ProviderEventWatch } from '../providers/provider.ts';
-import { BACKUP_BUCKET, backupStore } from './common.ts';
+import { backupStore } from './common.ts';
 import { kindBackupTarget, type KindBackupTarget } from './kind-pg-dump.ts';
 import { CPU_NOTE, kubeWatch, requiredGuard, type KubeProvider } from './kind-pg-dump-procedure.ts';
 import { backupRedisOnKind, restoreRedisOnKind } from './kind-redis.ts';
@@ -20,7 +20,7 @@ export class KindRedisProcedure implements RedisSnapshotProcedure {
   readonly #provider: KubeProvider;
   readonly #target: KindBackupTarget;
   #watch: { errors: () => string[] } | undefined;
-  #backup: (StoredBackup & { snapshotAt: number; pod: string; image: string }) | undefined;
+  #backup: (StoredBackup & { snapshotAt: number; pod: string; image: string; claim: string }) | undefined;
   #restore: { readyAt: number; podMs: number } | undefined;
 
   constructor(ctx: ProcedureContext, provider: KubeProvider) {
@@ -30,21 +30,21 @@ export class KindRedisProcedure implements RedisSnapshotProcedure {
   }
 
   async watch(): Promise<ProviderEventWatch> {
-    const watch = await kubeWatch(this.#provider, this.#target, 'app in (redis,redis-restore)');
+    const watch = await kubeWatch(this.#provider, this.#target, '');
     this.#watch = watch;
     return watch;
   }
 
   async backup(url: string): Promise<StoredBackup & { snapshotAt: number }> {
     const { timeline } = this.#ctx;
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     const startedAt = hrNow();
     timeline.add({ at: startedAt, type: 'backup.started', source: 'harness', subject: 'redis' });
     const backup = await backupRedisOnKind(this.#target, { s3, url, work: this.#ctx.work });
     timeline.add({ at: backup.snapshotAt, type: 'note', source: 'harness', subject: 'redis', detail: 'BGSAVE completed (the recovery point)' });
     const completedAt = hrNow();
     timeline.add({ at: completedAt, type: 'backup.completed', source: 'harness', subject: 'redis', detail: `${backup.objectName}, ${backup.bytes} bytes (from pod ${backup.pod})` });
-    this.#backup = { ...backup, startedAt, completedAt, bucket: BACKUP_BUCKET };
+    this.#backup = { ...backup, startedAt, completedAt, bucket: this.#ctx.config.backup.bucket };
     return this.#backup;
   }
 
@@ -55,9 +55,9 @@ export class KindRedisProcedure implements RedisSnapshotProcedure {
 
   async restore(url: string): Promise<{ readyAt: number }> {
     const backup = this.#required();
-    const s3 = await backupStore(this.#provider, this.#ctx.secrets);
+    const s3 = await backupStore(this.#provider, this.#ctx.secrets, this.#ctx.config.backup.bucket);
     this.#ctx.timeline.mark('restore.started', 'harness', { subject: 'redis' });
-    this.#restore = await restoreRedisOnKind(this.#target, { s3, url, work: this.#ctx.work, objectName: backup.objectName, image: backup.image, scaleRedis: (n) => this.#provider.scale('redis', n) });
+    this.#restore = await restoreRedisOnKind(this.#target, { s3, url, work: this.#ctx.work, objectName: backup.objectName, image: backup.image, claim: backup.claim, scaleRedis: (n) => this.#provider.scale('redis', n) });
     return this.#restore;
   }
 
@@ -76,7 +76,7 @@ export class KindRedisProcedure implements RedisSnapshotProcedure {
     ];
   }
 
-  #required(): StoredBackup & { snapshotAt: number; pod: string; image: string } {
+  #required(): StoredBackup & { snapshotAt: number; pod: string; image: string; claim: string } {
     if (!this.#backup) throw new Error('the Redis backup has not run yet');
     return this.#backup;
   }

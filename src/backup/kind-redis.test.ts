@@ -3,7 +3,7 @@ import { REDIS_RESTORE_SCRIPT, restorePodManifest } from './kind-redis.ts';
 
 describe('kind Redis restore pod', () => {
   it('is admitted by Pod Security "restricted" and mounts redis-pvc', () => {
-    const pod = restorePodManifest({ image: 'prodlike.local/redis:7', namespace: 'app-backend' }) as { metadata: { namespace: string }; spec: { securityContext: Record<string, unknown>; containers: { securityContext: { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] } } }[]; volumes: { persistentVolumeClaim: { claimName: string } }[] } };
+    const pod = restorePodManifest({ image: 'prodlike.local/redis:7', namespace: 'app-backend', claim: 'redis-pvc' }) as { metadata: { namespace: string }; spec: { securityContext: Record<string, unknown>; containers: { securityContext: { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] } } }[]; volumes: { persistentVolumeClaim: { claimName: string } }[] } };
     expect(pod.metadata.namespace).toBe('app-backend');
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.spec.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });

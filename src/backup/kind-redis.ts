@@ -4,8 +4,7 @@ import type { Client as MinioClient } from 'minio';
 import { waitFor } from '../core/wait.ts';
 import { kubectlStream } from '../kube/kubectl.ts';
 import { verifyBackup, writeChecksum, type VerifiedBackup } from '../safety/verify-backup.ts';
-import { BACKUP_BUCKET } from './common.ts';
-import type { KindBackupTarget } from './kind-pg-dump.ts';
+import { rolePod, type KindBackupTarget } from './kind-pg-dump.ts';
 import { fetchVerifiedSnapshot, snapshotRedis, waitRedisReady, type RedisBackup } from './redis-backup.ts';
 
 /**
@@ -33,7 +32,7 @@ export const REDIS_RESTORE_SCRIPT = [
 ].join('\n');
 
 /** A pod that mounts redis-pvc and idles, admitted by Pod Security "restricted" (the Redis pod's own identity). */
-export function restorePodManifest(options: { image: string; namespace: string; claim?: string; name?: string }): object {
+export function restorePodManifest(options: { image: string; namespace: string; claim: string; name?: string }): object {
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: options.name ?? REDIS_RESTORE_POD, namespace: options.namespace, labels: { app: 'redis-restore', 'app.kubernetes.io/part-of': 'prodlike', 'app.kubernetes.io/managed-by': 'prodlike' } },
@@ -48,7 +47,7 @@ export function restorePodManifest(options: { image: string; namespace: string; 
         resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       }],
-      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: options.claim ?? 'redis-pvc' } }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: options.claim } }],
     },
   };
 }
@@ -66,26 +65,21 @@ async function kubectlFiles(kubectl: KubectlLike, args: string[], io: { stdinFil
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
 }
 
-async function redisPod(kubectl: KubectlLike, namespace: string): Promise<{ name: string; image: string }> {
-  const pods = await kubectl.json<{ items: { metadata: { name: string; deletionTimestamp?: string }; spec: { containers: { name: string; image: string }[] }; status?: { phase?: string } }[] }>(['-n', namespace, 'get', 'pods', '-l', 'app=redis']);
-  const pod = pods.items.find((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
-  if (!pod) throw new Error(`no running Redis pod (app=redis) in ${namespace}`);
-  return { name: pod.metadata.name, image: pod.spec.containers.find((c) => c.name === 'redis')?.image ?? pod.spec.containers[0]!.image };
-}
-
 /** BGSAVE (through the probe NodePort), then dump.rdb read out of the Redis pod and uploaded with its SHA-256. */
-export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string }): Promise<RedisBackup & { pod: string; image: string }> {
+export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string }): Promise<RedisBackup & { pod: string; image: string; claim: string }> {
   const ns = t.namespace;
   await t.guard('copy dump.rdb out of the Redis pod', 'redis');
   const snapshot = await snapshotRedis(options.url);
-  const pod = await redisPod(t.kubectl, ns);
+  // The Redis container (the one serving the role's port) and the claim it keeps /data on (redis-pvc in document 001).
+  const pod = await rolePod(t, '/data');
+  if (!pod.claim) throw new Error(`the Redis pod ${pod.name} keeps no PersistentVolumeClaim at /data: a snapshot restore needs Redis's data on a volume that outlives the pod`);
   const file = join(options.work, 'dump.rdb');
-  await kubectlFiles(t.kubectl, ['-n', ns, 'exec', pod.name, '-c', 'redis', '--', 'cat', '/data/dump.rdb'], { stdoutFile: file });
+  await kubectlFiles(t.kubectl, ['-n', ns, 'exec', pod.name, '-c', pod.container, '--', 'cat', '/data/dump.rdb'], { stdoutFile: file });
   const sha256 = await writeChecksum(file);
   const verified = await verifyBackup(file, { sha256, gzip: false });
   const objectName = `redis/dump-${new Date(snapshot.completedAt).toISOString().replaceAll(':', '')}.rdb`;
-  await options.s3.fPutObject(BACKUP_BUCKET, objectName, file, { 'x-amz-meta-sha256': sha256 });
-  return { objectName, bytes: verified.bytes, sha256, snapshotAt: snapshot.completedAt, pod: pod.name, image: pod.image };
+  await options.s3.fPutObject(t.bucket, objectName, file, { 'x-amz-meta-sha256': sha256 });
+  return { objectName, bytes: verified.bytes, sha256, snapshotAt: snapshot.completedAt, pod: pod.name, image: pod.image, claim: pod.claim };
 }
 
 /**
@@ -93,16 +87,16 @@ export async function backupRedisOnKind(t: KindBackupTarget, options: { s3: Mini
  * file and installs it as the AOF base; the pod is deleted; `scaleRedis(1)`; waits until Redis has loaded it.
  * `scaleRedis` is the scenario's (registered, guarded) provider.scale.
  */
-export async function restoreRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string; objectName: string; image: string; scaleRedis: (n: number) => Promise<void> }): Promise<{ verified: VerifiedBackup; readyAt: number; podMs: number }> {
+export async function restoreRedisOnKind(t: KindBackupTarget, options: { s3: MinioClient; url: string; work: string; objectName: string; image: string; claim: string; scaleRedis: (n: number) => Promise<void> }): Promise<{ verified: VerifiedBackup; readyAt: number; podMs: number }> {
   const ns = t.namespace;
-  const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.objectName, options.work);
-  await t.guard('restore redis-pvc', 'redis');
+  const { file, verified } = await fetchVerifiedSnapshot(options.s3, t.bucket, options.objectName, options.work);
+  await t.guard(`restore ${options.claim}`, 'redis');
   await options.scaleRedis(0);
   // Scaled to 0 is not gone: a terminating Redis still writes dump.rdb and the AOF on SIGTERM. Wait until no pod is left.
-  await waitFor(async () => ((await t.kubectl.json<{ items: unknown[] }>(['-n', ns, 'get', 'pods', '-l', 'app=redis'])).items.length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250, description: 'the Redis pod to be gone' });
+  await waitFor(async () => ((await t.kubectl.json<{ items: unknown[] }>(['-n', ns, 'get', 'pods', '-l', t.selector])).items.length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250, description: 'the Redis pod to be gone' });
   const podStarted = performance.now();
   await t.kubectl.run(['-n', ns, 'delete', 'pod', REDIS_RESTORE_POD, '--ignore-not-found', '--wait=true'], { allowFailure: true });
-  await t.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify(restorePodManifest({ image: options.image, namespace: ns })) });
+  await t.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify(restorePodManifest({ image: options.image, namespace: ns, claim: options.claim })) });
   try {
     await t.kubectl.run(['-n', ns, 'wait', '--for=condition=Ready', `pod/${REDIS_RESTORE_POD}`, '--timeout=180s'], { timeoutMs: 200_000 });
     await kubectlFiles(t.kubectl, ['-n', ns, 'exec', '-i', REDIS_RESTORE_POD, '-c', 'restore', '--', 'sh', '-c', 'cat > /data/restore.rdb'], { stdinFile: file });

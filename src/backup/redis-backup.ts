@@ -6,7 +6,7 @@ import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
 import type { Timeline } from '../measure/timeline.ts';
 import { verifyBackup, writeChecksum, type VerifiedBackup } from '../safety/verify-backup.ts';
-import { assertJobOk, BACKUP_BUCKET, sha256Of, type BackupProvider } from './common.ts';
+import { assertJobOk, sha256Of, type BackupProvider } from './common.ts';
 
 /**
  * Redis backup and restore (document 001: Redis runs with AOF everysec; "Continuous (AOF)", RPO 1 min,
@@ -99,7 +99,7 @@ export interface RedisBackup {
  * The backup: BGSAVE, then a job on the Redis volume copies dump.rdb to `work/` (a host folder), and the
  * host uploads it with its SHA-256 as object metadata (`redis/dump-<iso>.rdb`).
  */
-export async function backupRedis(options: { provider: BackupProvider; s3: MinioClient; url: string; image: string; volume: string; work: string }): Promise<RedisBackup> {
+export async function backupRedis(options: { provider: BackupProvider; s3: MinioClient; bucket: string; url: string; image: string; volume: string; work: string }): Promise<RedisBackup> {
   const snapshot = await snapshotRedis(options.url);
   const copy = await options.provider.runJob({
     name: 'redis-backup', image: options.image,
@@ -111,7 +111,7 @@ export async function backupRedis(options: { provider: BackupProvider; s3: Minio
   const sha256 = await writeChecksum(file);
   const verified = await verifyBackup(file, { sha256, gzip: false });
   const objectName = `redis/dump-${new Date(snapshot.completedAt).toISOString().replaceAll(':', '')}.rdb`;
-  await options.s3.fPutObject(BACKUP_BUCKET, objectName, file, { 'x-amz-meta-sha256': sha256 });
+  await options.s3.fPutObject(options.bucket, objectName, file, { 'x-amz-meta-sha256': sha256 });
   return { objectName, bytes: verified.bytes, sha256, snapshotAt: snapshot.completedAt };
 }
 
@@ -130,10 +130,10 @@ export async function waitRedisReady(url: string, timeoutMs = 120_000): Promise<
  * Downloads a Redis snapshot from the backup bucket into `work/restore.rdb` and verifies it against the
  * SHA-256 recorded on the object, before anything is stopped or overwritten (both providers' restores).
  */
-export async function fetchVerifiedSnapshot(s3: MinioClient, objectName: string, work: string): Promise<{ file: string; verified: VerifiedBackup }> {
+export async function fetchVerifiedSnapshot(s3: MinioClient, bucket: string, objectName: string, work: string): Promise<{ file: string; verified: VerifiedBackup }> {
   const file = join(work, 'restore.rdb');
-  await s3.fGetObject(BACKUP_BUCKET, objectName, file);
-  const stat = await s3.statObject(BACKUP_BUCKET, objectName);
+  await s3.fGetObject(bucket, objectName, file);
+  const stat = await s3.statObject(bucket, objectName);
   const expected = stat.metaData.sha256 as string | undefined;
   if (!expected) throw new Error(`backup object ${objectName} has no sha256 metadata: refusing to restore an unverifiable backup`);
   return { file, verified: await verifyBackup(file, { sha256: expected, gzip: false }) };
@@ -143,8 +143,8 @@ export async function fetchVerifiedSnapshot(s3: MinioClient, objectName: string,
  * The restore: fetch the object, verify its SHA-256 BEFORE touching Redis, stop Redis, install the snapshot
  * as the AOF base (the old `appendonlydir/` is kept as `appendonlydir.before-restore`), start, wait ready.
  */
-export async function restoreRedis(options: { provider: BackupProvider; s3: MinioClient; url: string; image: string; volume: string; work: string; objectName: string }): Promise<{ verified: VerifiedBackup; readyAt: number; jobMs: number }> {
-  const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.objectName, options.work);
+export async function restoreRedis(options: { provider: BackupProvider; s3: MinioClient; bucket: string; url: string; image: string; volume: string; work: string; objectName: string }): Promise<{ verified: VerifiedBackup; readyAt: number; jobMs: number }> {
+  const { file, verified } = await fetchVerifiedSnapshot(options.s3, options.bucket, options.objectName, options.work);
   await copyFile(file, join(options.work, 'restore-verified.rdb'));
   await options.provider.stop('redis');
   const job = await options.provider.runJob({

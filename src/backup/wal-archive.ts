@@ -5,7 +5,7 @@ import pg from 'pg';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
 import type { EnvironmentSecrets } from '../providers/docker/topology.ts';
-import { assertJobOk, BACKUP_BUCKET, mcEnv, shq, type BackupProvider } from './common.ts';
+import { assertJobOk, mcEnv, shq, type BackupProvider } from './common.ts';
 
 /**
  * Continuous archiving + point-in-time recovery for PostgreSQL: the design that meets a 15-minute RPO
@@ -14,8 +14,8 @@ import { assertJobOk, BACKUP_BUCKET, mcEnv, shq, type BackupProvider } from './c
  *   archive_mode=on, archive_command copies each completed WAL segment to `wal-archive/` on the data volume
  *   (outside PGDATA); archive_timeout forces a segment switch at least every N s on a quiet server, so N
  *   bounds what is not yet archived. A shipper (`mc mirror`, the MinIO image, a sidecar in Kubernetes terms)
- *   copies the archive to MinIO `saasit-backups/postgres/wal/`. A base backup (`pg_basebackup -Ft -z -X fetch`)
- *   goes to `saasit-backups/postgres/base/<id>/` with its SHA-256.
+ *   copies the archive to MinIO `<backup.bucket>/postgres/wal/`. A base backup (`pg_basebackup -Ft -z -X fetch`)
+ *   goes to `<backup.bucket>/postgres/base/<id>/` with its SHA-256.
  *   Restore: stop PostgreSQL, fetch base + WAL from MinIO, verify the base's SHA-256, move the broken cluster
  *   aside, unpack the base, `recovery.signal` + restore_command + recovery_target_time, start; PostgreSQL
  *   replays the WAL up to the target and promotes.
@@ -119,9 +119,9 @@ export interface WalShipper extends AsyncDisposable {
  * Ships `wal-archive/` to MinIO every `intervalSeconds` (`mc mirror`, new files only) from a job container
  * mounting the data volume read-only. It runs until `stop()` (a flag file in the host folder `work`).
  */
-export function startWalShipper(options: { provider: BackupProvider; image: string; volume: string; work: string; secrets: EnvironmentSecrets; intervalSeconds?: number; maxRunMs?: number }): WalShipper {
+export function startWalShipper(options: { provider: BackupProvider; bucket: string; image: string; volume: string; work: string; secrets: EnvironmentSecrets; intervalSeconds?: number; maxRunMs?: number }): WalShipper {
   const every = options.intervalSeconds ?? 1;
-  const mirror = `mc mirror --quiet /pgvol/wal-archive backup/${BACKUP_BUCKET}/${WAL_PREFIX} >/dev/null 2>>/ctl/shipper.err || echo "mirror failed at $(date -u +%FT%TZ)" >>/ctl/shipper.err`;
+  const mirror = `mc mirror --quiet /pgvol/wal-archive backup/${options.bucket}/${WAL_PREFIX} >/dev/null 2>>/ctl/shipper.err || echo "mirror failed at $(date -u +%FT%TZ)" >>/ctl/shipper.err`;
   const job = options.provider.runJob({
     name: 'wal-shipper', image: options.image,
     command: ['sh', '-c', `rm -f /ctl/stop; while [ ! -f /ctl/stop ]; do ${mirror}; sleep ${every}; done; ${mirror}; cat /ctl/shipper.err 2>/dev/null | tail -5; true`],
@@ -179,8 +179,8 @@ export async function wipeVolume(options: { provider: BackupProvider; image: str
 }
 
 /** Waits until the segment is in MinIO; returns when it was seen. */
-export async function waitShipped(s3: MinioClient, segment: string, timeoutMs = 180_000): Promise<number> {
-  return waitFor(async () => ((await s3.statObject(BACKUP_BUCKET, `${WAL_PREFIX}/${segment}`).then(() => true, () => false)) ? hrNow() : undefined), { timeoutMs, intervalMs: 200, description: `WAL segment ${segment} to reach MinIO` });
+export async function waitShipped(s3: MinioClient, bucket: string, segment: string, timeoutMs = 180_000): Promise<number> {
+  return waitFor(async () => ((await s3.statObject(bucket, `${WAL_PREFIX}/${segment}`).then(() => true, () => false)) ? hrNow() : undefined), { timeoutMs, intervalMs: 200, description: `WAL segment ${segment} to reach MinIO` });
 }
 
 export interface BaseBackup {
@@ -196,7 +196,7 @@ export interface BaseBackup {
  * replication connections; over the network pg_hba does not), then a job uploads it to MinIO with its
  * SHA-256 (`base.tar.gz.sha256`) and removes the staging copy.
  */
-export async function baseBackup(options: { provider: BackupProvider; s3: MinioClient; image: string; volume: string; secrets: EnvironmentSecrets }): Promise<BaseBackup> {
+export async function baseBackup(options: { provider: BackupProvider; s3: MinioClient; bucket: string; image: string; volume: string; secrets: EnvironmentSecrets }): Promise<BaseBackup> {
   const startedAt = hrNow();
   const id = new Date(startedAt).toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
   const dir = `${STAGING}/${id}`;
@@ -205,12 +205,12 @@ export async function baseBackup(options: { provider: BackupProvider; s3: MinioC
   const prefix = `${BASE_PREFIX}/${id}`;
   const upload = await options.provider.runJob({
     name: 'pg-basebackup-upload', image: options.image,
-    command: ['sh', '-c', `set -e; mc cp --quiet --recursive /pgvol/backup-staging/${id}/ backup/${BACKUP_BUCKET}/${prefix}/ >/dev/null; rm -rf /pgvol/backup-staging/${id}`],
+    command: ['sh', '-c', `set -e; mc cp --quiet --recursive /pgvol/backup-staging/${id}/ backup/${options.bucket}/${prefix}/ >/dev/null; rm -rf /pgvol/backup-staging/${id}`],
     env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol' }],
   });
   assertJobOk('base backup upload', upload);
-  const stat = await options.s3.statObject(BACKUP_BUCKET, `${prefix}/base.tar.gz`);
+  const stat = await options.s3.statObject(options.bucket, `${prefix}/base.tar.gz`);
   return { id, prefix, bytes: stat.size, startedAt, completedAt: hrNow() };
 }
 
@@ -238,7 +238,7 @@ export interface PitrResult {
  * to `pgdata.before-restore`, unpacks the base and writes the recovery settings; PostgreSQL is started,
  * replays to `targetTime` (or to the end of the archive without one) and promotes.
  */
-export async function restorePointInTime(options: { provider: BackupProvider; image: string; volume: string; secrets: EnvironmentSecrets; base: Pick<BaseBackup, 'prefix'>; targetTime?: number; admin: pg.ClientConfig; alreadyStopped?: boolean }): Promise<PitrResult> {
+export async function restorePointInTime(options: { provider: BackupProvider; bucket: string; image: string; volume: string; secrets: EnvironmentSecrets; base: Pick<BaseBackup, 'prefix'>; targetTime?: number; admin: pg.ClientConfig; alreadyStopped?: boolean }): Promise<PitrResult> {
   // Not stopped again when the server was lost with its disk (the caller stopped it).
   if (!options.alreadyStopped) await options.provider.stop('postgres');
   const R = '/pgvol/restore-staging';
@@ -251,9 +251,9 @@ export async function restorePointInTime(options: { provider: BackupProvider; im
     command: ['sh', '-c', [
       'set -e',
       `rm -rf ${R}; mkdir -p ${R}/base ${R}/wal`,
-      `mc cp --quiet --recursive backup/${BACKUP_BUCKET}/${options.base.prefix}/ ${R}/base/ >/dev/null`,
+      `mc cp --quiet --recursive backup/${options.bucket}/${options.base.prefix}/ ${R}/base/ >/dev/null`,
       `cd ${R}/base && sha256sum -c base.tar.gz.sha256`,
-      `mc mirror --quiet backup/${BACKUP_BUCKET}/${WAL_PREFIX} ${R}/wal >/dev/null`,
+      `mc mirror --quiet backup/${options.bucket}/${WAL_PREFIX} ${R}/wal >/dev/null`,
       'rm -rf /pgvol/pgdata.before-restore',
       'if [ -d /pgvol/pgdata ]; then mv /pgvol/pgdata /pgvol/pgdata.before-restore; fi',
       `mkdir /pgvol/pgdata && tar -xzf ${R}/base/base.tar.gz -C /pgvol/pgdata`,

@@ -23,8 +23,9 @@ try {
   skip = error instanceof ProdlikeError ? error.message : String(error);
 }
 
-async function check(loaded: LoadedConfig, manifests: string): Promise<CheckReport> {
-  const selected = selectProfile(await loadTargets(resolveFrom(loaded, loaded.config.targets.file)), loaded.config.targets.profile);
+/** Document 000's own profile (`execution`) unless another is named; the example's default is onprem (document 001's DR plan). */
+async function check(loaded: LoadedConfig, manifests: string, profile = 'execution'): Promise<CheckReport> {
+  const selected = selectProfile(await loadTargets(resolveFrom(loaded, loaded.config.targets.file)), profile);
   return runCheck({ manifestsPath: manifests, selected, config: loaded.config, baseDir: loaded.baseDir });
 }
 
@@ -71,5 +72,15 @@ describe.skipIf(skip !== undefined)(`prodlike check on examples/saasit${skip ? `
       'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
       'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
     ]);
+  }, 60_000);
+
+  it("against document 001's DR plan (the example's profile): no error; the PDBs document 000 lacks and MinIO's backup interval are reported", async () => {
+    const loaded = await loadConfig({ file: join(EXAMPLE, 'prodlike.yaml') });
+    expect(loaded.config.targets.profile).toBe('onprem');
+    const r = await check(loaded, resolveFrom(loaded, loaded.config.manifests), loaded.config.targets.profile);
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const s = summary(r);
+    for (const o of ['Deployment/backend-api', 'Deployment/frontend', 'StatefulSet/postgres']) expect(s).toContain(`warning pdb-differs-from-document ${o}`);
+    expect(s).toContain('warning backup-interval-exceeds-rpo StatefulSet/minio');
   }, 60_000);
 });

@@ -21,6 +21,7 @@ export const DOCUMENTED_DEFAULTS: {
   readonly bucket: string;
   readonly application: { readonly health: string; readonly api: Readonly<Record<ApplicationApi, string>> };
   readonly database: { readonly name: string; readonly user: string };
+  readonly backup: { readonly bucket: string; readonly postgresCronJob: string; readonly postgresPrefix: string };
   readonly secrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
 } = {
   topology: {
@@ -43,6 +44,9 @@ export const DOCUMENTED_DEFAULTS: {
   },
   // document 001's PostgreSQL StatefulSet (POSTGRES_DB, POSTGRES_USER).
   database: { name: 'ai_saas_db', user: 'postgres' },
+  // document 000 §Database Backup Strategy (S3_BUCKET="saasit-backups", key postgres/…) and document 001's
+  // backup CronJob (kind/manifests/base/postgres-backup.yaml).
+  backup: { bucket: 'saasit-backups', postgresCronJob: 'postgres-backup', postgresPrefix: 'postgres/' },
   // The Secrets document 001's manifests read (secretKeyRef), filled with the environment's credentials.
   secrets: {
     'backend-secrets': { POSTGRES_PASSWORD: '${postgres.password}', REDIS_PASSWORD: '${redis.password}', SECRET_KEY: '${random}', JWT_SECRET_KEY: '${random}' },

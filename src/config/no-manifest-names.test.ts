@@ -14,12 +14,12 @@ const DEFAULTS_FILE = join(SRC, 'config', 'defaults.ts');
 const MANIFEST_NAMES = [
   'app-backend', 'app-frontend', 'saasit-executions',
   'backend-service', 'frontend-service', 'postgres-service', 'redis-service', 'minio-service',
-  'minio-create-buckets', 'saasit-artifacts',
+  'minio-create-buckets', 'saasit-artifacts', 'saasit-backups', 'postgres-backup',
 ];
 /** …and whatever else the table names (a dashed namespace or Service name added to it is fenced in too). */
 const TABLE_NAMES = [
   ...Object.values(DOCUMENTED_DEFAULTS.topology).flatMap((r) => [r.namespace, r.service]),
-  DOCUMENTED_DEFAULTS.executionsNamespace, DOCUMENTED_DEFAULTS.bucket,
+  DOCUMENTED_DEFAULTS.executionsNamespace, DOCUMENTED_DEFAULTS.bucket, DOCUMENTED_DEFAULTS.backup.bucket, DOCUMENTED_DEFAULTS.backup.postgresCronJob,
 ].filter((n) => n.includes('-'));
 const FORBIDDEN = [...new Set([...MANIFEST_NAMES, ...TABLE_NAMES])];
 

@@ -154,6 +154,31 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The PostgreSQL database and user that probes, sentinels and backups use (the postgres role).'),
+  backup: z
+    .strictObject({
+      bucket: z
+        .string()
+        .regex(BUCKET, 'must be an S3 bucket name (3-63 chars of lowercase letters, digits, dots and dashes)')
+        .default(DOCUMENTED_DEFAULTS.backup.bucket)
+        .describe('The bucket backups go to, in the environment\'s object store (the minio role): the kind CronJob uploads there, prodlike\'s own procedures (Redis snapshots, file mirrors, WAL archive) too.'),
+      postgres: z
+        .strictObject({
+          cronJob: z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes object name')
+            .max(52)
+            .default(DOCUMENTED_DEFAULTS.backup.postgresCronJob)
+            .describe('kind: the CronJob, in the postgres role\'s namespace, that dumps the database (pg_dump | gzip, plain SQL) and uploads it to the backup bucket. Scenarios run it on demand (kubectl create job --from=cronjob/…) and read its schedule as the worst-case RPO.'),
+          prefix: z
+            .string()
+            .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be an object key prefix ending in / (or empty)')
+            .default(DOCUMENTED_DEFAULTS.backup.postgresPrefix)
+            .describe('Where in the bucket the CronJob puts its dumps: the newest object under it written after the Job started is the backup (unless the Job\'s log names it, as "Uploaded: s3://<bucket>/<key>").'),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .describe('Where backups live and which CronJob makes the PostgreSQL backup (backup-restore suite).'),
   secrets: z
     .record(z.string().regex(SECRET_NAME, 'must be a Kubernetes Secret name'), z.record(z.string().regex(SECRET_KEY, 'must be a Secret data key (letters, digits, -, _ and .)'), secretValue))
     .default(DOCUMENTED_DEFAULTS.secrets)

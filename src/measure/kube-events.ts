@@ -111,7 +111,7 @@ export class KubeEventTracker {
 export interface KubeEventWatchOptions {
   kubectl: Pick<Kubectl, 'kubeconfig' | 'context' | 'json' | 'kubeConfig'>;
   namespace: string;
-  /** Label selector of the pods to follow, e.g. `app in (backend,worker,postgres,postgres-backup)`; empty: all the namespace's pods. */
+  /** Label selector of the pods to follow, e.g. `app in (backend,worker,postgres)`; empty: all the namespace's pods. */
   podSelector: string;
 }
 
