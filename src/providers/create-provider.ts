@@ -49,6 +49,7 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
   }
   const catalog = await loadImageCatalog();
   const images = await topologyImages(source);
+  // prodlike's own images, loaded besides the images the rendered manifests use (kind/manifest-images.ts).
   const localImages = source === 'offline' ? [images.app, images.frontend, images.postgres, images.redis, images.minio] : [images.app, images.frontend];
   return new KindProvider({
     config,

@@ -7,7 +7,7 @@ import { run } from '../../core/exec.ts';
 import { cacheDir } from '../../core/paths.ts';
 import { kind } from '../../kube/kubectl.ts';
 
-/** Images for a kind cluster: which must exist locally, the cached archive `kind load` reads, the nodes that get them. */
+/** Images for a kind cluster: the node image offline, the cached archive `kind load` reads, the nodes that get them. */
 
 /** The nodes pods run on: the workers (the control plane keeps its NoSchedule taint), or the control plane alone. */
 export async function imageNodes(cluster: string): Promise<string[]> {
@@ -43,17 +43,19 @@ export async function imageArchive(localImages: readonly string[], progress: (m:
   return archive;
 }
 
-/** Fails with IMAGE_MISSING when an image the cluster needs is not in the local Docker engine. */
-export async function assertImages(options: { imageSource: 'online' | 'offline'; nodeImage: string; localImages: readonly string[] }): Promise<void> {
-  const wanted = [...(options.imageSource === 'offline' ? [options.nodeImage] : []), ...options.localImages];
-  const found = await Promise.all(wanted.map(async (image) => {
-    const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
-    return Boolean(r && r.exitCode === 0);
-  }));
-  const missing = wanted.filter((_, i) => !found[i]);
-  if (missing.length) {
-    throw new ProdlikeError('IMAGE_MISSING', `Images not present: ${missing.join(', ')}.`, { hint: 'Run `npx prodlike setup --kind` (builds the node image and the images offline).', details: { missing } });
-  }
+/** The image is in the local Docker engine. */
+export async function imagePresent(image: string): Promise<boolean> {
+  const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
+  return Boolean(r && r.exitCode === 0);
+}
+
+/**
+ * Offline, the node image is built on this host: IMAGE_MISSING when it is absent. (The images of the
+ * manifests and prodlike's own are checked once the manifests are rendered: manifest-images.ts.)
+ */
+export async function assertNodeImage(options: { imageSource: 'online' | 'offline'; nodeImage: string }): Promise<void> {
+  if (options.imageSource !== 'offline' || (await imagePresent(options.nodeImage))) return;
+  throw new ProdlikeError('IMAGE_MISSING', `The kind node image ${options.nodeImage} is not present (imageSource offline: it is built on this host).`, { hint: 'Run `npx prodlike setup --kind` (builds the node image and the images offline).', details: { missing: [options.nodeImage] } });
 }
 
 /** The metrics-server image the node image preloaded (/kind/metrics-server-image), else the one for the image source. */

@@ -22,7 +22,7 @@ import {
   type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson,
 } from './cluster-views.ts';
 import { accessHostPort, clusterName } from './cluster-config.ts';
-import { assertImages } from './kind-images.ts';
+import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { readKindLogs } from './kind-logs.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
@@ -36,9 +36,9 @@ export interface KindProviderOptions extends KindUpStepOptions {
 
 /**
  * The documented on-prem architecture in a real kind cluster: create the cluster (127.0.0.1 only),
- * load local images, install add-ons, apply the manifests with server-side apply, wait per kind, and
- * fail with the pod's reason (image pull, config, crash loop, unschedulable) instead of hanging.
- * Every kubectl call names this environment's kubeconfig and context explicitly.
+ * load the images the rendered manifests use (manifest-images.ts), install add-ons, apply the manifests
+ * with server-side apply, wait per kind, and fail with the pod's reason (image pull, config, crash loop,
+ * unschedulable) instead of hanging. Every kubectl call names this environment's kubeconfig and context explicitly.
  */
 export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsKubernetes, SupportsEventWatch, SupportsReset {
   readonly name = 'kind' as const;
@@ -98,7 +98,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   async create(options: { signal?: AbortSignal } = {}): Promise<CreateResult> {
     const { signal } = options;
-    await assertImages(this.#o);
+    await assertNodeImage(this.#o);
     const existed = await this.#clusterExists();
     if (existed && !(await this.#store.readState()) && !this.#store.hasSecrets()) {
       // The cluster's PostgreSQL/Redis/MinIO were initialised with credentials this environment no longer
@@ -115,6 +115,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       env: this.#o.config.name, provider: 'kind', runId: newRunId(), createdAt: new Date().toISOString(), imageSource: this.#o.imageSource, replicas: {},
     };
     await mkdir(this.#store.dir, { recursive: true, mode: 0o700 });
+    // The images come from the rendered manifests: an absent one the nodes cannot pull fails here, before the cluster.
+    const rendered = await this.#steps.render();
+    const images = await this.#steps.planImages(rendered);
     try {
       if (!existed) {
         await this.#steps.createCluster(state, signal);
@@ -122,15 +125,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
         await kind(['export', 'kubeconfig', '--name', this.cluster, '--kubeconfig', this.kubeconfig]);
       }
       // The image load (the longest phase) runs alongside what does not need the images: nodes Ready,
-      // metrics-server (preloaded in the node image), rendering, namespaces and secrets. Workloads are
-      // applied only once the images are in the nodes (offline a missing image is a pull error at once).
-      const loading = this.#steps.step('kind:images', `Load ${this.#o.localImages.length} local images into the worker nodes`, async (progress) => {
-        await this.#steps.loadImages(existed, progress, signal);
-      });
+      // metrics-server (preloaded in the node image), namespaces and secrets. Workloads are applied only
+      // once the images are in the nodes.
+      const loading = this.#steps.loadImages(images, existed, signal);
       const preparing = (async () => {
         await this.#steps.nodesReady(signal);
         await this.#steps.addons();
-        const rendered = await this.#steps.render();
         await this.#steps.namespacesAndSecrets(rendered);
         return rendered;
       })();
@@ -160,6 +160,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       throw new ProdlikeError('USAGE', `Environment "${this.#o.config.name}" (kind cluster ${this.cluster}) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
     }
     const rendered = await this.#steps.render();
+    const images = await this.#steps.planImages(rendered);
     const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
     const removed = await this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
@@ -167,7 +168,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       await healPodIps(await nodeContainers(this.cluster), resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)));
       return emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
     });
-    const loading = this.#steps.step('kind:images', 'Images in the worker nodes', async (progress) => this.#steps.loadImages(true, progress, signal));
+    const loading = this.#steps.loadImages(images, true, signal);
     await this.#steps.nodesReady(signal);
     await this.#steps.namespacesAndSecrets(rendered);
     await loading;

@@ -5,11 +5,13 @@ import type { EventBus } from '../../core/events.ts';
 import { kind, type Kubectl } from '../../kube/kubectl.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { recordKindCluster } from '../../safety/gc.ts';
+import { loadImageCatalog } from '../../setup/image-catalog.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
 import { accessObjects } from './access-objects.ts';
 import { renderClusterConfig } from './cluster-config.ts';
 import { imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
 import { imagesMissingOnNodes } from './kind-reset.ts';
+import { imagePlanTitle, planImages, type ImagePlan } from './manifest-images.ts';
 import { installMetricsServer, renderManifests, secretObjects, toApplyList, waitReady } from './kind-workloads.ts';
 
 /** What the steps need of the kind provider's options (KindProviderOptions extends it). */
@@ -20,7 +22,10 @@ export interface KindUpStepOptions {
   manifestsDir: string;
   imageSource: 'online' | 'offline';
   nodeImage: string;
-  /** Images built locally that the nodes cannot pull (the app, and offline the whole catalogue). */
+  /**
+   * prodlike's own images, loaded besides those the rendered manifests name (manifest-images.ts): the app,
+   * and offline the catalogue's data stores.
+   */
   localImages: string[];
   bus?: EventBus;
   readyTimeoutMs?: number;
@@ -61,17 +66,29 @@ export class KindUpSteps {
     });
   }
 
-  /** Loads the local images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
-  async loadImages(existed: boolean, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
-    if (!this.#o.localImages.length) return;
-    const nodes = await imageNodes(this.#cluster);
-    const images = existed ? await imagesMissingOnNodes(nodes, this.#o.localImages) : this.#o.localImages;
-    if (!images.length) {
-      progress(`all ${this.#o.localImages.length} already in the nodes`);
-      return;
-    }
-    const archive = await imageArchive(images, progress, signal);
-    await kind(['load', 'image-archive', '--name', this.#cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+  /**
+   * The images of the rendered manifests and prodlike's own: those in the local engine are loaded, the nodes
+   * pull the rest online; an absent image they could not pull is IMAGE_MISSING (before anything is created).
+   */
+  async planImages(rendered: readonly KubeObject[]): Promise<ImagePlan> {
+    const { localPrefix } = await loadImageCatalog();
+    return planImages({ rendered, own: this.#o.localImages, imageSource: this.#o.imageSource, prodlikePrefix: localPrefix });
+  }
+
+  /** Loads the planned images into the worker nodes; on an existing cluster only those a node lacks (by image ID). */
+  async loadImages(plan: ImagePlan, existed: boolean, signal?: AbortSignal): Promise<void> {
+    await this.step('kind:images', imagePlanTitle(plan), async (progress) => {
+      const wanted = plan.load.map((i) => i.image);
+      if (!wanted.length) return;
+      const nodes = await imageNodes(this.#cluster);
+      const images = existed ? await imagesMissingOnNodes(nodes, wanted) : wanted;
+      if (!images.length) {
+        progress(`all ${wanted.length} already in the nodes`);
+        return;
+      }
+      const archive = await imageArchive(images, progress, signal);
+      await kind(['load', 'image-archive', '--name', this.#cluster, '--nodes', nodes.join(','), archive], { timeoutMs: 15 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
+    });
   }
 
   async nodesReady(signal?: AbortSignal): Promise<void> {
