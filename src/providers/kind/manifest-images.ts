@@ -18,7 +18,7 @@ import { imagePresent } from './kind-images.ts';
 
 export interface ClusterImage {
   image: string;
-  /** The manifest objects that use it ("Deployment app-backend/backend"); empty for one of prodlike's own only. */
+  /** The manifest objects that use it ("Deployment <namespace>/<name>"); empty for one of prodlike's own only. */
   users: string[];
   /** One of prodlike's own images (not named by the manifests). */
   own: boolean;
