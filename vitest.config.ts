@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Five projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// Six projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
 // `calibration` (the measurement primitives against known outages), `scenarios` (suites against a docker
-// environment) and `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind).
-// `npm test` runs all five; suites whose prerequisites are absent skip with the reason (with CI=true, a
+// environment), `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind) and
+// `scenarios-saasit` (failover and backup/restore on kind for examples/saasit, document 000's application).
+// `npm test` runs all six; suites whose prerequisites are absent skip with the reason (with CI=true, a
 // skip of what .ci/run set up fails: src/core/prerequisites.ts).
 //
 // Groups (sequence.groupOrder): projects of one group run at the same time, groups one after another.
@@ -12,6 +13,8 @@ import { defineConfig } from 'vitest/config';
 //   1  calibration
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
+//   4  scenarios-saasit (document 000's application on its own kind cluster; `npm test` runs it in a second
+//      vitest pass, so the cluster of group 3 is gone first: scripts/test.mjs)
 export default defineConfig({
   test: {
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
@@ -76,6 +79,23 @@ export default defineConfig({
           hookTimeout: 30 * 60_000,
           fileParallelism: false,
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        // Document 000's application (examples/saasit): the failover and backup-restore suites on kind with
+        // only its configuration and manifests, no code of its own (issue #16). Its own cluster, created by
+        // the first suite; scripts/test.mjs runs it in a second vitest pass, after the first pass's global
+        // teardown removed the scenarios-kind cluster, so two clusters never share the two cores.
+        extends: true,
+        test: {
+          name: 'scenarios-saasit',
+          include: ['scenarios/failover.test.ts', 'scenarios/backup-restore.test.ts'],
+          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_CONFIG: 'examples/saasit/prodlike.yaml', PRODLIKE_SCENARIO_ENV: 'scenarios-saasit', PRODLIKE_SCENARIO_PORT: '18680', PRODLIKE_SHARED_ENV: '1' },
+          globalSetup: ['scenarios/support/shared-env-teardown.ts'],
+          testTimeout: 30 * 60_000,
+          hookTimeout: 30 * 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 4 },
         },
       },
     ],
