@@ -1,15 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// Six projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// Seven projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// `integration-kind` (the kind provider on a real cluster),
 // `calibration` (the measurement primitives against known outages), `scenarios` (suites against a docker
 // environment), `scenarios-kind` (the failover, HPA, backup/restore and execution-load suites on kind) and
 // `scenarios-saasit` (failover and backup/restore on kind for examples/saasit, document 000's application).
-// `npm test` runs all six; suites whose prerequisites are absent skip with the reason (with CI=true, a
+// `npm test` runs all seven; suites whose prerequisites are absent skip with the reason (with CI=true, a
 // skip of what .ci/run set up fails: src/core/prerequisites.ts).
 //
 // Groups (sequence.groupOrder): projects of one group run at the same time, groups one after another.
 // Measurements run alone — nothing else uses the CPU, the engine or the network beside them:
-//   0  unit + integration (integration creates containers and a kind cluster, one file at a time)
+//   0  unit + integration (real containers, one file at a time) + integration-kind (a kind cluster)
 //   1  calibration
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
@@ -34,10 +35,23 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', 'fixtures/app/test/**/*.test.ts'],
-          exclude: ['src/measure/calibration.int.test.ts', '**/node_modules/**'],
+          exclude: ['src/measure/calibration.int.test.ts', 'src/providers/kind/kind-provider.kind.int.test.ts', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // The kind provider against a real cluster of its own (about 4 min, mostly creating it): beside
+        // `integration` instead of after it. Nothing in group 0 is a measurement held against a target; its
+        // budgets (a broken image reported within 60 s, a crashed pod Ready within 120 s) hold under load.
+        extends: true,
+        test: {
+          name: 'integration-kind',
+          include: ['src/providers/kind/kind-provider.kind.int.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
           sequence: { groupOrder: 0 },
         },
       },
