@@ -11,7 +11,8 @@ import { evaluateTarget, reportWithoutTarget, type Verdict } from '../../src/mea
 import { createProvider, topologyImages } from '../../src/providers/create-provider.ts';
 import { EnvironmentStore } from '../../src/providers/environment-state.ts';
 import type { EnvironmentSecrets } from '../../src/providers/docker/topology.ts';
-import { canReset, type EnvironmentStatus, type Provider } from '../../src/providers/provider.ts';
+import { brokenParts } from '../../src/providers/environment-health.ts';
+import { canReset, type Provider } from '../../src/providers/provider.ts';
 import { waitFor } from '../../src/core/wait.ts';
 import { formatDuration } from '../../src/core/duration.ts';
 import { RunRecorder } from '../../src/report/run-recorder.ts';
@@ -258,13 +259,4 @@ function exitNow(code: number): void {
   const really = (process as unknown as { reallyExit?: (code: number) => never }).reallyExit;
   if (typeof really === 'function') really.call(process, code);
   process.kill(process.pid, 'SIGKILL');
-}
-
-/** What a reset cannot repair: a node not Ready, a workload with no ready replica. */
-function brokenParts(status: EnvironmentStatus): string[] {
-  if (!status.exists) return ['the environment is gone'];
-  return [
-    ...(status.cluster?.nodes ?? []).filter((n) => !n.ready).map((n) => `node ${n.name} NotReady`),
-    ...status.services.filter((s) => s.desired > 0 && !s.replicas.some((r) => r.health === 'healthy')).map((s) => `${s.role} has no ready replica`),
-  ];
 }

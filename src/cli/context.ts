@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ImageSource, ProviderName } from '../config/schema.ts';
+import { parseDuration } from '../core/duration.ts';
 import { UsageError, type ExitCode } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import type { ProgressRenderer } from './render.ts';
@@ -29,6 +30,15 @@ export function act<A extends unknown[]>(ctx: CliContext, fn: (...args: A) => Pr
   return async (...args: A): Promise<void> => {
     ctx.exitCode = await fn(...args);
   };
+}
+
+/** A duration option (`30s`, `5m`, `1h30m`) in milliseconds; anything else is a usage error naming the option. */
+export function durationOption(option: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (cause) {
+    throw new UsageError(`${option}: ${(cause as Error).message}.`, { cause });
+  }
 }
 
 /** commander parser for --vus/--rate. */

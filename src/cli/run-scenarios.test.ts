@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ProdlikeError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import type { RunResults } from '../report/run-results.ts';
 import { runOutcome } from '../report/run-outcome.ts';
-import { classifyFailures, failureScenarios } from './run-scenarios.ts';
+import { classifyFailures, failureScenarios, mergeSuiteRuns, runScenarios } from './run-scenarios.ts';
 import type { VitestOutcomes } from './vitest-outcome-reporter.ts';
 
 const file = join(PACKAGE_ROOT, 'scenarios', 'backup-restore.test.ts');
@@ -67,5 +71,54 @@ describe('prodlike run: what failed decides the exit code', () => {
     expect(exitOf(1, undefined)).toBe(3);
     // vitest failed, nothing failed in the outcomes (e.g. a failing afterAll reported elsewhere): harness error.
     expect(exitOf(1, outcomes([{ file, errors: [], tests: [test('t', 'passed')] }]))).toBe(3);
+  });
+});
+
+describe('prodlike run: one vitest per suite, the environment checked before each', () => {
+  const unhealthy = { name: 'ProdlikeError', code: 'ENVIRONMENT_UNHEALTHY', message: 'Environment "x" is not healthy after 5m: backend 1/2 ready; not starting a suite on it. Not run: backup-restore.' };
+  const passed = { file, errors: [], tests: [test('t', 'passed' as const)] };
+
+  it('merges the suites\' outcomes; a clean run of several suites adds nothing', () => {
+    const merged = mergeSuiteRuns([{ suite: 'failover', exit: 0, outcomes: outcomes([passed]) }, { suite: 'backup-restore', exit: 0, outcomes: outcomes([passed]) }]);
+    expect(merged).toEqual({ vitestExit: 0, outcomes: outcomes([passed, passed]) });
+    expect(failureScenarios({ ...merged, startedAt: 1, endedAt: 2 })).toEqual([]);
+  });
+
+  it('an environment left unhealthy between suites: the rest is not run, a harness error with its code (exit 3)', () => {
+    const merged = mergeSuiteRuns([{ suite: 'failover', exit: 0, outcomes: outcomes([passed]) }], unhealthy);
+    const [harness] = failureScenarios({ ...merged, startedAt: 1, endedAt: 2 });
+    expect(harness).toMatchObject({ id: 'harness', status: 'error' });
+    expect(harness!.reason).toMatch(/ProdlikeError ENVIRONMENT_UNHEALTHY: .*backend 1\/2 ready.*Not run: backup-restore\./);
+    expect(exitOf(merged.vitestExit, merged.outcomes)).toBe(3);
+  });
+
+  it('a target missed by the suite before still decides the exit (1), the stop is listed beside it', () => {
+    const missed = outcomes([{ file, errors: [], tests: [test('failover > redis', 'failed', [{ name: 'AssertionError', message: 'expected skipped to be pass' }])] }]);
+    const merged = mergeSuiteRuns([{ suite: 'failover', exit: 1, outcomes: missed }], unhealthy);
+    expect(failureScenarios({ ...merged, startedAt: 1, endedAt: 2 }).map((x) => x.id)).toEqual(['checks', 'harness']);
+    expect(exitOf(merged.vitestExit, merged.outcomes)).toBe(1);
+  });
+
+  it('a suite whose vitest crashed without outcomes is named in the harness error', () => {
+    const merged = mergeSuiteRuns([{ suite: 'failover', exit: 0, outcomes: outcomes([passed]) }, { suite: 'hpa', exit: 1, outcomes: undefined }]);
+    expect(merged.vitestExit).toBe(1);
+    expect(failureScenarios({ ...merged, startedAt: 1, endedAt: 2 })[0]!.reason).toMatch(/the hpa suite's vitest exited 1 and left no outcomes/);
+  });
+
+  it('an unhealthy environment before the first suite ends the run with that error: no suite, no run folder', async () => {
+    const baseDir = await mkdtemp(join(tmpdir(), 'prodlike-run-'));
+    try {
+      const error = new ProdlikeError('ENVIRONMENT_UNHEALTHY', 'not healthy');
+      const seen: string[] = [];
+      const run = runScenarios({
+        loaded: { baseDir, config: { name: 'x', ports: { entry: 1 } } } as never, suites: ['failover', 'backup-restore'], provider: 'docker', profile: 'onprem',
+        signal: new AbortController().signal, keepEnvironment: true, beforeSuite: async (suite) => { seen.push(suite); throw error; },
+      });
+      await expect(run).rejects.toBe(error);
+      expect(seen).toEqual(['failover']);
+      expect(existsSync(join(baseDir, 'runs'))).toBe(false);
+    } finally {
+      await rm(baseDir, { recursive: true, force: true });
+    }
   });
 });

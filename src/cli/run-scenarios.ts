@@ -25,6 +25,12 @@ export interface RunScenariosOptions {
   keepEnvironment: boolean;
   /** The ownership override (`--i-know-this-is-not-a-prodlike-cluster`), passed to the suites and recorded. */
   allowForeignTarget?: boolean;
+  /**
+   * Before each suite (`prodlike run`: wait until the environment is healthy). Throwing before the first
+   * suite ends the run with that error; before a later one, the remaining suites are not run and the
+   * error is the run's harness error, next to what the earlier suites measured.
+   */
+  beforeSuite?: (suite: string) => Promise<void>;
 }
 
 /**
@@ -38,6 +44,9 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
     if (!existsSync(file)) throw new UsageError(`Suite "${suite}" is not built yet (no ${file}).`, { hint: 'See README.md, "What works today".' });
     return file;
   });
+  // Not on an environment still recovering (a node-stop just before, pods restarting): the first suite
+  // waits here, before anything is created; a later one after the suite before it.
+  await options.beforeSuite?.(options.suites[0]!);
   const parent = await createRunDirectory({ root: join(options.loaded.baseDir, 'runs'), id: `run-${options.suites.join('+')}` });
   const startedAt = Date.now();
   const env = {
@@ -51,20 +60,27 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
     PRODLIKE_ALLOW_FOREIGN_TARGET: options.allowForeignTarget ? '1' : '0',
     ...(options.loaded.file ? { PRODLIKE_CONFIG: options.loaded.file } : {}),
   };
-  // The suites run in their own process group: Ctrl-C/SIGTERM is forwarded to the whole group, so the
-  // test worker (which holds the rollbacks of its faults) gets it too, not only the runner, and we wait
-  // until every process of the group is gone (the worker exits once it has healed its faults).
-  const outcomesFile = join(parent.path, 'vitest-outcomes.json');
-  const reporter = join(PACKAGE_ROOT, 'src', 'cli', 'vitest-outcome-reporter.ts');
-  const vitestExit = await new Promise<number>((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', '--reporter=default', `--reporter=${reporter}`, ...files], { cwd: PACKAGE_ROOT, env: { ...env, PRODLIKE_VITEST_OUTCOMES: outcomesFile }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-    const stop = () => signalGroup(child.pid, 'SIGINT');
-    options.signal.addEventListener('abort', stop, { once: true });
-    child.on('exit', (code) => {
-      options.signal.removeEventListener('abort', stop);
-      void waitForGroup(child.pid, options.signal.aborted ? 90_000 : 10_000).then(() => resolve(code ?? 1));
-    });
-  });
+  // One vitest per suite, one after the other (as fileParallelism: false ran them), so the environment is
+  // checked between them.
+  const runs: SuiteRun[] = [];
+  let stopped: OutcomeError | undefined;
+  for (const [i, suite] of options.suites.entries()) {
+    if (options.signal.aborted) break;
+    if (i > 0 && options.beforeSuite) {
+      const error = await options.beforeSuite(suite).then(() => undefined, (e: unknown) => e);
+      if (options.signal.aborted) break;
+      if (error !== undefined) {
+        // What ran is reported; what did not is a harness error of the run (exit 3 unless a target was missed).
+        const e = error as { name?: string; message?: string; code?: unknown };
+        stopped = { name: e.name ?? 'Error', message: `${e.message ?? String(error)} Not run: ${options.suites.slice(i).join(', ')}.`, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+        break;
+      }
+    }
+    const outcomesFile = join(parent.path, `vitest-outcomes-${i + 1}-${suite}.json`);
+    const exit = await runVitest(files[i]!, { ...env, PRODLIKE_VITEST_OUTCOMES: outcomesFile }, options.signal);
+    runs.push({ suite, exit, outcomes: await readFile(outcomesFile, 'utf8').then((text) => JSON.parse(text) as VitestOutcomes, () => undefined) });
+  }
+  const { vitestExit, outcomes } = mergeSuiteRuns(runs, stopped);
   const scenarios = [];
   for (const dir of await listRuns(parent.path)) {
     try {
@@ -87,10 +103,54 @@ export async function runScenarios(options: RunScenariosOptions): Promise<{ dir:
     host: { platform: `${process.platform}-${process.arch}`, node: process.versions.node, cpus: cpus().length },
     scenarios,
   };
-  const outcomes = await readFile(outcomesFile, 'utf8').then((text) => JSON.parse(text) as VitestOutcomes, () => undefined);
   results.scenarios.push(...failureScenarios({ vitestExit, outcomes, startedAt, endedAt: Date.now() }));
   await writeRunReport(parent.path, results);
   return { dir: parent.path, results, vitestExit };
+}
+
+/** One suite's vitest: its exit code and the outcomes its reporter left (none when it crashed). */
+export interface SuiteRun {
+  suite: string;
+  exit: number;
+  outcomes: VitestOutcomes | undefined;
+}
+
+/**
+ * The suites' runs as one: modules and unhandled errors together, the first non-zero exit. A suite whose
+ * vitest failed without leaving outcomes, and the reason the run stopped before the remaining suites
+ * (`stopped`), are unhandled errors of the run, so they become its harness error.
+ */
+export function mergeSuiteRuns(runs: readonly SuiteRun[], stopped?: OutcomeError): { vitestExit: number; outcomes: VitestOutcomes } {
+  const vitestExit = runs.find((r) => r.exit !== 0)?.exit ?? (stopped ? 1 : 0);
+  const outcomes: VitestOutcomes = { modules: [], unhandled: [] };
+  for (const r of runs) {
+    if (r.outcomes) {
+      outcomes.modules.push(...r.outcomes.modules);
+      outcomes.unhandled.push(...r.outcomes.unhandled);
+    } else if (r.exit !== 0) {
+      outcomes.unhandled.push({ message: `the ${r.suite} suite's vitest exited ${r.exit} and left no outcomes: it failed to run (see its output above)` });
+    }
+  }
+  if (stopped) outcomes.unhandled.push(stopped);
+  return { vitestExit, outcomes };
+}
+
+/**
+ * One suite file's vitest, in its own process group: Ctrl-C/SIGTERM is forwarded to the whole group, so the
+ * test worker (which holds the rollbacks of its faults) gets it too, not only the runner, and we wait
+ * until every process of the group is gone (the worker exits once it has healed its faults).
+ */
+function runVitest(file: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
+  const reporter = join(PACKAGE_ROOT, 'src', 'cli', 'vitest-outcome-reporter.ts');
+  return new Promise<number>((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', '--reporter=default', `--reporter=${reporter}`, file], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const stop = () => signalGroup(child.pid, 'SIGINT');
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('exit', (code) => {
+      signal.removeEventListener('abort', stop);
+      void waitForGroup(child.pid, signal.aborted ? 90_000 : 10_000).then(() => resolve(code ?? 1));
+    });
+  });
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'PORT_IN_USE',
   'ENVIRONMENT_CONFLICT',
   'READINESS_TIMEOUT',
+  'ENVIRONMENT_UNHEALTHY',
   'PROVIDER_FAILED',
   'IMAGE_MISSING',
   'BUILD_FAILED',
@@ -49,6 +50,8 @@ const EXIT_BY_CODE: Record<ErrorCode, ExitCode> = {
   // this one needs: the request contradicts what exists (refused before anything starts), like a usage error.
   ENVIRONMENT_CONFLICT: EXIT_CODES.usage,
   READINESS_TIMEOUT: EXIT_CODES.environment,
+  // `prodlike run` found the environment up but not every workload ready, and it did not become ready in time.
+  ENVIRONMENT_UNHEALTHY: EXIT_CODES.environment,
   PROVIDER_FAILED: EXIT_CODES.environment,
   IMAGE_MISSING: EXIT_CODES.environment,
   BUILD_FAILED: EXIT_CODES.environment,

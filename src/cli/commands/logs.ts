@@ -1,9 +1,8 @@
 import { type Command, Option } from 'commander';
 import { PROVIDERS, resolveTopology, WORKLOAD_ROLES, type ProviderName, type WorkloadRole } from '../../config/schema.ts';
-import { parseDuration } from '../../core/duration.ts';
 import { EXIT_CODES, UsageError } from '../../core/errors.ts';
 import type { LogLine } from '../../providers/provider.ts';
-import { act, type CliContext } from '../context.ts';
+import { act, durationOption, type CliContext } from '../context.ts';
 import { LogPrefixer } from '../log-prefixer.ts';
 import { runningEnvironment } from '../running-environment.ts';
 
@@ -35,11 +34,7 @@ function tailOf(opts: LogsOptions): number | undefined {
 
 function sinceOf(opts: LogsOptions): number | undefined {
   if (opts.since === undefined) return undefined;
-  try {
-    return parseDuration(opts.since) / 1000;
-  } catch (cause) {
-    throw new UsageError(`--since: ${(cause as Error).message}.`, { cause });
-  }
+  return durationOption('--since', opts.since) / 1000;
 }
 
 /** `prodlike logs`. */

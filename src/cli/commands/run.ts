@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { createProvider } from '../../providers/create-provider.ts';
+import { waitUntilHealthy } from '../../providers/environment-health.ts';
+import type { Provider } from '../../providers/provider.ts';
 import { refuseConflictingEnvironment } from '../../providers/environment-conflicts.ts';
 import { runOutcome } from '../../report/run-outcome.ts';
 import { renderSummaryTable } from '../../report/summary-table.ts';
 import { lockEnvironment } from '../../safety/env-lock.ts';
 import { FaultJournal, replayFaultJournal } from '../../safety/fault-journal.ts';
 import { ALLOW_FOREIGN_FLAG, allowForeignTargetFrom, allowForeignTargetOption } from '../../safety/ownership.ts';
-import { act, type CliContext } from '../context.ts';
+import { act, durationOption, type CliContext } from '../context.ts';
 import { runScenarios, SUITES } from '../run-scenarios.ts';
 
 /** `prodlike run`. */
@@ -22,8 +24,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--profile <name>', 'target profile (onprem, platform, performance, execution)')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--down', 'remove the environment after the run')
+    .option('--ready-timeout <duration>', 'before each suite, how long to wait for an environment that is up but not every workload ready (e.g. 30s, 5m); then exit 3', '5m')
     .addOption(allowForeignTargetOption())
-    .action(act(ctx, async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean; iKnowThisIsNotAProdlikeCluster?: boolean }) => {
+    .action(act(ctx, async (suites: string[], opts: { profile?: string; provider?: ProviderName; down?: boolean; readyTimeout: string; iKnowThisIsNotAProdlikeCluster?: boolean }) => {
+      const readyTimeoutMs = durationOption('--ready-timeout', opts.readyTimeout);
       const loaded = await ctx.load({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.profile ? { profile: opts.profile } : {}) });
       await using _lock = await lockEnvironment(loaded, 'run', ctx);
       // Before any suite starts: the same name up on the other provider, or another environment on our ports.
@@ -32,9 +36,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (allowForeignTarget) ctx.bus.emit({ kind: 'log', level: 'warn', source: 'safety.ownership', message: `${ALLOW_FOREIGN_FLAG}: the ownership guard records refusals instead of stopping (noted in the report)` });
       // Faults a suite could not heal itself (killed, interrupted) are healed from the journal afterwards.
       const healLeftovers = () => replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), () => createProvider({ loaded, bus: ctx.bus, allowForeignTarget }, loaded.config.provider), ctx.bus);
+      // A suite starts only on an environment whose workloads are all ready (or on none: the suite creates it).
+      let provider: Promise<Provider> | undefined;
+      const beforeSuite = async (suite: string) => {
+        await waitUntilHealthy(await (provider ??= createProvider({ loaded, bus: ctx.bus, allowForeignTarget }, loaded.config.provider)), loaded.config.name, {
+          timeoutMs: readyTimeoutMs, bus: ctx.bus, signal: ctx.abort.signal, purpose: `before ${suite}`,
+        });
+      };
       let ran;
       try {
-        ran = await runScenarios({ loaded, suites, provider: loaded.config.provider, profile: loaded.config.targets.profile, signal: ctx.abort.signal, keepEnvironment: !opts.down, allowForeignTarget });
+        ran = await runScenarios({ loaded, suites, provider: loaded.config.provider, profile: loaded.config.targets.profile, signal: ctx.abort.signal, keepEnvironment: !opts.down, allowForeignTarget, beforeSuite });
       } finally {
         await healLeftovers();
       }
