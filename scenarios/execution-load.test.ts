@@ -37,6 +37,7 @@ import { evaluateTarget, type BoundedTarget, type Measurement, type Verdict } fr
 import type { Kubectl } from '../src/kube/kubectl.ts';
 import { canEndpoint } from '../src/providers/provider.ts';
 import { buildScenarioResult } from '../src/report/scenario-result.ts';
+import { selectorOf } from '../src/providers/kind/kind-workloads.ts';
 import { scenarioConfig, scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
 import { apiMissing } from './support/app-api.ts';
 
@@ -246,9 +247,6 @@ describe.skipIf(skipReason !== undefined)(`execution-load on the docker provider
  */
 const JOB_RATE = Number(process.env.PRODLIKE_EXEC_JOB_RATE ?? 0.2);
 const JOB_DURATION = process.env.PRODLIKE_EXEC_JOB_DURATION ?? '90s';
-// The execution Jobs' pods, as the reference app's Job template labels them (document 000 §6), in the
-// configured executions namespace.
-const JOB_SELECTOR = 'app=saasit-executor';
 /** No document gives a bound for how fast an execution's Job starts: measured and reported only. */
 const JOB_START: BoundedTarget = {
   id: 'executions.job-start',
@@ -325,7 +323,7 @@ describe.skipIf(kindSkipReason !== undefined)(`execution-load on kind, Job mode$
     const shape: LoadShape = { rate: JOB_RATE, duration: JOB_DURATION, vus: 5, maxVus: 40, env: { MAX_POLLS: '360', POLL_INTERVAL_MS: '500' } };
     const startedAt = Date.now();
     const before = machine();
-    watch = new JobWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: env.config.executions.namespace, selector: JOB_SELECTOR });
+    watch = new JobWatch({ kubeconfig: kubectl.kubeconfig, context: kubectl.context, namespace: env.config.executions.namespace, selector: selectorOf(env.config.executions.selector) });
     await watch.start();
     const tracker = watch.tracker;
     const loadStarted = hrNow();

@@ -11,7 +11,7 @@ import { clientObservedRto, type AnalysisOptions, type RtoMeasurement } from '..
 import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
 import { postgresSentinelSink } from '../src/measure/sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
-import { resolveTopology, type WorkloadRole } from '../src/config/schema.ts';
+import { resolveTopology, resolveWorkload, type WorkloadRole } from '../src/config/schema.ts';
 import { canEndpoint, canKill, canKubernetes, canLifecycle, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
 import { readRunResults } from '../src/report/report-writer.ts';
@@ -286,14 +286,18 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       }, { timeoutMs: 60_000, intervalMs: 250, description: 'backend replicas healthy with stable restart counts' });
       const server = s.probe(sqlCheck(pgConfig, { mode: 'per-attempt' }), { name: PROBES.postgres });
       const client = s.probe(sqlCheck(pgConfig), { name: 'postgres: long-lived client select 1 (reconnecting client)' });
+      // The backend's own readiness path (topology.backend.health; document 001's /health/ready by default):
+      // "the app is ready again", between the server back and users served at the entry.
       const backendEp = await provider.endpoint('backend');
-      const appReady = s.probe(httpCheck(`http://${backendEp.host}:${backendEp.port}/health/ready`), { name: 'backend /health/ready (app)', timeoutMs: 2000 });
+      const backendHealth = resolveWorkload(env.config, 'backend').health;
+      const appReady = backendHealth ? s.probe(httpCheck(`http://${backendEp.host}:${backendEp.port}${backendHealth}`), { name: `backend ${backendHealth} (app)`, timeoutMs: 2000 }) : undefined;
       const entry = s.entryProbe();
       const sentinel = s.use(await new SentinelWriter(postgresSentinelSink(pgConfig, { table: 'sentinel_failover' }), { ratePerSecond: 10 }).start());
       await sentinel.waitForAcked(10, { signal: env.signal });
-      await s.baseline([server, client, appReady, entry]);
+      const probes = [server, client, ...(appReady ? [appReady] : []), entry];
+      await s.baseline(probes);
       const fault = await crash(s, 'postgres');
-      await s.recovered([server, client, appReady, entry], fault.at, { timeoutMs: 180_000 });
+      await s.recovered(probes, fault.at, { timeoutMs: 180_000 });
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const serverRto = rtoOf(server, fault.at);
@@ -307,7 +311,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         verdicts, sentinels: [rpo],
         notes: [
           `effect: ${fault.effect.seen}`,
-          `reconnecting client (one long-lived connection) recovered after ${outageText(rtoOf(client, fault.at))}; the app's /health/ready after ${outageText(rtoOf(appReady, fault.at))}`,
+          `reconnecting client (one long-lived connection) recovered after ${outageText(rtoOf(client, fault.at))}; ${appReady ? `the app's ${backendHealth} after ${outageText(rtoOf(appReady, fault.at))}` : 'no backend readiness path configured (topology.backend.health): the app itself not probed'}`,
           userFacing(entry, fault.at),
           `backend restarts before/after: ${backendRestarts.join(',')} / ${restartsAfter.join(',')} (${restartsAfter.join(',') === backendRestarts.join(',') ? 'recovered without restarting' : 'a backend replica RESTARTED: the app did not ride out the database crash'})`,
         ],

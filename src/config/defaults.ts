@@ -7,6 +7,8 @@ export interface RoleDefaults {
   service: string;
   replicas: number;
   port: number;
+  /** Path on `port` that answers 200 when a pod is ready (its readiness probe's), where known. */
+  health?: string;
 }
 
 /**
@@ -18,6 +20,7 @@ export interface RoleDefaults {
 export const DOCUMENTED_DEFAULTS: {
   readonly topology: Readonly<Record<WorkloadRole, RoleDefaults>>;
   readonly executionsNamespace: string;
+  readonly executionsSelector: Readonly<Record<string, string>>;
   readonly bucket: string;
   readonly application: { readonly health: string; readonly api: Readonly<Record<ApplicationApi, string>> };
   readonly database: { readonly name: string; readonly user: string };
@@ -28,12 +31,14 @@ export const DOCUMENTED_DEFAULTS: {
     postgres: { namespace: 'app-backend', workload: 'statefulset/postgres', service: 'postgres-service', replicas: 1, port: 5432 },
     redis: { namespace: 'app-backend', workload: 'deployment/redis', service: 'redis-service', replicas: 1, port: 6379 },
     minio: { namespace: 'app-backend', workload: 'statefulset/minio', service: 'minio-service', replicas: 1, port: 9000 },
-    backend: { namespace: 'app-backend', workload: 'deployment/backend', service: 'backend-service', replicas: 3, port: 5000 },
+    backend: { namespace: 'app-backend', workload: 'deployment/backend', service: 'backend-service', replicas: 3, port: 5000, health: '/health/ready' },
     worker: { namespace: 'app-backend', workload: 'deployment/worker', service: 'worker', replicas: 1, port: 0 },
     frontend: { namespace: 'app-frontend', workload: 'deployment/frontend', service: 'frontend-service', replicas: 3, port: 80 },
   },
   // document 000 §6: the worker runs one Kubernetes Job per execution there.
   executionsNamespace: 'saasit-executions',
+  // document 000 §6's Job template labels its Jobs and pods app: saasit-executor.
+  executionsSelector: { app: 'saasit-executor' },
   // document 000 §S3 Bucket Setup.
   bucket: 'saasit-artifacts',
   // The reference application's own API (fixtures/app): its readiness URL at the entry and the endpoints

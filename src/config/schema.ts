@@ -37,6 +37,11 @@ const workloadSchema = z.strictObject({
     .max(65535)
     .describe('Port the workload\'s pods serve on (default: the one document 001 gives the role). On kind, prodlike\'s host-access Service and NetworkPolicy for the role use it.')
     .optional(),
+  health: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, 'must be a path starting with /, e.g. /healthz')
+    .describe('HTTP path on `port` that answers 200 when a pod of the role is ready (its readiness probe\'s path). Default for the backend: document 001\'s /health/ready. Scenarios probe it to tell "the server is back" from "users are served" (application.health at the entry).')
+    .optional(),
 });
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
 
@@ -134,6 +139,10 @@ export const configSchema = z.strictObject({
         .regex(NAMESPACE, 'must be a Kubernetes namespace name (lowercase letters, digits and dashes)')
         .default(DOCUMENTED_DEFAULTS.executionsNamespace)
         .describe('Namespace where the worker runs one Kubernetes Job per execution (document 000 §6): it gets the backend Secrets, and the kind backup procedures may act in it.'),
+      selector: z
+        .record(z.string(), z.string())
+        .default(DOCUMENTED_DEFAULTS.executionsSelector)
+        .describe('Labels of the execution Jobs and their pods (document 000 §6\'s template: app: saasit-executor); the execution-load suite watches them.'),
     })
     .prefault({})
     .describe('The application\'s execution Jobs (kind).'),
@@ -212,6 +221,8 @@ export interface ResolvedWorkload {
   service: string;
   port: number;
   selector: Record<string, string>;
+  /** Path on `port` that answers 200 when a pod is ready, when the configuration or the defaults know it. */
+  health?: string;
 }
 
 export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
@@ -227,6 +238,7 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
       service: user.service ?? base.service,
       port: user.port ?? base.port,
       selector: user.selector ?? { app: role },
+      ...((user.health ?? base.health) ? { health: user.health ?? base.health } : {}),
     };
   });
 }

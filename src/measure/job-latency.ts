@@ -240,7 +240,7 @@ export class JobLatencyTracker {
 export interface JobWatchOptions extends KubeTarget {
   /** The executions namespace (`executions.namespace` in prodlike.yaml; doc 000 §6). */
   namespace: string;
-  /** Label selector of the execution Jobs and their pods: `app=saasit-executor` (doc 000's template). */
+  /** Label selector of the execution Jobs and their pods (`executions.selector`; document 000's template labels them app=saasit-executor). */
   selector: string;
 }
 
