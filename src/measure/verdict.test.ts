@@ -69,8 +69,9 @@ describe('reportWithoutTarget', () => {
     expect(held(v)).toBe(true);
   });
 
-  it('says unknown when the measurement does not name its metric or unit (nothing is borrowed)', () => {
-    expect(reportWithoutTarget('redis.rpo', { value: 0 }, 'platform')).toMatchObject({ metric: 'unknown', unit: 'unknown', component: 'unknown', measured: 0 });
+  it('reads rto/rpo (in ms, as the suites measure them) from the id, and says unknown otherwise (nothing is borrowed from another target)', () => {
+    expect(reportWithoutTarget('redis.rpo', { value: 0 }, 'platform')).toMatchObject({ metric: 'rpo', unit: 'ms', component: 'unknown', measured: 0 });
+    expect(reportWithoutTarget('executions.job-start', { value: 3 }, 'platform')).toMatchObject({ metric: 'unknown', unit: 'unknown', measured: 3 });
   });
 
   it('keeps a skip reason, and refuses what a scenario must not produce', () => {

@@ -130,10 +130,12 @@ export function reportWithoutTarget(id: string, measurement: Measurement, profil
   }
   if (!Number.isFinite(measurement.value)) throw new InternalError(`verdict for ${id}: measured value ${measurement.value} is not a finite number`);
   const reason = [`${missing}: measured, not judged`, measurement.note].filter(Boolean).join('; ');
+  const idMetric = /\.(rto|rpo)$/.exec(id)?.[1];
   return {
     ...base,
-    metric: measurement.metric ?? 'unknown',
-    unit: measurement.unit ?? 'unknown',
+    // An id ending in .rto/.rpo names its metric; the suites measure both in milliseconds (hrNow).
+    metric: measurement.metric ?? idMetric ?? 'unknown',
+    unit: measurement.unit ?? (idMetric ? 'ms' : 'unknown'),
     measured: measurement.value,
     reason,
     ...(measurement.lowerBound ? { lowerBound: true } : {}),
