@@ -6,9 +6,15 @@ import { connectClient } from './connect-client.ts';
 const secrets = { postgresPassword: 'a1b2c3pgsecret', redisPassword: 'd4e5f6redissecret', minioAccessKey: 'prodlike0a0b0c', minioSecretKey: '9f8e7dminiosecret' };
 const endpoint = { host: '127.0.0.1', port: 35432 };
 const all = Object.values(secrets);
-const opts = { bucket: 'saasit-artifacts' };
+const opts = { bucket: 'saasit-artifacts', database: { name: 'ai_saas_db', user: 'postgres' } };
 
 describe('connectClient', () => {
+  it("connects to the configured database as its user (database: in prodlike.yaml), not document 001's", () => {
+    const c = connectClient('postgres', endpoint, secrets, { ...opts, database: { name: 'saasit', user: 'app' } });
+    expect(c.args).toEqual(['-h', '127.0.0.1', '-p', '35432', '-U', 'app', '-d', 'saasit']);
+    expect(c.print(false).url).toBe('postgresql://app:***@127.0.0.1:35432/saasit');
+  });
+
   it('psql on 127.0.0.1 as postgres on ai_saas_db; the password only in PGPASSWORD, never in argv', () => {
     const c = connectClient('postgres', endpoint, secrets, { ...opts, extraArgs: ['-c', 'select 1'] });
     expect([c.file, ...c.args]).toEqual(['psql', '-h', '127.0.0.1', '-p', '35432', '-U', 'postgres', '-d', 'ai_saas_db', '-c', 'select 1']);

@@ -1,6 +1,5 @@
 import { redactUrl } from '../probe/redact-url.ts';
 import type { EnvironmentSecrets } from '../providers/docker/topology.ts';
-import { DATABASE } from '../providers/docker/topology.ts';
 import type { Endpoint } from '../providers/provider.ts';
 
 export const CONNECT_SERVICES = ['postgres', 'redis', 'minio'] as const;
@@ -30,11 +29,12 @@ const printHint = (service: ConnectService) => `\`prodlike connect ${service} --
  * The client for `service` on `endpoint` (127.0.0.1) with the environment's credentials: psql, redis-cli, or
  * the MinIO client (`mc`, default `ls <alias>/<bucket>`); `extraArgs` (after `--`) go to the client.
  */
-export function connectClient(service: ConnectService, endpoint: Endpoint, secrets: EnvironmentSecrets, options: { bucket: string; extraArgs?: string[]; mc?: string }): ConnectClient {
+export function connectClient(service: ConnectService, endpoint: Endpoint, secrets: EnvironmentSecrets, options: { bucket: string; database: { name: string; user: string }; extraArgs?: string[]; mc?: string }): ConnectClient {
   const extra = options.extraArgs ?? [];
   const hide = (show: boolean) => (value: string) => (show ? value : '***');
   const at = `${endpoint.host}:${endpoint.port}`;
   if (service === 'postgres') {
+    const DATABASE = options.database;
     const url = `postgresql://${DATABASE.user}:${encodeURIComponent(secrets.postgresPassword)}@${at}/${DATABASE.name}`;
     const settings = { PGHOST: endpoint.host, PGPORT: String(endpoint.port), PGUSER: DATABASE.user, PGDATABASE: DATABASE.name };
     return {

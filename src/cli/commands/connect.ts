@@ -51,7 +51,7 @@ export function registerConnect(program: Command, ctx: CliContext): void {
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .addHelpText('after', `
 Examples:
-  $ prodlike connect postgres                      psql as postgres on ai_saas_db
+  $ prodlike connect postgres                      psql as database.user on database.name (postgres on ai_saas_db by default)
   $ prodlike connect redis -- ping
   $ prodlike connect minio -- ls prodlike          mc with the alias "prodlike"
   $ eval "$(prodlike connect postgres --print --show-secrets)" && psql -c 'select 1'`)
@@ -61,7 +61,7 @@ Examples:
       const store = new EnvironmentStore(loaded.baseDir, loaded.config.name);
       if (!store.hasSecrets()) throw new EnvironmentNotUpError(loaded.config.name, provider.name, `no credentials in ${store.dir}`);
       const client = connectClient(service, await provider.endpoint(service), await store.secrets(), {
-        bucket: loaded.config.objectStore.bucket, extraArgs: clientArgs, ...(service === 'minio' ? { mc: mcBinary() } : {}),
+        bucket: loaded.config.objectStore.bucket, database: loaded.config.database, extraArgs: clientArgs, ...(service === 'minio' ? { mc: mcBinary() } : {}),
       });
       if (opts.print) {
         const shown = client.print(Boolean(opts.showSecrets ?? opts.showSecret));
