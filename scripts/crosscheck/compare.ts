@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const clock = 'Both processes stamp attempts with performance.timeOrigin + performance.now() (epoch ms) on this host.';
   console.log(table);
   if (isDir) {
-    await writeFile(join(runArg, 'crosscheck.md'), `# Cross-check vs prodlike (${results.runId})\n\n${clock}\nCross-check outage: first failed attempt ending after the fault → end of the first success started after it (new connection per attempt, every ${log.intervalMs ?? '?'} ms, timeout ${log.timeoutMs ?? '?'} ms). prodlike outage: the window its own analysis reported for the matched probe.\n\n${table}\n`);
+    await writeFile(join(runArg, 'crosscheck.md'), `# Cross-check vs prodlike (${results.runId})\n\n${clock}\nCross-check outage: first failed attempt ending after the fault → end of the first success started after it (new connection per attempt, every ${log.intervalMs ?? '?'} ms, timeout ${log.timeoutMs ?? '?'} ms). prodlike outage: the window its own analysis reported for the matched probe. Answers slower than the probe's threshold are failures on both sides. RTO columns: the verdict's rule (fault → first answer of a sustained run of successes after the first failure) recomputed from the cross-check's attempts, next to the RTO prodlike reported.\n\n${table}\n`);
     await writeFile(join(runArg, 'crosscheck.json'), `${JSON.stringify({ toleranceMs, rows }, null, 2)}\n`);
   }
   return rows.every((r) => r.within) ? 0 : 1;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeAttempt, ProbeRecord } from '../measure/availability-probe.ts';
-import { compareCrossCheck, crossCheckWindow, parseCrossCheckLog, renderCrossCheckTable, type CrossCheckAttempt } from './crosscheck-compare.ts';
+import { clientObservedRto } from '../measure/outage.ts';
+import { compareCrossCheck, crossCheckRto, crossCheckWindow, parseCrossCheckLog, renderCrossCheckTable, type CrossCheckAttempt } from './crosscheck-compare.ts';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './run-results.ts';
 import { buildScenarioResult } from './scenario-result.ts';
 
@@ -92,5 +93,35 @@ describe('cross-check comparison', () => {
     expect(mapped).toMatchObject({ probe: 'redis-ping', crossOutageMs: 0, within: false, explanation: expect.stringContaining('cross-check saw no failure') });
     const late = parseCrossCheckLog(ndjson([], [{ name: 'redis', kind: 'redis', describe: 'PING redis://127.0.0.1:18583' }]));
     expect(compareCrossCheck(run(), late)[0]).toMatchObject({ crossOutageMs: null, within: false, explanation: expect.stringContaining('no attempt') });
+  });
+
+  it('recomputes the verdict\'s RTO by the stated rule with its own code; it agrees with src/measure on a flapping recovery and on slow answers', () => {
+    // A recovery that flaps at its start (two replicas behind one Service, one still failing), then slow
+    // answers, then a sustained run: the case where "first failure → first success" and the RTO part ways.
+    const pattern = (t: number): { ok: boolean; latency: number } => {
+      const rel = t - FAULT;
+      if (rel < 3900) return { ok: true, latency: 2 };
+      if (rel < 4800) return { ok: Math.floor(rel / 100) % 2 === 0, latency: 3 };
+      if (rel < 15_000) return { ok: false, latency: 1 };
+      if (rel < 16_000) return { ok: true, latency: 1500 };
+      return { ok: true, latency: 3 };
+    };
+    const cross: CrossCheckAttempt[] = [];
+    const own: ProbeAttempt[] = [];
+    for (let t = T0; t < T0 + 40_000; t += 50) {
+      const { ok, latency } = pattern(t);
+      cross.push({ target: 'entry', kind: 'http', startedAt: t, endedAt: t + latency, ok });
+      own.push({ startedAt: t, endedAt: t + latency, ok, latencyMs: latency });
+    }
+    const rule = { sustainedMs: 2000, slowMs: 1000 };
+    const measured = clientObservedRto(own, FAULT, { sustainedMs: 2000, slowThresholdMs: 1000 });
+    const recomputed = crossCheckRto(cross, FAULT, T0 + 40_000, rule);
+    expect(recomputed).toEqual({ ms: measured.rtoMs, lowerBound: false });
+    expect(recomputed.ms).toBeCloseTo(16_003, 0); // after the slow answers, not at the first success (3 900 ms)
+    // The plain outage window stops at the first success, the RTO does not.
+    expect(crossCheckWindow(cross, FAULT, T0 + 40_000, 1000)!.end - FAULT).toBeLessThan(4100);
+    // Not recovered before the end: a lower bound, as prodlike's.
+    expect(crossCheckRto(cross, FAULT, FAULT + 10_000, rule)).toMatchObject({ lowerBound: true });
+    expect(crossCheckRto(cross.filter((a) => a.ok && a.endedAt - a.startedAt < 1000), FAULT, T0 + 40_000, rule)).toEqual({ ms: 0, lowerBound: false });
   });
 });

@@ -56,6 +56,15 @@ export interface CrossCheckRow {
   /** cross − prodlike; null when either side is missing. */
   differenceMs: number | null;
   within: boolean;
+  /**
+   * The figure a verdict uses: the RTO by the rule prodlike states for the probe (fault → first answer of a
+   * sustained run of successes after the first failure; answers slower than its threshold are failures),
+   * recomputed here from the cross-check's attempts by this module's own code (crossCheckRto), next to the
+   * RTO prodlike's analysis reported for its probe (summary.rto). Null when either side is missing.
+   */
+  crossRto: { ms: number; lowerBound: boolean } | null;
+  prodlikeRto: { ms: number; lowerBound: boolean } | null;
+  rtoWithin: boolean;
   /** What differs when not within (factual: start/end offsets, a missing side). */
   explanation?: string;
 }
@@ -94,15 +103,39 @@ export function parseCrossCheckLog(text: string, where = 'cross-check NDJSON'): 
   return log;
 }
 
+/** An attempt that failed, or answered later than `slowMs` (prodlike's threshold for the matched probe: one rule for both sides). */
+const failed = (a: CrossCheckAttempt, slowMs?: number) => !a.ok || (slowMs !== undefined && a.endedAt - a.startedAt > slowMs);
+
 /** The cross-check's own outage rule (see the module comment), within [from, until). */
-export function crossCheckWindow(attempts: readonly CrossCheckAttempt[], from: number, until: number): CrossCheckWindow | null {
+export function crossCheckWindow(attempts: readonly CrossCheckAttempt[], from: number, until: number, slowMs?: number): CrossCheckWindow | null {
   const sorted = [...attempts].filter((a) => a.startedAt < until).sort((a, b) => a.startedAt - b.startedAt);
-  const failure = sorted.find((a) => !a.ok && a.endedAt > from);
+  const failure = sorted.find((a) => failed(a, slowMs) && a.endedAt > from);
   if (!failure) return null;
-  const success = sorted.find((a) => a.ok && a.startedAt > failure.startedAt);
+  const success = sorted.find((a) => !failed(a, slowMs) && a.startedAt > failure.startedAt);
   if (success) return { start: failure.startedAt, end: success.endedAt, recovered: true };
   const lastEnd = sorted.reduce((m, a) => Math.max(m, a.endedAt), failure.endedAt);
   return { start: failure.startedAt, end: lastEnd, recovered: false };
+}
+
+/**
+ * The RTO by prodlike's stated rule, written again here from the rule's words (not src/measure's code): the
+ * first failure ending after the fault; then the earliest answer of a success after which every attempt
+ * started before that answer + `sustainedMs` succeeded and one answered at or after it. RTO = that answer −
+ * fault (0 without a failure). No such run before `until`: the last answer − fault, a lower bound.
+ */
+export function crossCheckRto(attempts: readonly CrossCheckAttempt[], faultAt: number, until: number, rule: { sustainedMs: number; slowMs?: number }): { ms: number; lowerBound: boolean } {
+  const sorted = [...attempts].filter((a) => a.startedAt < until).sort((a, b) => a.startedAt - b.startedAt);
+  const first = sorted.findIndex((a) => failed(a, rule.slowMs) && a.endedAt > faultAt);
+  if (first < 0) return { ms: 0, lowerBound: false };
+  const after = sorted.slice(first + 1);
+  const answers = after.filter((a) => !failed(a, rule.slowMs)).map((a) => a.endedAt).sort((x, y) => x - y);
+  for (const at of answers) {
+    const span = after.filter((a) => a.startedAt >= at && a.startedAt < at + rule.sustainedMs);
+    if (span.some((a) => failed(a, rule.slowMs))) continue;
+    if (!after.some((a) => !failed(a, rule.slowMs) && a.endedAt >= at + rule.sustainedMs)) break;
+    return { ms: Math.max(0, at - faultAt), lowerBound: false };
+  }
+  return { ms: Math.max(0, sorted.reduce((m, a) => Math.max(m, a.endedAt), faultAt) - faultAt), lowerBound: true };
 }
 
 export function compareCrossCheck(results: RunResults, log: CrossCheckLog, options: CompareOptions = {}): CrossCheckRow[] {
@@ -117,13 +150,19 @@ export function compareCrossCheck(results: RunResults, log: CrossCheckLog, optio
         const own = log.attempts.filter((a) => a.target === target.name && a.startedAt >= scenario.startedAt && a.startedAt < end);
         const probeName = options.map?.[target.name] ?? target.probe ?? matchProbe(scenario, target);
         const probe = probeName === null ? undefined : scenario.probes.find((p) => p.summary.name === probeName);
-        const crossWindow = own.length ? crossCheckWindow(own, fault.at, until) : null;
+        const slowMs = probe?.summary.slowThresholdMs ?? undefined;
+        const crossWindow = own.length ? crossCheckWindow(own, fault.at, until, slowMs) : null;
         const crossOutageMs = own.length ? (crossWindow ? crossWindow.end - crossWindow.start : 0) : null;
         const pw = probe?.summary.outages.find((w) => w.end > fault.at && w.start < until);
         const prodlikeWindow = pw ? { start: pw.start, end: pw.end, recovered: pw.recovered } : null;
         const prodlikeOutageMs = probe ? (pw ? pw.durationMs : 0) : null;
         const differenceMs = crossOutageMs === null || prodlikeOutageMs === null ? null : crossOutageMs - prodlikeOutageMs;
         const within = differenceMs !== null && Math.abs(differenceMs) <= tolerance && (crossWindow?.recovered ?? true) && (prodlikeWindow?.recovered ?? true);
+        // Only the fault the probe's RTO was measured from (a scenario's RTO belongs to its first fault).
+        const rto = probe?.summary.rto && Math.abs(probe.summary.rto.faultAt - fault.at) < 1 ? probe.summary.rto : undefined;
+        const prodlikeRto = rto ? { ms: rto.rtoMs, lowerBound: rto.lowerBound } : null;
+        const crossRto = rto && own.length ? crossCheckRto(own, fault.at, until, { sustainedMs: rto.sustainedMs, ...(slowMs === undefined ? {} : { slowMs }) }) : null;
+        const rtoWithin = crossRto !== null && prodlikeRto !== null && Math.abs(crossRto.ms - prodlikeRto.ms) <= tolerance && !crossRto.lowerBound && !prodlikeRto.lowerBound;
         const row: CrossCheckRow = {
           scenario: scenario.id,
           faultAt: fault.at,
@@ -136,6 +175,9 @@ export function compareCrossCheck(results: RunResults, log: CrossCheckLog, optio
           prodlikeWindow,
           differenceMs,
           within,
+          crossRto,
+          prodlikeRto,
+          rtoWithin,
         };
         const explanation = within ? undefined : explain(row, own.length);
         rows.push(explanation ? { ...row, explanation } : row);
@@ -172,19 +214,20 @@ function signed(ms: number): string {
 }
 
 const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} ms`);
+const rtoText = (r: { ms: number; lowerBound: boolean } | null) => (r === null ? '—' : `${r.lowerBound ? '≥ ' : ''}${ms(r.ms)}`);
 
 /** Markdown table: one row per scenario × fault × target. */
 export function renderCrossCheckTable(rows: readonly CrossCheckRow[], toleranceMs = 250): string {
   const lines = [
-    `| scenario | fault (time) | target ↔ prodlike probe | cross-check outage | prodlike outage | difference | within ±${toleranceMs} ms | note |`,
-    '|---|---|---|---:|---:|---:|---|---|',
+    `| scenario | fault (time) | target ↔ prodlike probe | cross-check outage | prodlike outage | difference | within ±${toleranceMs} ms | cross-check RTO | prodlike RTO | RTO within ±${toleranceMs} ms | note |`,
+    '|---|---|---|---:|---:|---:|---|---:|---:|---|---|',
   ];
   for (const r of rows) {
     const lb = (w: CrossCheckWindow | null) => (w && !w.recovered ? '≥ ' : '');
     lines.push(
-      `| ${r.scenario} | ${r.fault || 'fault'} (${new Date(r.faultAt).toISOString().slice(11, 23)}Z) | ${r.target} ↔ ${r.probe ?? '—'} | ${lb(r.crossWindow)}${ms(r.crossOutageMs)} | ${lb(r.prodlikeWindow)}${ms(r.prodlikeOutageMs)} | ${r.differenceMs === null ? '—' : signed(r.differenceMs)} | ${r.within ? 'yes' : 'NO'} | ${(r.explanation ?? '').replace(/\|/g, '/')} |`,
+      `| ${r.scenario} | ${r.fault || 'fault'} (${new Date(r.faultAt).toISOString().slice(11, 23)}Z) | ${r.target} ↔ ${r.probe ?? '—'} | ${lb(r.crossWindow)}${ms(r.crossOutageMs)} | ${lb(r.prodlikeWindow)}${ms(r.prodlikeOutageMs)} | ${r.differenceMs === null ? '—' : signed(r.differenceMs)} | ${r.within ? 'yes' : 'NO'} | ${rtoText(r.crossRto)} | ${rtoText(r.prodlikeRto)} | ${r.crossRto && r.prodlikeRto ? (r.rtoWithin ? 'yes' : 'NO') : '—'} | ${(r.explanation ?? '').replace(/\|/g, '/')} |`,
     );
   }
-  if (rows.length === 0) lines.push('| — | no fault.injected events in results.json | | | | | | |');
+  if (rows.length === 0) lines.push('| — | no fault.injected events in results.json | | | | | | | | | |');
   return lines.join('\n');
 }
