@@ -125,40 +125,17 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const log: string[] = [];
 
   return bus.step(stepId, title, async (progress) => {
-    let k6Run;
     let queueReport: QueueReport | undefined;
-    let args: string[] = [];
-    let arrivalsEnd = 0;
     if (options.queue) await options.queue.start();
+    let ran: K6Run;
     try {
-      for (let attempt = 1; ; attempt++) {
-        const apiPort = await freePort();
-        args = argsOn(apiPort);
-        const k6Started = Date.now();
-        arrivalsEnd = k6Started + durationMs;
-        const live = startLiveProgress({ port: apiPort, script, shape, queue: options.queue, progress, startedAt: k6Started, durationMs });
-        try {
-          k6Run = await run(k6, args, {
-            env,
-            timeoutMs: durationMs + tailMs + 180_000,
-            allowFailure: true,
-            onLine: (line) => log.push(line),
-            missingHint: 'Run `npx prodlike setup` (builds k6) or put k6 on PATH.',
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-        } finally {
-          live.stop();
-        }
-        if (attempt >= API_PORT_ATTEMPTS || options.signal?.aborted || !k6ApiPortTaken(k6Run.exitCode, log, apiPort)) break;
-        // k6 stopped before running anything: its log starts again, with a note of why.
-        log.splice(0, log.length, `prodlike: k6's REST API port 127.0.0.1:${apiPort} was taken by another process (k6 exit 106); k6 runs again on another port (attempt ${attempt + 1} of ${API_PORT_ATTEMPTS}).`);
-        progress(`k6's REST API port ${apiPort} was taken; starting k6 again on another port`);
-      }
+      ran = await runK6OnFreeApiPort({ k6, argsOn, env, durationMs, tailMs, log, progress, script, shape, queue: options.queue, signal: options.signal });
       if (options.queue) queueReport = await options.queue.stop();
     } finally {
       if (options.queue) await options.queue.stop().catch(() => undefined);
       await writeFile(files.log, `${log.join('\n')}\n`).catch(() => undefined);
     }
+    const { k6Run, args, arrivalsEnd } = ran;
 
     const { outcome, summary } = await readRunOutcome(script, k6Run.exitCode, log, files);
 
@@ -193,6 +170,46 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     await writeLoadResult(files.result, result);
     return stepOutcome(error ? 'warn' : 'ok', result, stepDetail(script, measures, queue, failures));
   });
+}
+
+interface K6Run {
+  k6Run: Awaited<ReturnType<typeof run>>;
+  args: string[];
+  /** When the arrival window of the run that counted ends (epoch ms). */
+  arrivalsEnd: number;
+}
+
+/**
+ * Runs k6 with its REST API on a free loopback port (live progress reads it) and runs it again on another
+ * port when another process took that one before k6 bound it (k6 exit 106, nothing run yet): `log` then
+ * starts again with a note of why.
+ */
+async function runK6OnFreeApiPort(o: {
+  k6: string; argsOn: (apiPort: number) => string[]; env: Record<string, string>; durationMs: number; tailMs: number; log: string[];
+  progress: (message: string) => void; script: ResolvedScript; shape: LoadRunOptions['shape']; queue: LoadRunOptions['queue']; signal: AbortSignal | undefined;
+}): Promise<K6Run> {
+  for (let attempt = 1; ; attempt++) {
+    const apiPort = await freePort();
+    const args = o.argsOn(apiPort);
+    const k6Started = Date.now();
+    const live = startLiveProgress({ port: apiPort, script: o.script, shape: o.shape, queue: o.queue, progress: o.progress, startedAt: k6Started, durationMs: o.durationMs });
+    let k6Run;
+    try {
+      k6Run = await run(o.k6, args, {
+        env: o.env,
+        timeoutMs: o.durationMs + o.tailMs + 180_000,
+        allowFailure: true,
+        onLine: (line) => o.log.push(line),
+        missingHint: 'Run `npx prodlike setup` (builds k6) or put k6 on PATH.',
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+    } finally {
+      live.stop();
+    }
+    if (attempt >= API_PORT_ATTEMPTS || o.signal?.aborted || !k6ApiPortTaken(k6Run.exitCode, o.log, apiPort)) return { k6Run, args, arrivalsEnd: k6Started + o.durationMs };
+    o.log.splice(0, o.log.length, `prodlike: k6's REST API port 127.0.0.1:${apiPort} was taken by another process (k6 exit 106); k6 runs again on another port (attempt ${attempt + 1} of ${API_PORT_ATTEMPTS}).`);
+    o.progress(`k6's REST API port ${apiPort} was taken; starting k6 again on another port`);
+  }
 }
 
 /**
