@@ -115,12 +115,32 @@ export interface SupportsScale {
 export interface SupportsKill {
   kill(service: WorkloadRole, options?: KillOptions): Promise<{ killed: string; at: number; via: string }>;
 }
-export interface SupportsLifecycle {
+/** Freezes one replica's processes (a hang: its port accepts connections nothing answers) and thaws them. */
+export interface SupportsPause {
+  pause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
+  /** Thaws the replica; a replica that is not paused is left alone (docker: rejects with "not paused"). */
+  unpause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
+}
+export interface SupportsLifecycle extends SupportsPause {
   stop(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
   start(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
   restart(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
-  pause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
-  unpause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
+}
+/** What a pause froze, in a form another process can resume (kind: the pod's node and container ids). */
+export interface PauseTarget {
+  pod: string;
+  node: string;
+  containers: string[];
+}
+/**
+ * A pause whose target is resolved first (kind): the fault journal then records exactly what to resume,
+ * so the undo does not depend on which pod is `replica` by the time it runs.
+ */
+export interface SupportsPauseTarget {
+  pauseTarget(service: WorkloadRole, options?: { replica?: number }): Promise<PauseTarget>;
+  pauseContainers(target: PauseTarget): Promise<void>;
+  /** Thaws what is still paused; containers that are gone or running are not an error. */
+  resumeContainers(target: PauseTarget): Promise<{ resumed: string[]; running: string[]; gone: string[] }>;
 }
 export interface SupportsPartition {
   partition(service: WorkloadRole): Promise<void>;
@@ -197,6 +217,8 @@ export const canEndpoint = (p: Provider): p is Provider & SupportsEndpoints => h
 export const canScale = (p: Provider): p is Provider & SupportsScale => has(p, 'scale', 'replicas');
 export const canKill = (p: Provider): p is Provider & SupportsKill => has(p, 'kill');
 export const canLifecycle = (p: Provider): p is Provider & SupportsLifecycle => has(p, 'stop', 'start', 'restart', 'pause', 'unpause');
+export const canPause = (p: Provider): p is Provider & SupportsPause => has(p, 'pause', 'unpause');
+export const canPauseTarget = (p: Provider): p is Provider & SupportsPauseTarget => has(p, 'pauseTarget', 'pauseContainers', 'resumeContainers');
 export const canPartition = (p: Provider): p is Provider & SupportsPartition => has(p, 'partition', 'heal');
 export const canExec = (p: Provider): p is Provider & SupportsExec => has(p, 'exec');
 export const canStats = (p: Provider): p is Provider & SupportsStats => has(p, 'stats');

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkloadRole } from '../config/schema.ts';
+import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { stateDir } from '../core/paths.ts';
 import { pidAlive } from './env-lock.ts';
-import { canLifecycle, canNodes, canPartition, canScale, type Provider } from '../providers/provider.ts';
+import { canLifecycle, canNodes, canPartition, canPause, canPauseTarget, canScale, type PauseTarget, type Provider } from '../providers/provider.ts';
 
 /**
  * The on-disk twin of the rollback registry: every fault a scenario injects through src/safety/faults.ts
@@ -17,6 +18,8 @@ import { canLifecycle, canNodes, canPartition, canScale, type Provider } from '.
  */
 export type UndoSpec =
   | { op: 'unpause'; service: WorkloadRole; replica: number }
+  /** kind: the containers a pause froze, by node and id (resolved before the pause): resumed if still paused. */
+  | { op: 'resumeContainers'; target: PauseTarget }
   | { op: 'start'; service: WorkloadRole; replica: number }
   | { op: 'heal'; service: WorkloadRole }
   | { op: 'scale'; service: WorkloadRole; count: number }
@@ -90,8 +93,12 @@ export async function applyUndo(provider: Provider, undo: UndoSpec): Promise<voi
   };
   switch (undo.op) {
     case 'unpause':
-      if (!canLifecycle(provider)) throw new Error(`${provider.name} provider cannot unpause`);
+      if (!canPause(provider)) throw new Error(`${provider.name} provider cannot unpause`);
       await provider.unpause(undo.service, { replica: undo.replica }).catch(tolerate(/not paused/i));
+      return;
+    case 'resumeContainers':
+      if (!canPauseTarget(provider)) throw new ProdlikeError('USAGE', `The ${provider.name} provider cannot resume paused containers (journal entry of another provider?).`);
+      await provider.resumeContainers(undo.target);
       return;
     case 'start':
       if (!canLifecycle(provider)) throw new Error(`${provider.name} provider cannot start`);

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WorkloadRole } from '../config/schema.ts';
+import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
-import type { Provider, SupportsLifecycle, SupportsNodes, SupportsPartition, SupportsScale } from '../providers/provider.ts';
+import { canPause, canPauseTarget, type PauseTarget, type Provider, type SupportsLifecycle, type SupportsNodes, type SupportsPartition, type SupportsPause, type SupportsPauseTarget, type SupportsScale } from '../providers/provider.ts';
 import { applyUndo, type FaultJournal, type UndoSpec } from './fault-journal.ts';
 import type { RollbackHandle, RollbackRegistry } from './rollbacks.ts';
 
@@ -69,15 +70,26 @@ export async function inject(ctx: FaultContext, i: Injection): Promise<RollbackH
   };
 }
 
-export async function pauseService(provider: Provider & SupportsLifecycle, ctx: FaultContext, service: WorkloadRole, options: { replica?: number } = {}): Promise<RollbackHandle> {
+/**
+ * The pause of one replica as an injection. A provider that resolves what it freezes first (kind: node +
+ * container ids) journals exactly that, so the undo resumes those containers even from another process
+ * and whichever pod is `replica` by then; otherwise (docker) the undo is `unpause` of the replica.
+ */
+async function pauseInjection(provider: Provider & SupportsPause, service: WorkloadRole, replica: number): Promise<Injection> {
+  const base = { fault: 'pause', target: `${service}[${replica}]`, undoDescription: `unpause ${service}[${replica}]` };
+  if (canPauseTarget(provider)) {
+    const target = await provider.pauseTarget(service, { replica });
+    const spec: UndoSpec = { op: 'resumeContainers', target };
+    return { ...base, spec, apply: () => provider.pauseContainers(target), undo: () => applyUndo(provider, spec) };
+  }
+  const spec: UndoSpec = { op: 'unpause', service, replica };
+  return { ...base, spec, apply: () => provider.pause(service, { replica }), undo: () => applyUndo(provider, spec) };
+}
+
+export async function pauseService(provider: Provider & SupportsPause, ctx: FaultContext, service: WorkloadRole, options: { replica?: number } = {}): Promise<RollbackHandle> {
   const replica = options.replica ?? 0;
   await ctx.guard?.(`pause ${service}`, service);
-  const spec: UndoSpec = { op: 'unpause', service, replica };
-  return inject(ctx, {
-    fault: 'pause', target: `${service}[${replica}]`, undoDescription: `unpause ${service}[${replica}]`, spec,
-    apply: () => provider.pause(service, { replica }),
-    undo: () => applyUndo(provider, spec),
-  });
+  return inject(ctx, await pauseInjection(provider, service, replica));
 }
 
 export async function partitionService(provider: Provider & SupportsPartition, ctx: FaultContext, service: WorkloadRole): Promise<RollbackHandle> {
@@ -138,10 +150,11 @@ export async function stopNode(provider: Provider & SupportsNodes, ctx: FaultCon
  * themselves pass straight through.
  */
 export function withFaultRegistry<P extends Provider>(provider: P, ctx: FaultContext): P {
-  const raw = provider as P & Partial<SupportsLifecycle & SupportsPartition & SupportsScale & SupportsNodes>;
+  const raw = provider as P & Partial<SupportsLifecycle & SupportsPartition & SupportsScale & SupportsNodes & SupportsPauseTarget>;
   const handles = new Map<string, { handle: RollbackHandle; fault: string; target: string; restoreTo?: number }>();
   const call = <T>(name: string, args: unknown[]): Promise<T> => (raw as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name]!.apply(raw, args);
   const replicaOf = (options: unknown) => ((options as { replica?: number } | undefined)?.replica ?? 0);
+  const containersKey = (target: PauseTarget) => `containers:${target.node}:${target.containers.join(',')}`;
 
   async function fault<T>(key: string, operation: string, service: WorkloadRole | undefined, injection: Omit<Injection, 'apply' | 'undo'>, apply: () => Promise<T>, restoreTo?: number): Promise<T> {
     await ctx.guard?.(operation, service);
@@ -174,9 +187,15 @@ export function withFaultRegistry<P extends Provider>(provider: P, ctx: FaultCon
     },
     pause: async (service: WorkloadRole, options?: { replica?: number }) => {
       const replica = replicaOf(options);
-      return fault(`pause:${service}:${replica}`, `pause ${service}`, service, { fault: 'pause', target: `${service}[${replica}]`, undoDescription: `unpause ${service}[${replica}]`, spec: { op: 'unpause', service, replica } }, () => call('pause', [service, options]));
+      await ctx.guard?.(`pause ${service}`, service);
+      if (!canPause(raw)) throw new ProdlikeError('USAGE', `The ${raw.name} provider cannot pause a single workload.`);
+      const injection = await pauseInjection(raw, service, replica);
+      const handle = await inject(ctx, injection);
+      handles.set(`pause:${service}:${replica}`, { handle, fault: injection.fault, target: injection.target });
     },
     unpause: async (service: WorkloadRole, options?: { replica?: number }) => healed(`pause:${service}:${replicaOf(options)}`, () => call('unpause', [service, options])),
+    pauseContainers: async (target: PauseTarget) => fault(containersKey(target), `pause pod ${target.pod}`, undefined, { fault: 'pause', target: target.pod, undoDescription: `resume pod ${target.pod}`, spec: { op: 'resumeContainers', target } }, () => call('pauseContainers', [target])),
+    resumeContainers: async (target: PauseTarget) => healed(containersKey(target), () => call('resumeContainers', [target])),
     stop: async (service: WorkloadRole, options?: { replica?: number }) => {
       const replica = replicaOf(options);
       return fault(`stop:${service}:${replica}`, `stop ${service}`, service, { fault: 'stop', target: `${service}[${replica}]`, undoDescription: `start ${service}[${replica}]`, timeoutMs: 2 * 60_000, spec: { op: 'start', service, replica } }, () => call('stop', [service, options]));

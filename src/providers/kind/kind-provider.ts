@@ -14,8 +14,8 @@ import type { TimelineEvent } from '../../measure/timeline.ts';
 import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
-  SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsScale, SupportsStats,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, PauseTarget, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
+  SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsPause, SupportsPauseTarget, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
   clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, replicaStatus, sortEvents,
@@ -25,6 +25,7 @@ import { accessHostPort, clusterName } from './cluster-config.ts';
 import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { readKindLogs } from './kind-logs.ts';
+import { containerIdOf, pausedContainers, pauseTargetOf, pauseTasks, resumeTasks, withPauseState, type ResumeOutcome } from './kind-pause.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
 import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
@@ -40,7 +41,7 @@ export interface KindProviderOptions extends KindUpStepOptions {
  * with server-side apply, wait per kind, and fail with the pod's reason (image pull, config, crash loop,
  * unschedulable) instead of hanging. Every kubectl call names this environment's kubeconfig and context explicitly.
  */
-export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsKubernetes, SupportsEventWatch, SupportsReset {
+export class KindProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsExec, SupportsNodes, SupportsEvents, SupportsStats, SupportsPartition, SupportsPause, SupportsPauseTarget, SupportsKubernetes, SupportsEventWatch, SupportsReset {
   readonly name = 'kind' as const;
   readonly #o: KindProviderOptions;
   readonly #store: EnvironmentStore;
@@ -184,15 +185,20 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async #status(withCluster: boolean): Promise<EnvironmentStatus> {
     const base = { env: this.#o.config.name, provider: 'kind', entry: `http://127.0.0.1:${this.#o.config.ports.entry}` };
     if (!(await this.#clusterExists()) || !existsSync(this.kubeconfig)) return { ...base, exists: false, healthy: false, services: [] };
-    const services = await Promise.all(resolveTopology(this.#o.config).filter((x) => x.enabled).map(async (w): Promise<ServiceStatus> => {
+    const read = await Promise.all(resolveTopology(this.#o.config).filter((x) => x.enabled).map(async (w) => {
       const [kindName, name] = w.workload.split('/') as [string, string];
       const obj = await this.kubectl.json<KubeObject>(['-n', w.namespace, 'get', kindName, name]).catch(() => undefined);
-      const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] }));
-      const replicas = pods.items.map(replicaStatus);
+      const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] as PodObject[] }));
+      return { w, obj, pods: pods.items };
+    }));
+    // A frozen container (pause) is invisible to the API server: its task state is read in the pods' nodes.
+    const paused = await pausedContainers(read.flatMap((r) => r.pods.map((p) => p.spec?.nodeName ?? '').filter(Boolean)));
+    const services = read.map(({ w, obj, pods }): ServiceStatus => {
+      const replicas = pods.map((p) => withPauseState(replicaStatus(p), p, paused));
       const desired = typeof obj?.spec?.replicas === 'number' ? obj.spec.replicas : replicas.length;
       const hostPort = accessHostPort(this.#o.config, w.role);
       return { role: w.role, desired, replicas, endpoint: hostPort === undefined ? undefined : `127.0.0.1:${hostPort}` };
-    }));
+    });
     const healthy = services.length > 0 && services.every((s) => s.replicas.filter((r) => r.health === 'healthy').length >= s.desired && s.desired > 0);
     return { ...base, exists: true, healthy, services, ...(withCluster ? { cluster: await this.#clusterStatus() } : {}) };
   }
@@ -259,6 +265,50 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return { killed: pod.metadata.name, at, via: 'crictl stop --timeout 0' };
   }
 
+  /** The pod that is `replica` of the service: its pods by name, those being deleted left out. */
+  async #pod(service: WorkloadRole, replica: number, operation: string): Promise<PodObject> {
+    const w = this.#workload(service);
+    const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
+    const pod = pods.items.filter((p) => !p.metadata.deletionTimestamp).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[replica];
+    if (!pod) throw new ProdlikeError('PROVIDER_FAILED', `No ${service} pod ${replica} to ${operation} (${pods.items.length} pod(s)).`, { hint: '`prodlike status` shows the replicas.' });
+    return pod;
+  }
+
+  /** What pausing replica `replica` freezes: its pod's node and running container ids (kind-pause.ts). */
+  async pauseTarget(service: WorkloadRole, options: { replica?: number } = {}): Promise<PauseTarget> {
+    await this.#own(`pause ${service}`);
+    return pauseTargetOf(await this.#pod(service, options.replica ?? 0, 'pause'));
+  }
+
+  /** A hang: the target's containers frozen in their node (`ctr task pause`, the freezer cgroup). */
+  async pauseContainers(target: PauseTarget): Promise<void> {
+    const operation = `pause pod ${target.pod}`;
+    await this.#own(operation);
+    if (!(await this.#nodeOfCluster(operation, target.node))) throw new ProdlikeError('PROVIDER_FAILED', `Node ${target.node} of pod ${target.pod} is gone: nothing to pause.`);
+    await pauseTasks(target);
+  }
+
+  /** Thaws those of the target's containers still paused; gone ones (replaced pod, node deleted) are a no-op. */
+  async resumeContainers(target: PauseTarget): Promise<ResumeOutcome> {
+    const operation = `resume pod ${target.pod}`;
+    await this.#own(operation);
+    if (!(await this.#nodeOfCluster(operation, target.node))) return { resumed: [], running: [], gone: [...target.containers] };
+    return resumeTasks(target);
+  }
+
+  async pause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+    await this.pauseContainers(await this.pauseTarget(service, options));
+  }
+
+  /** Thaws the replica's pod if it is paused (a pod with no paused container is left alone). */
+  async unpause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+    await this.#own(`unpause ${service}`);
+    const pod = await this.#pod(service, options.replica ?? 0, 'unpause');
+    const node = pod.spec?.nodeName;
+    const containers = (pod.status?.containerStatuses ?? []).map((c) => containerIdOf(c.containerID)).filter((id): id is string => Boolean(id));
+    if (node && containers.length) await this.resumeContainers({ pod: pod.metadata.name, node, containers });
+  }
+
   async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     await this.#own(`exec in ${service}`);
     const w = this.#workload(service);
@@ -291,14 +341,24 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return node ? nodeInfo(node).ready : undefined;
   }
 
+  /**
+   * The node container's kind role, after checking it carries kind's label for this cluster (refused
+   * otherwise); undefined when there is no such container.
+   */
+  async #nodeOfCluster(operation: string, name: string): Promise<{ role: string } | undefined> {
+    const r = await run('docker', ['inspect', '--format', `{{ index .Config.Labels "${KIND_CLUSTER_LABEL}" }}|{{ index .Config.Labels "${KIND_ROLE_LABEL}" }}`, name], { allowFailure: true, timeoutMs: 15_000 });
+    if (r.exitCode !== 0) return undefined;
+    const [cluster, role] = r.stdout.trim().split('|');
+    if (cluster !== this.cluster) throw new OwnershipRefusedError(operation, `container ${name}`, `is not a node of kind cluster ${this.cluster} (label ${KIND_CLUSTER_LABEL}=${cluster || '(none)'})`, { node: name, cluster });
+    return { role: role ?? '' };
+  }
+
   /** The node container must carry kind's label for this cluster, and be a worker. */
   async #ownNode(operation: string, name: string): Promise<void> {
     await this.#own(operation);
-    const r = await run('docker', ['inspect', '--format', `{{ index .Config.Labels "${KIND_CLUSTER_LABEL}" }}|{{ index .Config.Labels "${KIND_ROLE_LABEL}" }}`, name], { allowFailure: true, timeoutMs: 15_000 });
-    if (r.exitCode !== 0) throw new ProdlikeError('USAGE', `No node container named ${name}.`, { hint: `Nodes of ${this.cluster}: \`kind get nodes --name ${this.cluster}\`.` });
-    const [cluster, role] = r.stdout.trim().split('|');
-    if (cluster !== this.cluster) throw new OwnershipRefusedError(operation, `container ${name}`, `is not a node of kind cluster ${this.cluster} (label ${KIND_CLUSTER_LABEL}=${cluster || '(none)'})`, { node: name, cluster });
-    if (role !== 'worker') throw new ProdlikeError('USAGE', `${name} is the ${role}: stopping it takes the API server down; only worker nodes can be stopped.`);
+    const node = await this.#nodeOfCluster(operation, name);
+    if (!node) throw new ProdlikeError('USAGE', `No node container named ${name}.`, { hint: `Nodes of ${this.cluster}: \`kind get nodes --name ${this.cluster}\`.` });
+    if (node.role !== 'worker') throw new ProdlikeError('USAGE', `${name} is the ${node.role}: stopping it takes the API server down; only worker nodes can be stopped.`);
   }
 
   /** A node loss: `docker stop` of the node container, then (by default) wait until the API server marks it NotReady. */

@@ -1,0 +1,117 @@
+import { ProdlikeError } from '../../core/errors.ts';
+import { run } from '../../core/exec.ts';
+import type { PodObject } from '../../kube/objects.ts';
+import type { PauseTarget, ReplicaStatus } from '../provider.ts';
+
+/**
+ * A replica paused on kind: its containers' tasks frozen in their node by containerd (`ctr task pause`:
+ * runc's freezer cgroup), resumed with `ctr task resume`. The pod sandbox (its network namespace) is left
+ * running, so the port still accepts TCP connections that nothing answers — a hung process, not a dead one.
+ * What to resume (node + container ids) is resolved before the pause, so a journal entry can resume exactly
+ * those containers from another process; a container that is gone by then (the kubelet replaced it, the node
+ * was deleted) needs no resume.
+ */
+
+/** containerd's namespace of the CRI (the kubelet's) containers in a kind node. */
+export const CRI_NAMESPACE = 'k8s.io';
+
+/** The container id of a pod status `containerID` (`containerd://<id>`); undefined for none or another runtime. */
+export function containerIdOf(containerID: string | undefined): string | undefined {
+  const match = /^containerd:\/\/([0-9a-f]{12,})$/.exec(containerID ?? '');
+  return match?.[1];
+}
+
+/** `docker exec <node> ctr --namespace k8s.io task <action> [<id>]`: the argv for `docker`. */
+export function ctrTaskArgv(node: string, action: 'pause' | 'resume' | 'ls', id?: string): string[] {
+  if (action !== 'ls' && !id) throw new ProdlikeError('INTERNAL', `ctr task ${action} needs a container id.`);
+  return ['exec', node, 'ctr', '--namespace', CRI_NAMESPACE, 'task', action, ...(action === 'ls' ? [] : [id!])];
+}
+
+export type TaskStatus = 'RUNNING' | 'PAUSED' | 'PAUSING' | 'STOPPED' | 'CREATED' | 'UNKNOWN';
+
+/** `ctr task ls` output (`TASK PID STATUS` columns) as id → status. */
+export function parseTaskList(stdout: string): Map<string, TaskStatus> {
+  const tasks = new Map<string, TaskStatus>();
+  for (const line of stdout.split('\n').slice(1)) {
+    const [id, , status] = line.trim().split(/\s+/);
+    if (id && status) tasks.set(id, (['RUNNING', 'PAUSED', 'PAUSING', 'STOPPED', 'CREATED'].includes(status) ? status : 'UNKNOWN') as TaskStatus);
+  }
+  return tasks;
+}
+
+/** What pausing the pod freezes: its node and the ids of its running containers. */
+export function pauseTargetOf(pod: PodObject): PauseTarget {
+  const node = pod.spec?.nodeName;
+  const containers = (pod.status?.containerStatuses ?? []).filter((c) => c.state?.running).map((c) => containerIdOf(c.containerID)).filter((id): id is string => Boolean(id));
+  if (!node || containers.length === 0) {
+    throw new ProdlikeError('PROVIDER_FAILED', `Pod ${pod.metadata.name} has no running container to pause${node ? '' : ' (not scheduled on a node)'}.`, { hint: 'Wait until the pod is Running (`prodlike status`).' });
+  }
+  return { pod: pod.metadata.name, node, containers };
+}
+
+/** A replica whose containers are frozen reads `paused` (and unhealthy), as docker reports a paused container. */
+export function withPauseState(status: ReplicaStatus, pod: PodObject, paused: ReadonlySet<string>): ReplicaStatus {
+  const ids = (pod.status?.containerStatuses ?? []).map((c) => containerIdOf(c.containerID)).filter((id): id is string => Boolean(id));
+  return ids.some((id) => paused.has(id)) ? { ...status, state: 'paused', health: 'unhealthy' } : status;
+}
+
+/** The node container is gone or stopped: nothing in it is paused, nothing to resume. */
+const nodeGone = (stderr: string) => /no such container|is not running|is paused/i.test(stderr);
+
+/** The tasks of a node (id → status); undefined when the node container is gone or stopped. */
+export async function nodeTasks(node: string): Promise<Map<string, TaskStatus> | undefined> {
+  const r = await run('docker', ctrTaskArgv(node, 'ls'), { allowFailure: true, timeoutMs: 20_000 });
+  if (r.exitCode === 0) return parseTaskList(r.stdout);
+  if (nodeGone(r.stderr)) return undefined;
+  throw new ProdlikeError('PROVIDER_FAILED', `Cannot list the containers of node ${node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+}
+
+/** Freezes the target's containers (one `ctr task pause` each). */
+export async function pauseTasks(target: PauseTarget): Promise<void> {
+  for (const id of target.containers) {
+    const r = await run('docker', ctrTaskArgv(target.node, 'pause', id), { allowFailure: true, timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw new ProdlikeError('PROVIDER_FAILED', `Cannot pause container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+}
+
+export interface ResumeOutcome {
+  resumed: string[];
+  /** Running already (never paused, or resumed by someone else). */
+  running: string[];
+  /** No such task any more (replaced, stopped) or the node is gone: nothing to resume. */
+  gone: string[];
+}
+
+/**
+ * What resuming the containers means given their node's tasks (undefined: the node is gone): paused ones
+ * are resumed, running ones left alone, missing or stopped ones are gone (nothing to do).
+ */
+export function planResume(containers: readonly string[], tasks: ReadonlyMap<string, TaskStatus> | undefined): { resume: string[]; running: string[]; gone: string[] } {
+  const plan = { resume: [] as string[], running: [] as string[], gone: [] as string[] };
+  for (const id of containers) {
+    const status = tasks?.get(id);
+    if (status === undefined || status === 'STOPPED') plan.gone.push(id);
+    else if (status === 'PAUSED' || status === 'PAUSING') plan.resume.push(id);
+    else plan.running.push(id);
+  }
+  return plan;
+}
+
+/** Thaws those of the target's containers that are paused; the others are left alone (idempotent). */
+export async function resumeTasks(target: PauseTarget): Promise<ResumeOutcome> {
+  const plan = planResume(target.containers, await nodeTasks(target.node));
+  const outcome: ResumeOutcome = { resumed: [], running: plan.running, gone: plan.gone };
+  for (const id of plan.resume) {
+    const r = await run('docker', ctrTaskArgv(target.node, 'resume', id), { allowFailure: true, timeoutMs: 30_000 });
+    if (r.exitCode === 0) outcome.resumed.push(id);
+    else if (/not found|no running task|is not paused/i.test(r.stderr) || nodeGone(r.stderr)) outcome.gone.push(id); // went away since the listing
+    else throw new ProdlikeError('PROVIDER_FAILED', `Cannot resume container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+  return outcome;
+}
+
+/** The ids of every paused container on these nodes (nodes that are gone or fail to answer contribute none). */
+export async function pausedContainers(nodes: Iterable<string>): Promise<Set<string>> {
+  const lists = await Promise.all([...new Set(nodes)].map((node) => nodeTasks(node).catch(() => undefined)));
+  return new Set(lists.flatMap((tasks) => [...(tasks ?? new Map<string, TaskStatus>())].filter(([, s]) => s === 'PAUSED' || s === 'PAUSING').map(([id]) => id)));
+}
