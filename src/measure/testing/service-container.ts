@@ -100,11 +100,22 @@ export async function findLocalImage(tags: readonly string[], waitMs = 0, docker
   }
 }
 
-export async function startServiceContainer(options: ServiceContainerOptions, docker = dockerClient()): Promise<ServiceContainer> {
-  const portKey = `${options.containerPort}/tcp`;
-  const name = `${options.namePrefix ?? 'prodlike-measure'}-${randomBytes(3).toString('hex')}`;
-  const create = (hostPort: number) =>
-    docker.createContainer({
+/** The host port the engine bound for `portKey` of a running container. */
+async function boundPort(container: Docker.Container, name: string, portKey: string): Promise<number> {
+  const info = await container.inspect();
+  const binding = info.NetworkSettings.Ports?.[portKey]?.[0];
+  if (!binding) throw new Error(`container ${name} has no host binding for ${portKey}; is it running?`);
+  return Number(binding.HostPort);
+}
+
+/**
+ * Creates and starts the container on 127.0.0.1: the engine's port choice (HostPort 0), or with `keepPort`
+ * that choice pinned (created again on it, so restarts keep it), chosen again when another process takes it
+ * before the pin. A failed start removes what it created.
+ */
+async function createStarted(docker: Docker, options: ServiceContainerOptions, name: string, portKey: string): Promise<{ container: Docker.Container; port: number }> {
+  const created = async (hostPort: number) => {
+    const container = await docker.createContainer({
       name,
       Image: options.image,
       ...(options.cmd ? { Cmd: options.cmd } : {}),
@@ -117,45 +128,39 @@ export async function startServiceContainer(options: ServiceContainerOptions, do
         ...(options.restartPolicy ? { RestartPolicy: { Name: options.restartPolicy } } : {}),
       },
     });
-  const boundPort = async (container: Docker.Container) => {
-    const info = await container.inspect();
-    const binding = info.NetworkSettings.Ports?.[portKey]?.[0];
-    if (!binding) throw new Error(`container ${name} has no host binding for ${portKey}; is it running?`);
-    return Number(binding.HostPort);
-  };
-  /** A started container on `hostPort` (0: the engine's choice); a failed start removes what it created. */
-  const created = async (hostPort: number) => {
-    const container = await create(hostPort);
     try {
       await container.start();
-      return { container, port: await boundPort(container) };
+      return { container, port: await boundPort(container, name, portKey) };
     } catch (error) {
       await container.remove({ force: true, v: true }).catch(() => undefined);
       throw error;
     }
   };
-  const started = async (): Promise<{ container: Docker.Container; port: number }> => {
-    if (!options.keepPort) return created(0);
-    for (let attempt = 1; ; attempt++) {
-      const first = await created(0);
-      await first.container.remove({ force: true, v: true });
-      try {
-        return await created(first.port);
-      } catch (error) {
-        if (!isBindError(error)) throw error;
-        if (attempt >= SETUP_ATTEMPTS) {
-          throw new ProdlikeError('PORT_IN_USE', `${name}: every host port the engine chose was taken by another process before it could be pinned (${attempt} attempts).`, { cause: error });
-        }
+  if (!options.keepPort) return created(0);
+  for (let attempt = 1; ; attempt++) {
+    const first = await created(0);
+    await first.container.remove({ force: true, v: true });
+    try {
+      return await created(first.port);
+    } catch (error) {
+      if (!isBindError(error)) throw error;
+      if (attempt >= SETUP_ATTEMPTS) {
+        throw new ProdlikeError('PORT_IN_USE', `${name}: every host port the engine chose was taken by another process before it could be pinned (${attempt} attempts).`, { cause: error });
       }
     }
-  };
-  const { container, port } = await started();
+  }
+}
+
+export async function startServiceContainer(options: ServiceContainerOptions, docker = dockerClient()): Promise<ServiceContainer> {
+  const portKey = `${options.containerPort}/tcp`;
+  const name = `${options.namePrefix ?? 'prodlike-measure'}-${randomBytes(3).toString('hex')}`;
+  const { container, port } = await createStarted(docker, options, name, portKey);
   const timed = async (work: () => Promise<unknown>) => {
     const before = hrNow();
     await work();
     return { before, after: hrNow() };
   };
-  const readPort = () => boundPort(container);
+  const readPort = () => boundPort(container, name, portKey);
   try {
     const service: ServiceContainer = {
       id: container.id,
