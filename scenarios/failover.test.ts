@@ -201,7 +201,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           return `paused (undo registered: ${handle.description})`;
         },
         // A pause leaves no restart behind: its effect is the provider reporting the process frozen AND the
-        // server probe timing out after the fault (either alone could be our own call or load).
+        // server probe timing out after the fault (either alone could be our own call or load). On kind the
+        // container is frozen in its node (ctr task pause); the kubelet's exec probes then end "unknown"
+        // (runc refuses to exec in a paused container), so the pod stays Ready, stays in the Service's
+        // endpoints and is not restarted however long the hold: only clients see the hang, as measured here.
         effects: (at) => [Effects.condition('redis reported paused and its server probe failing', async () => {
           const failed = await Effects.probeFails(server, at).observe();
           if (!failed) return undefined; // cheap first: the provider's status probes every service's health
