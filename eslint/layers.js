@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
  *   providers/provider.ts     the provider contract: the interface, its capabilities and their guards
  *   safety                    ownership guard, locks, fault journal, rollbacks (drives providers through the contract)
  *   providers                 the docker and kind implementations
- *   backup, load, report, doctor, check   procedures and tools built on the above, independent of each other
+ *   backup, load, report, doctor, check, build   procedures and tools built on the above, independent of each other
+ *                           (build: `up --build`'s image builds and roll-outs)
  *   cli, index.ts             the command line and the package's public entry
  * scenarios/ (outside src/) sit on top and may import anything.
  */
@@ -29,7 +30,7 @@ export const LAYERS = [
   ['providers/provider.ts'],
   ['safety'],
   ['providers'],
-  ['backup', 'load', 'report', 'doctor', 'check'],
+  ['backup', 'load', 'report', 'doctor', 'check', 'build'],
   ['cli', 'index.ts'],
 ];
 

@@ -195,6 +195,21 @@ export const configSchema = z.strictObject({
   application: applicationSchema
     .prefault({})
     .describe('What the application offers at the entry point: its user-facing health URL and, optionally, endpoints scenarios can use.'),
+  build: z
+    .array(
+      z.strictObject({
+        image: z
+          .string()
+          .regex(/^[a-z0-9./_-]+:[A-Za-z0-9._-]+$/, 'must be an image reference with a tag, as the manifests name it, e.g. prodlike.local/app:0.1.0')
+          .describe('The image as the manifests (kind) and the topology (docker) name it: the tag the build produces.'),
+        context: z.string().min(1).describe('Build context, relative to prodlike.yaml (its .dockerignore is honoured for the change hash when it has no `!` rules).'),
+        dockerfile: z.string().min(1).optional().describe('Dockerfile, relative to the context (default: <context>/Dockerfile). Never edited: offline, its FROM of an official image in fixtures/images/images.yaml is redirected to the locally built equivalent.'),
+        script: z.string().min(1).optional().describe('A build script (fixtures/images/lib.sh contract: IMAGE_TAG, IMAGE_INPUTS, NODE_IMAGE, NGINX_IMAGE) run instead of `docker build`, relative to prodlike.yaml; the reference application\'s fixtures/app/build.sh bundles before building.'),
+        roles: z.array(z.enum(WORKLOAD_ROLES)).min(1).optional().describe('Topology roles whose workloads run the image: `up --build` rolls them out when it changed (default: backend and worker).'),
+      }),
+    )
+    .optional()
+    .describe('`prodlike up --build`: the application\'s images and how to build them. Default: the reference application (fixtures/app/build.sh, prodlike.local/app for backend and worker).'),
   ports: z
     .strictObject({
       entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),
@@ -211,6 +226,7 @@ export const configSchema = z.strictObject({
 
 export type ProdlikeConfigInput = z.input<typeof configSchema>;
 export type ProdlikeConfig = z.output<typeof configSchema>;
+export type BuildEntryConfig = NonNullable<ProdlikeConfig['build']>[number];
 
 export interface ResolvedWorkload {
   role: WorkloadRole;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test']);
 
@@ -9,10 +9,16 @@ const SKIP = new Set(['node_modules', 'dist', '.git', 'test']);
  * versions, the ID of the image it is built FROM). Stored as the image label `io.prodlike.inputs`:
  * an image whose label matches is up to date and is never rebuilt.
  */
-export async function inputsHash(options: { paths: string[]; extra?: Record<string, string | undefined> }): Promise<string> {
+export async function inputsHash(options: {
+  paths: string[];
+  extra?: Record<string, string | undefined>;
+  /** Replaces the default skip list (node_modules, dist, .git, test, *.log): true leaves out a path (relative to its root, `/`-separated). */
+  skip?: (relPath: string) => boolean;
+}): Promise<string> {
   const hash = createHash('sha256');
+  const skip = options.skip ?? ((rel: string) => rel.split('/').some((part) => SKIP.has(part)) || rel.endsWith('.log'));
   for (const root of [...options.paths].sort()) {
-    for (const file of await listFiles(root)) {
+    for (const file of await listFiles(root, root, skip)) {
       hash.update(`file:${relative(root, file)}\n`);
       hash.update(await readFile(file));
     }
@@ -23,15 +29,15 @@ export async function inputsHash(options: { paths: string[]; extra?: Record<stri
   return hash.digest('hex').slice(0, 24);
 }
 
-async function listFiles(path: string): Promise<string[]> {
+async function listFiles(path: string, root: string, skip: (relPath: string) => boolean): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info) return [];
   if (info.isFile()) return [path];
   const out: string[] = [];
   for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (SKIP.has(entry.name) || entry.name.endsWith('.log')) continue;
     const full = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(full)));
+    if (skip(relative(root, full).split(sep).join('/'))) continue;
+    if (entry.isDirectory()) out.push(...(await listFiles(full, root, skip)));
     else if (entry.isFile()) out.push(full);
   }
   return out;

@@ -6,6 +6,7 @@ import { ProdlikeError } from '../core/errors.ts';
 import { outcome, type EventBus, type StepOutcome } from '../core/events.ts';
 import { run } from '../core/exec.ts';
 import { cacheDir as defaultCacheDir, PACKAGE_ROOT, toolBinDir } from '../core/paths.ts';
+import { appBuildScript, ensureAppImages } from './app-image.ts';
 import { ensureGoToolchain } from './go-toolchain.ts';
 import { ensureCommands, ensureDockerEngine, ensurePrivilegedRuntime } from './docker-engine.ts';
 import { IMAGE_CATALOG_FILE, loadImageCatalog, type ImageCatalog, type ResolvedSource } from './image-catalog.ts';
@@ -114,24 +115,12 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   return result;
 }
 
-/** The reference workload's images (fixtures/app/build.sh), rebuilt when their inputs changed. */
+/** The reference workload's images (fixtures/app/build.sh), rebuilt when their inputs changed (app-image.ts). */
 async function appImageStep(options: SetupOptions, catalog: ImageCatalog, source: 'online' | 'offline', cache: string, result: SetupResult): Promise<void> {
-  const appBuild = join(PACKAGE_ROOT, 'fixtures', 'app', 'build.sh');
-  if (existsSync(appBuild)) {
-    const node = source === 'online' ? catalog.images.node!.online : catalog.images.node!.offline;
-    const nginx = source === 'online' ? catalog.images.nginx!.online : catalog.images.nginx!.offline;
+  if (existsSync(appBuildScript(catalog))) {
     result.images.app = await options.bus.step('image:app', 'Image app (reference workload)', async (progress) => {
-      const nodeId = (await inspectImage(node))?.id;
-      const nginxId = (await inspectImage(nginx))?.id;
-      const inputs = await inputsHash({ paths: [join(PACKAGE_ROOT, 'fixtures', 'app'), join(IMAGES_DIR, 'lib.sh'), join(PACKAGE_ROOT, 'package-lock.json')], extra: { node: nodeId, nginx: nginxId } });
-      const [backend, frontend] = [await inspectImage(catalog.app.backend), await inspectImage(catalog.app.frontend)];
-      if (backend?.inputs === inputs && frontend?.inputs === inputs) {
-        return outcome<ImageRecord>('cached', { tag: catalog.app.backend, status: 'cached', id: backend.id }, `${catalog.app.backend}, ${catalog.app.frontend} up to date`);
-      }
-      await runBuildScript({ signal: options.signal, script: appBuild, tag: catalog.app.backend, inputs, cacheDir: cache, timeoutMs: 20 * 60_000, progress, env: { NODE_IMAGE: node, NGINX_IMAGE: nginx, FRONTEND_TAG: catalog.app.frontend } });
-      const built = await inspectImage(catalog.app.backend);
-      if (!built) throw new ProdlikeError('BUILD_FAILED', `fixtures/app/build.sh finished but ${catalog.app.backend} does not exist.`);
-      return outcome<ImageRecord>('ok', { tag: catalog.app.backend, status: 'built', id: built.id }, `${catalog.app.backend}, ${catalog.app.frontend}`);
+      const app = await ensureAppImages({ catalog, source, cache, progress, signal: options.signal });
+      return outcome<ImageRecord>(app.status === 'cached' ? 'cached' : 'ok', { tag: catalog.app.backend, status: app.status, id: app.id }, app.detail);
     });
   } else result.skipped.push('app image: fixtures/app/build.sh not present yet');
 }

@@ -2,6 +2,9 @@ import { type Command, Option } from 'commander';
 import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { EXIT_CODES, ProdlikeError } from '../../core/errors.ts';
+import { buildConfiguredImages, rollOutBuilt } from '../../build/build-and-roll-out.ts';
+import { phaseTable } from '../../build/phase-table.ts';
+import { environmentImageSource } from '../../build/environment-image-source.ts';
 import { createProvider } from '../../providers/create-provider.ts';
 import { refuseConflictingEnvironment } from '../../providers/environment-conflicts.ts';
 import { lockEnvironment } from '../../safety/env-lock.ts';
@@ -19,7 +22,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
       + 'applied with server-side apply. docker: the same topology as labelled containers. Idempotent: a '
       + 'healthy environment is left as it is; Ctrl-C during up removes what it created.')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
-    .action(act(ctx, async (opts: { provider?: ProviderName }) => {
+    .option('--build', 'first build the images of build: in prodlike.yaml (default: the reference app) whose build context changed '
+      + '(offline, a Dockerfile FROM an official image uses its locally built equivalent), then roll out the workloads '
+      + 'that run them and wait until they are ready; prints a table of the phases and their times')
+    .action(act(ctx, async (opts: { provider?: ProviderName; build?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
       await using _lock = await lockEnvironment(loaded, 'up', ctx);
       const started = performance.now();
@@ -28,6 +34,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       await refuseConflictingEnvironment({ loaded, provider: provider.name, command: 'up', bus: ctx.bus });
       // Faults an interrupted scenario could not heal (still in .prodlike/<env>/faults.json) are healed first.
       await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
+      const built = opts.build ? await buildConfiguredImages({ loaded, source: await environmentImageSource(loaded), bus: ctx.bus, signal: ctx.abort.signal }) : undefined;
       let result;
       try {
         result = await provider.create({ signal: ctx.abort.signal });
@@ -42,12 +49,18 @@ export function registerUp(program: Command, ctx: CliContext): void {
       }
       // What could not be healed before (e.g. the container was gone) is retried on the environment now up.
       await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
+      const rollout = built ? await rollOutBuilt({ provider, loaded, built, bus: ctx.bus, startedAt: started, signal: ctx.abort.signal }) : undefined;
+      if (rollout) result = { ...result, status: await provider.status() };
       ctx.renderer.close();
       const took = formatDuration(performance.now() - started);
-      if (ctx.json) ctx.stdout(JSON.stringify({ ...result, durationMs: performance.now() - started }, null, 2));
+      if (ctx.json) ctx.stdout(JSON.stringify({ ...result, ...(rollout ? { build: rollout } : {}), durationMs: performance.now() - started }, null, 2));
       else {
         ctx.stdout(`\n${statusTable(result.status)}`);
-        ctx.stdout(result.outcome === 'unchanged'
+        if (rollout) ctx.stdout(`\n${phaseTable(rollout)}`);
+        const rolled = rollout ? `; ${rollout.rolled.length ? `${rollout.rolled.length} rolled out on the new image` : 'no replica needed the new image'}` : '';
+        ctx.stdout(result.outcome === 'unchanged' && rollout
+          ? `\nenvironment "${result.status.env}" (${provider.name}) was up${rolled}; healthy in ${took}`
+          : result.outcome === 'unchanged'
           ? `\nenvironment "${result.status.env}" (${provider.name}) is already up and healthy: nothing to do (${took})`
           : `\nenvironment "${result.status.env}" (${provider.name}) ${result.outcome} and healthy in ${took}`);
         ctx.stdout(`entry point: ${result.status.entry}/ (frontend) and ${result.status.entry}/api (backend)`);

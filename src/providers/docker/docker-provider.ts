@@ -19,6 +19,16 @@ import { buildTopology, START_ORDER, type ServiceRole, type TopologyImages } fro
 /** Kept here for the tests and callers that read them from the provider's module. */
 export { demux, LABELS } from './environment-containers.ts';
 
+/** One replica `rollOut` re-created: how long stopping and re-creating took, then how long until it was ready. */
+export interface RolledReplica {
+  role: WorkloadRole;
+  name: string;
+  image: string;
+  imageId: string;
+  recreateMs: number;
+  readyMs: number;
+}
+
 export interface DockerProviderOptions {
   config: ProdlikeConfig;
   images: TopologyImages;
@@ -216,6 +226,39 @@ export class DockerProvider implements Provider, SupportsEndpoints, SupportsScal
     await Promise.all(extra.map((c) => this.#docker.getContainer(c.Id).remove({ force: true })));
     await Promise.all(specs.map((s) => this.#containers.waitReady(s, secrets)));
     await this.#store.writeState(state);
+  }
+
+  /**
+   * `up --build`: each replica of `roles` whose container runs another image than its tag names now is
+   * stopped (SIGTERM, its stop timeout), re-created from the same spec and waited on until ready, one
+   * replica at a time, so the others keep serving (a rolling update; a container cannot surge on the
+   * same name). Replicas already on the image are left alone.
+   */
+  async rollOut(roles: readonly WorkloadRole[], options: { signal?: AbortSignal; progress?: (m: string) => void } = {}): Promise<RolledReplica[]> {
+    for (const role of roles) await this.#own().containers(`roll out ${role}`, role);
+    const state = await this.#containers.requireState();
+    const secrets = await this.#store.secrets();
+    const specs = buildTopology({ config: this.#options.config, images: this.#options.images, secrets, replicas: state.replicas }).filter((s) => (roles as readonly string[]).includes(s.role));
+    const network = await this.#containers.ensureNetwork(state.runId);
+    const rolled: RolledReplica[] = [];
+    for (const spec of specs) {
+      options.signal?.throwIfAborted();
+      const imageId = (await this.#docker.getImage(spec.image).inspect()).Id;
+      const existing = (await this.#containers.list()).find((c) => c.Names.includes(`/${spec.name}`));
+      if (existing?.ImageID === imageId && existing.State === 'running') continue;
+      const started = performance.now();
+      options.progress?.(`${spec.name}: re-creating on ${spec.image} (${imageId.slice(7, 19)})`);
+      if (existing) {
+        const container = this.#docker.getContainer(existing.Id);
+        await container.stop({ t: spec.stopTimeoutSeconds }).catch(() => undefined);
+        await container.remove({ force: true });
+      }
+      await this.#containers.ensureContainer(spec, network, state.runId, options.progress ?? (() => undefined));
+      const created = performance.now();
+      await this.#containers.waitReady(spec, secrets, options.signal);
+      rolled.push({ role: spec.role as WorkloadRole, name: spec.name, image: spec.image, imageId, recreateMs: created - started, readyMs: performance.now() - created });
+    }
+    return rolled;
   }
 
   /**

@@ -1,0 +1,31 @@
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { WorkloadRole } from '../config/schema.ts';
+import type { EventBus } from '../core/events.ts';
+import { cacheDir } from '../core/paths.ts';
+import { DockerProvider } from '../providers/docker/docker-provider.ts';
+import type { Provider, SupportsKubernetes } from '../providers/provider.ts';
+import { loadImageCatalog, type ResolvedSource } from '../setup/image-catalog.ts';
+import { buildImages, resolveBuilds, type BuiltImage } from './image-build.ts';
+import { rollOutOnKind } from './kind-roll-out.ts';
+import type { BuildRollout } from './phase-table.ts';
+
+/** Step 1 of `up --build`: the images of `build:` (or the reference app) that changed. */
+export async function buildConfiguredImages(options: { loaded: LoadedConfig; source: ResolvedSource; bus: EventBus; signal?: AbortSignal }): Promise<BuiltImage[]> {
+  const catalog = await loadImageCatalog();
+  return buildImages(resolveBuilds(options.loaded, catalog), { catalog, source: options.source, cache: cacheDir(), bus: options.bus, signal: options.signal });
+}
+
+/**
+ * Step 2, once the environment is up: docker re-creates the replicas of the built images' roles that run an
+ * older image (a cached image too: setup may have built it after they started); kind loads each built image
+ * into the nodes and restarts its roles' workloads (kind-roll-out.ts).
+ */
+export async function rollOutBuilt(options: { provider: Provider; loaded: LoadedConfig; built: BuiltImage[]; bus: EventBus; startedAt: number; signal?: AbortSignal }): Promise<BuildRollout> {
+  const { provider, built, bus } = options;
+  const roles = [...new Set(built.flatMap((b) => b.roles))] as WorkloadRole[];
+  const rolled = await bus.step('rollout', `Roll out ${roles.join(', ')}`, async (progress) => {
+    if (provider instanceof DockerProvider) return provider.rollOut(roles, { progress, ...(options.signal ? { signal: options.signal } : {}) });
+    return rollOutOnKind(provider as unknown as SupportsKubernetes, options.loaded.config, built, { progress });
+  });
+  return { built, rolled, totalMs: performance.now() - options.startedAt };
+}
