@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolMissingError } from '../core/errors.ts';
 import { runInteractive } from '../core/exec.ts';
-import { connectClient } from './connect-client.ts';
+import { connectClient, mcInImage } from './connect-client.ts';
 
 const secrets = { postgresPassword: 'a1b2c3pgsecret', redisPassword: 'd4e5f6redissecret', minioAccessKey: 'prodlike0a0b0c', minioSecretKey: '9f8e7dminiosecret' };
 const endpoint = { host: '127.0.0.1', port: 35432 };
@@ -58,5 +58,17 @@ describe('connectClient', () => {
     const error = await runInteractive('prodlike-no-such-client', [], { missingHint: missing.missingHint }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ToolMissingError);
     expect(error).toMatchObject({ code: 'TOOL_MISSING', exitCode: 3, hint: missing.missingHint });
+  });
+});
+
+describe('connect minio without mc on the host', () => {
+  it("runs the MinIO image's mc on the host network; the key reaches it through the environment, never argv", () => {
+    const secrets = { postgresPassword: 'p', redisPassword: 'r', minioAccessKey: 'prodlikeAK', minioSecretKey: 'minio-secret-key' };
+    const client = connectClient('minio', { host: '127.0.0.1', port: 19585 }, secrets, { bucket: 'saasit-artifacts', database: { name: 'd', user: 'u' } });
+    const inImage = mcInImage(client, 'prodlike.local/minio:x');
+    expect(inImage.file).toBe('docker');
+    expect(inImage.args.filter((a) => a !== '-t')).toEqual(['run', '--rm', '-i', '--network', 'host', '-e', 'MC_HOST_prodlike', '--entrypoint', 'mc', 'prodlike.local/minio:x', 'ls', 'prodlike/saasit-artifacts']);
+    expect(inImage.args.join(' ')).not.toContain('minio-secret-key');
+    expect(inImage.env.MC_HOST_prodlike).toBe('http://prodlikeAK:minio-secret-key@127.0.0.1:19585');
   });
 });

@@ -73,3 +73,13 @@ export function connectClient(service: ConnectService, endpoint: Endpoint, secre
     missingHint: `The MinIO client (mc) goes in ~/.cache/prodlike/bin/mc or on PATH (https://dl.min.io/client/mc/release/linux-amd64/mc; Debian's "mc" package is Midnight Commander, not this). ${printHint(service)}`,
   };
 }
+
+/**
+ * Without MinIO's mc on this host: the mc the environment's own MinIO image ships, run by the engine with the
+ * host's network (the endpoint is on 127.0.0.1) and removed at exit. The alias's credentials reach it as
+ * `-e MC_HOST_<alias>` without a value: docker copies it from this process's environment, never from argv.
+ */
+export function mcInImage(client: ConnectClient, image: string): ConnectClient {
+  const tty = process.stdin.isTTY && process.stdout.isTTY;
+  return { ...client, file: 'docker', args: ['run', '--rm', '-i', ...(tty ? ['-t'] : []), '--network', 'host', '-e', `MC_HOST_${MC_ALIAS}`, '--entrypoint', 'mc', image, ...client.args] };
+}

@@ -5,9 +5,10 @@ import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { EnvironmentNotUpError, EXIT_CODES, ProdlikeError, ToolMissingError } from '../../core/errors.ts';
 import { run, runInteractive } from '../../core/exec.ts';
 import { toolBinDir } from '../../core/paths.ts';
+import { topologyImages } from '../../providers/create-provider.ts';
 import { EnvironmentStore } from '../../providers/environment-state.ts';
 import { canEndpoint } from '../../providers/provider.ts';
-import { connectClient, CONNECT_SERVICES, type ConnectClient, type ConnectService } from '../connect-client.ts';
+import { connectClient, CONNECT_SERVICES, mcInImage, type ConnectClient, type ConnectService } from '../connect-client.ts';
 import { act, type CliContext } from '../context.ts';
 import { runningEnvironment } from '../running-environment.ts';
 
@@ -69,11 +70,20 @@ Examples:
         else for (const line of shown.lines) ctx.stdout(line);
         return EXIT_CODES.ok;
       }
-      if (service === 'minio') await assertMinioClient(client);
+      let runnable = client;
+      if (service === 'minio') {
+        runnable = await assertMinioClient(client).then(() => client, async (error: unknown) => {
+          if (!(error instanceof ToolMissingError)) throw error;
+          const source = (await store.readState())?.imageSource ?? 'offline';
+          const image = (await topologyImages(source)).minio;
+          ctx.bus.emit({ kind: 'log', level: 'info', source: 'connect', message: `MinIO's mc is not on this host: running the one in the environment's MinIO image (${image}) with docker` });
+          return mcInImage(client, image);
+        });
+      }
       ctx.renderer.close();
       ctx.interrupt = 'child'; // Ctrl-C is the client's (psql cancels the running query)
-      const code = await runInteractive(client.file, client.args, { env: client.env, missingHint: client.missingHint });
-      if (code !== 0) throw new ProdlikeError('COMMAND_FAILED', `${client.file} exited with ${code}.`, { details: { service, exitCode: code } });
+      const code = await runInteractive(runnable.file, runnable.args, { env: runnable.env, missingHint: runnable.missingHint });
+      if (code !== 0) throw new ProdlikeError('COMMAND_FAILED', `${runnable.file} exited with ${code}.`, { details: { service, exitCode: code } });
       return EXIT_CODES.ok;
     }));
 }
