@@ -1,5 +1,6 @@
 import { resolveFrom, type LoadedConfig } from '../config/load-config.ts';
-import type { ProviderName } from '../config/schema.ts';
+import type { ProdlikeConfig, ProviderName, WorkloadRole } from '../config/schema.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { imageFor, loadImageCatalog } from '../setup/image-catalog.ts';
 import { resolveImageSource } from '../setup/image-source.ts';
@@ -33,6 +34,30 @@ export async function topologyImages(source: 'online' | 'offline'): Promise<Topo
   };
 }
 
+const IMAGE_OF_ROLE: Record<WorkloadRole, keyof TopologyImages> = { backend: 'app', worker: 'app', frontend: 'frontend', postgres: 'postgres', redis: 'redis', minio: 'minio' };
+
+/**
+ * docker: the roles a `build:` entry names run the image it builds (`up --build`); backend and worker
+ * share one image (the topology runs `node dist/backend.js` / `dist/worker.js` in it), so two different
+ * images for them are a config error. kind: the manifests name the images.
+ */
+export function withBuildImages(images: TopologyImages, build: ProdlikeConfig['build']): TopologyImages {
+  const out = { ...images };
+  const setBy = new Map<keyof TopologyImages, string>();
+  for (const entry of build ?? []) {
+    for (const role of entry.roles ?? ['backend', 'worker']) {
+      const key = IMAGE_OF_ROLE[role];
+      const other = setBy.get(key);
+      if (other && other !== entry.image) {
+        throw new ConfigError(`build: ${role} runs ${entry.image} but another entry gives ${other} to a role that shares its image (${key}).`, { hint: 'On docker, backend and worker run one image: name both roles in one build entry.' });
+      }
+      setBy.set(key, entry.image);
+      out[key] = entry.image;
+    }
+  }
+  return out;
+}
+
 /**
  * The provider for the configured environment. An environment that is already up keeps the provider
  * and image source it was created with (recorded in its state file); a new one resolves `imageSource` once.
@@ -45,7 +70,7 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
   const name = explicit ?? state?.provider ?? ((await hasDockerResources(config.name)) ? 'docker' : config.provider);
   const source = state?.imageSource ?? (await resolveImageSource(config.imageSource)).source;
   if (name === 'docker') {
-    return new DockerProvider({ config, images: await topologyImages(source), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}), ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}) });
+    return new DockerProvider({ config, images: withBuildImages(await topologyImages(source), config.build), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}), ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}) });
   }
   const catalog = await loadImageCatalog();
   const images = await topologyImages(source);
