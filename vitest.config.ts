@@ -8,9 +8,12 @@ import { defineConfig } from 'vitest/config';
 // `npm test` runs all seven; suites whose prerequisites are absent skip with the reason (with CI=true, a
 // skip of what .ci/run set up fails: src/core/prerequisites.ts).
 //
-// Groups (sequence.groupOrder): projects of one group run at the same time, groups one after another.
-// Measurements run alone — nothing else uses the CPU, the engine or the network beside them:
-//   0  unit + integration (real containers, one file at a time) + integration-kind (a kind cluster)
+// Order. On a 2-core machine vitest runs one worker (its default: available cores − 1), so every file runs
+// alone, one after another, whatever the groups say: measurements never share the CPU with another test file.
+// sequence.groupOrder orders the projects, but the projects whose files may run in parallel (unit,
+// integration-kind) go first and the fileParallelism:false ones after them — observed in CI (12/2026):
+// integration-kind, unit, calibration, scenarios, scenarios-kind, then integration. The groups:
+//   0  unit, integration (real containers), integration-kind (a kind cluster of its own)
 //   1  calibration
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
@@ -43,9 +46,9 @@ export default defineConfig({
         },
       },
       {
-        // The kind provider against a real cluster of its own (about 4 min, mostly creating it): beside
-        // `integration` instead of after it. Nothing in group 0 is a measurement held against a target; its
-        // budgets (a broken image reported within 60 s, a crashed pod Ready within 120 s) hold under load.
+        // The kind provider against a real cluster of its own (about 4 min, mostly creating it), as a project
+        // of its own so CI's per-project table shows its time apart from the docker integration files. (It
+        // does not run beside them: with one worker nothing does, see the top of this file.)
         extends: true,
         test: {
           name: 'integration-kind',

@@ -108,7 +108,7 @@ describe.skipIf(Boolean(skipReason))(`kind provider against a real cluster${skip
     });
     say(`up (${result.outcome}) in ${secs(performance.now() - started)}: ${phases.join(', ')}`);
     expect(result.status.healthy, JSON.stringify(result.status.services.map((s) => [s.role, s.replicas.map((r) => r.health)]))).toBe(true);
-  }, 600_000); // creating the cluster beside the integration project (vitest.config.ts: integration-kind)
+  }, 600_000); // creating the cluster and loading its images: 92 s in CI (12/2026), 10 min for a slow machine
 
   afterAll(async () => {
     if (!p) return;
