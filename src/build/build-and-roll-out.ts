@@ -2,8 +2,8 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import type { WorkloadRole } from '../config/schema.ts';
 import type { EventBus } from '../core/events.ts';
 import { cacheDir } from '../core/paths.ts';
-import { DockerProvider } from '../providers/docker/docker-provider.ts';
-import type { Provider, SupportsKubernetes } from '../providers/provider.ts';
+import { ProdlikeError } from '../core/errors.ts';
+import { canKubernetes, canRollOut, type Provider } from '../providers/provider.ts';
 import { loadImageCatalog, type ResolvedSource } from '../setup/image-catalog.ts';
 import { buildImages, resolveBuilds, type BuiltImage } from './image-build.ts';
 import { rollOutOnKind } from './kind-roll-out.ts';
@@ -24,8 +24,9 @@ export async function rollOutBuilt(options: { provider: Provider; loaded: Loaded
   const { provider, built, bus } = options;
   const roles = [...new Set(built.flatMap((b) => b.roles))] as WorkloadRole[];
   const rolled = await bus.step('rollout', `Roll out ${roles.join(', ')}`, async (progress) => {
-    if (provider instanceof DockerProvider) return provider.rollOut(roles, { progress, ...(options.signal ? { signal: options.signal } : {}) });
-    return rollOutOnKind(provider as unknown as SupportsKubernetes, options.loaded.config, built, { progress });
+    if (canRollOut(provider)) return provider.rollOut(roles, { progress, ...(options.signal ? { signal: options.signal } : {}) });
+    if (canKubernetes(provider)) return rollOutOnKind(provider, options.loaded.config, built, { progress });
+    throw new ProdlikeError('USAGE', `The ${provider.name} provider cannot roll out rebuilt images.`, { hint: 'Run `prodlike up --build` on the docker or kind provider.' });
   });
   return { built, rolled, totalMs: performance.now() - options.startedAt };
 }

@@ -211,6 +211,20 @@ export interface SupportsEventWatch {
   watchEvents(options?: EventWatchOptions): Promise<ProviderEventWatch>;
 }
 
+/** One replica `rollOut` re-created: how long stopping and re-creating took, then how long until it was ready. */
+export interface RolledReplica {
+  role: WorkloadRole;
+  name: string;
+  image: string;
+  imageId: string;
+  recreateMs: number;
+  readyMs: number;
+}
+/** Re-creates the replicas of `roles` that run an older image than their tag now names (docker: `up --build`). */
+export interface SupportsRollOut {
+  rollOut(roles: readonly WorkloadRole[], options?: { signal?: AbortSignal; progress?: (m: string) => void }): Promise<RolledReplica[]>;
+}
+
 const has = <K extends string>(p: object, ...keys: K[]): boolean => keys.every((k) => typeof (p as Record<string, unknown>)[k] === 'function');
 
 export const canEndpoint = (p: Provider): p is Provider & SupportsEndpoints => has(p, 'endpoint');
@@ -226,6 +240,7 @@ export const canJobs = (p: Provider): p is Provider & SupportsJobs => has(p, 'ru
 export const canKubernetes = (p: Provider): p is Provider & SupportsKubernetes => has(p, 'kubeConfig', 'loadImage') && typeof (p as { kubectl?: unknown }).kubectl === 'object';
 export const canReset = (p: Provider): p is Provider & SupportsReset => has(p, 'reset');
 export const canWatchEvents = (p: Provider): p is Provider & SupportsEventWatch => has(p, 'watchEvents');
+export const canRollOut = (p: Provider): p is Provider & SupportsRollOut => has(p, 'rollOut');
 
 /** A cluster node (kind: one node container). */
 export interface NodeInfo {

@@ -7,8 +7,8 @@ import { checkOnce } from '../../probe/check.ts';
 import { DockerOwnershipGuard } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  CreateResult, ResetResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, LogOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, ServiceHealth, ServiceStatus,
-  SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsReset, SupportsScale, SupportsStats,
+  CreateResult, ResetResult, Endpoint, EnvironmentStatus, JobResult, JobSpec, KillOptions, LogOptions, Provider, ProviderEventWatch, ReplicaStats, ReplicaStatus, RolledReplica, ServiceHealth, ServiceStatus,
+  SupportsEndpoints, SupportsEventWatch, SupportsExec, SupportsJobs, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsReset, SupportsRollOut, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import { readContainerLogs } from './container-logs.ts';
 import { recordDockerEvents } from './docker-events.ts';
@@ -19,15 +19,7 @@ import { buildTopology, START_ORDER, type ServiceRole, type TopologyImages } fro
 /** Kept here for the tests and callers that read them from the provider's module. */
 export { demux, LABELS } from './environment-containers.ts';
 
-/** One replica `rollOut` re-created: how long stopping and re-creating took, then how long until it was ready. */
-export interface RolledReplica {
-  role: WorkloadRole;
-  name: string;
-  image: string;
-  imageId: string;
-  recreateMs: number;
-  readyMs: number;
-}
+export type { RolledReplica } from '../provider.ts';
 
 export interface DockerProviderOptions {
   config: ProdlikeConfig;
@@ -49,7 +41,7 @@ export interface DockerProviderOptions {
  * carries `io.prodlike.env=<name>`; every lookup and every destructive call filters on that label, so
  * it can only touch its own resources.
  */
-export class DockerProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsExec, SupportsStats, SupportsJobs, SupportsEventWatch, SupportsReset {
+export class DockerProvider implements Provider, SupportsEndpoints, SupportsScale, SupportsKill, SupportsLifecycle, SupportsPartition, SupportsExec, SupportsStats, SupportsJobs, SupportsEventWatch, SupportsReset, SupportsRollOut {
   readonly name = 'docker' as const;
   readonly #docker: Docker;
   readonly #options: DockerProviderOptions;
