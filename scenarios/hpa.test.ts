@@ -20,7 +20,7 @@
  *
  * Env: PRODLIKE_PROVIDER=kind (required), PRODLIKE_SCENARIO_ENV / PRODLIKE_SCENARIO_PORT (env name and
  * entry port), PRODLIKE_HPA_RATE (req/s, default 8), PRODLIKE_HPA_WORK_MS (CPU ms per request, default
- * 100), PRODLIKE_HPA_HOLD (seconds of full load, default 240), PRODLIKE_HPA_LONG=1 (also verify
+ * 100), PRODLIKE_HPA_HOLD (seconds of full load, default the scale-up target + 60 s), PRODLIKE_HPA_LONG=1 (also verify
  * scale-down: 300 s stabilization, 1 pod per 120 s; adds 10+ minutes).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -63,7 +63,7 @@ let POD_SELECTOR: string;
 const WARM_S = 30; // 1 req/s before the load: the "before" p95
 const RATE = Number(process.env.PRODLIKE_HPA_RATE ?? 8);
 const WORK_MS = Number(process.env.PRODLIKE_HPA_WORK_MS ?? 100);
-const HOLD_S = Number(process.env.PRODLIKE_HPA_HOLD ?? 240);
+
 const LONG = process.env.PRODLIKE_HPA_LONG === '1';
 const WINDOW_MS = 10_000;
 /** `job` (default): k6 as a Job inside the cluster; `host`: k6 on this host through the 127.0.0.1 backend entry. */
@@ -74,6 +74,13 @@ const performance = selectProfile(targetsFile, 'performance');
 const SCALE_UP = findTarget(performance, 'scale-up');
 if (!SCALE_UP?.maxValue) throw new Error('fixtures/targets.yaml: profile performance has no bounded scale-up target');
 const SCALE_UP_MS = SCALE_UP.maxValue;
+/**
+ * Seconds of full load: by default the scale-up target plus 60 s (180 s for document 003's 2 minutes).
+ * Long enough that a scale-up finishing a little after the target is still measured (CI 12/2026: 136 s)
+ * and leaves about a minute of the "after" p95; one that is not reached within the hold is reported as
+ * "≥ hold", which misses the target just as honestly as a longer wait would (240 s before: +60 s of CI).
+ */
+const HOLD_S = Number(process.env.PRODLIKE_HPA_HOLD ?? SCALE_UP_MS / 1000 + 60);
 
 const log = (message: string) => process.stdout.write(`[hpa ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 const sec = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
