@@ -22,3 +22,8 @@ export function toolBinDir(env: NodeJS.ProcessEnv = process.env): string {
 export function stateDir(projectDir: string, envName: string): string {
   return join(projectDir, '.prodlike', envName);
 }
+
+/** The environment's fault journal (src/safety/fault-journal.ts): present while a journalled fault is not healed. */
+export function faultJournalFile(projectDir: string, envName: string): string {
+  return join(stateDir(projectDir, envName), 'faults.json');
+}

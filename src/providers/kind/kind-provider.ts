@@ -6,29 +6,31 @@ import type { WorkloadRole } from '../../config/schema.ts';
 import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
-import { waitFor } from '../../core/wait.ts';
 import { kind, Kubectl } from '../../kube/kubectl.ts';
 import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
 import { KubeEventWatch } from '../../measure/kube-events.ts';
 import type { TimelineEvent } from '../../measure/timeline.ts';
-import { guardKindTarget, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, OwnershipRefusedError } from '../../safety/ownership.ts';
+import { guardKindTarget } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
-  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, PauseTarget, Provider, ProviderEventWatch, ReplicaStats, ResetResult, ServiceStatus,
+  ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, PauseTarget, Provider, ProviderEventWatch, ReplicaStats, ResetResult,
   SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsPause, SupportsPauseTarget, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import {
-  clusterEvent, hpaStatus, nodeInfo, partitionComment, replicaStats, replicaStatus, sortEvents,
-  type EventJson, type HpaJson, type NodeJson, type PodMetricsJson, type PodSpecJson,
+  clusterEvent, hpaStatus, partitionComment, replicaStats, sortEvents,
+  type EventJson, type HpaJson, type PodMetricsJson, type PodSpecJson,
 } from './cluster-views.ts';
 import { accessHostPort, clusterName } from './cluster-config.ts';
 import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { readKindLogs } from './kind-logs.ts';
-import { containerIdOf, pausedContainers, pauseTargetOf, pauseTasks, resumeTasks, withPauseState, type ResumeOutcome } from './kind-pause.ts';
+import { containerIdOf, pauseTargetOf, pauseTasks, resumeTasks, type ResumeOutcome } from './kind-pause.ts';
+import { workloadStatus } from './workload-status.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
 import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
+import { faultJournalFile } from '../../core/paths.ts';
+import { KindNodes } from './kind-nodes.ts';
 
 export interface KindProviderOptions extends KindUpStepOptions {
   /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
@@ -45,6 +47,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   readonly name = 'kind' as const;
   readonly #o: KindProviderOptions;
   readonly #store: EnvironmentStore;
+  /** Pods this instance paused and has not resumed (status() reads the nodes' task states only then, or with a fault journal). */
+  readonly #pausedPods = new Set<string>();
+  readonly #nodes: KindNodes;
   /** The steps of create and reset (kind-up-steps.ts). */
   readonly #steps: KindUpSteps;
   readonly cluster: string;
@@ -56,6 +61,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     this.cluster = clusterName(options.config.name);
     this.kubectl = new Kubectl(join(this.#store.dir, 'kubeconfig'), `kind-${this.cluster}`);
     this.#steps = new KindUpSteps(options, this.#store, this.kubectl, this.cluster);
+    this.#nodes = new KindNodes(this.cluster, this.kubectl);
   }
 
   get kubeconfig(): string {
@@ -131,7 +137,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const loading = this.#steps.loadImages(images, existed, signal);
       const preparing = (async () => {
         await this.#steps.nodesReady(signal);
-        await this.#steps.addons();
+        await this.#steps.addons(rendered);
         await this.#steps.namespacesAndSecrets(rendered);
         return rendered;
       })();
@@ -185,21 +191,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async #status(withCluster: boolean): Promise<EnvironmentStatus> {
     const base = { env: this.#o.config.name, provider: 'kind', entry: `http://127.0.0.1:${this.#o.config.ports.entry}` };
     if (!(await this.#clusterExists()) || !existsSync(this.kubeconfig)) return { ...base, exists: false, healthy: false, services: [] };
-    const read = await Promise.all(resolveTopology(this.#o.config).filter((x) => x.enabled).map(async (w) => {
-      const [kindName, name] = w.workload.split('/') as [string, string];
-      const obj = await this.kubectl.json<KubeObject>(['-n', w.namespace, 'get', kindName, name]).catch(() => undefined);
-      const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] as PodObject[] }));
-      return { w, obj, pods: pods.items };
-    }));
-    // A frozen container (pause) is invisible to the API server: its task state is read in the pods' nodes.
-    const paused = await pausedContainers(read.flatMap((r) => r.pods.map((p) => p.spec?.nodeName ?? '').filter(Boolean)));
-    const services = read.map(({ w, obj, pods }): ServiceStatus => {
-      const replicas = pods.map((p) => withPauseState(replicaStatus(p), p, paused));
-      const desired = typeof obj?.spec?.replicas === 'number' ? obj.spec.replicas : replicas.length;
-      const hostPort = accessHostPort(this.#o.config, w.role);
-      return { role: w.role, desired, replicas, endpoint: hostPort === undefined ? undefined : `127.0.0.1:${hostPort}` };
-    });
-    const healthy = services.length > 0 && services.every((s) => s.replicas.filter((r) => r.health === 'healthy').length >= s.desired && s.desired > 0);
+    // Pause states are read in the nodes only when something may be paused: a pause of this process not
+    // resumed yet, or a journalled fault of any process (the journal is written before the fault).
+    const checkPaused = this.#pausedPods.size > 0 || existsSync(faultJournalFile(this.#o.projectDir, this.#o.config.name));
+    const { services, healthy } = await workloadStatus(this.kubectl, this.#o.config, { checkPaused });
     return { ...base, exists: true, healthy, services, ...(withCluster ? { cluster: await this.#clusterStatus() } : {}) };
   }
 
@@ -284,7 +279,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async pauseContainers(target: PauseTarget): Promise<void> {
     const operation = `pause pod ${target.pod}`;
     await this.#own(operation);
-    if (!(await this.#nodeOfCluster(operation, target.node))) throw new ProdlikeError('PROVIDER_FAILED', `Node ${target.node} of pod ${target.pod} is gone: nothing to pause.`);
+    if (!(await this.#nodes.container(operation, target.node))) throw new ProdlikeError('PROVIDER_FAILED', `Node ${target.node} of pod ${target.pod} is gone: nothing to pause.`);
+    this.#pausedPods.add(target.pod);
     await pauseTasks(target);
   }
 
@@ -292,8 +288,13 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   async resumeContainers(target: PauseTarget): Promise<ResumeOutcome> {
     const operation = `resume pod ${target.pod}`;
     await this.#own(operation);
-    if (!(await this.#nodeOfCluster(operation, target.node))) return { resumed: [], running: [], gone: [...target.containers] };
-    return resumeTasks(target);
+    if (!(await this.#nodes.container(operation, target.node))) {
+      this.#pausedPods.delete(target.pod);
+      return { resumed: [], running: [], gone: [...target.containers] };
+    }
+    const outcome = await resumeTasks(target);
+    this.#pausedPods.delete(target.pod);
+    return outcome;
   }
 
   async pause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
@@ -332,31 +333,13 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   /** The nodes as the API server sees them (name, role, Ready). */
   async nodes(): Promise<NodeInfo[]> {
-    const list = await this.kubectl.json<{ items: NodeJson[] }>(['get', 'nodes']);
-    return list.items.map(nodeInfo).sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  async #readyCondition(name: string): Promise<boolean | undefined> {
-    const node = await this.kubectl.json<NodeJson>(['get', 'node', name], { timeoutMs: 20_000 }).catch(() => undefined);
-    return node ? nodeInfo(node).ready : undefined;
-  }
-
-  /**
-   * The node container's kind role, after checking it carries kind's label for this cluster (refused
-   * otherwise); undefined when there is no such container.
-   */
-  async #nodeOfCluster(operation: string, name: string): Promise<{ role: string } | undefined> {
-    const r = await run('docker', ['inspect', '--format', `{{ index .Config.Labels "${KIND_CLUSTER_LABEL}" }}|{{ index .Config.Labels "${KIND_ROLE_LABEL}" }}`, name], { allowFailure: true, timeoutMs: 15_000 });
-    if (r.exitCode !== 0) return undefined;
-    const [cluster, role] = r.stdout.trim().split('|');
-    if (cluster !== this.cluster) throw new OwnershipRefusedError(operation, `container ${name}`, `is not a node of kind cluster ${this.cluster} (label ${KIND_CLUSTER_LABEL}=${cluster || '(none)'})`, { node: name, cluster });
-    return { role: role ?? '' };
+    return this.#nodes.list();
   }
 
   /** The node container must carry kind's label for this cluster, and be a worker. */
   async #ownNode(operation: string, name: string): Promise<void> {
     await this.#own(operation);
-    const node = await this.#nodeOfCluster(operation, name);
+    const node = await this.#nodes.container(operation, name);
     if (!node) throw new ProdlikeError('USAGE', `No node container named ${name}.`, { hint: `Nodes of ${this.cluster}: \`kind get nodes --name ${this.cluster}\`.` });
     if (node.role !== 'worker') throw new ProdlikeError('USAGE', `${name} is the ${node.role}: stopping it takes the API server down; only worker nodes can be stopped.`);
   }
@@ -364,23 +347,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   /** A node loss: `docker stop` of the node container, then (by default) wait until the API server marks it NotReady. */
   async stopNode(name: string, options: { waitNotReady?: boolean; timeoutMs?: number } = {}): Promise<{ node: string; at: number; notReadyAfterMs?: number | undefined }> {
     await this.#ownNode(`stop node ${name}`, name);
-    const at = Date.now();
-    await run('docker', ['stop', name], { timeoutMs: 60_000 });
-    if (options.waitNotReady === false) return { node: name, at };
-    await waitFor(async () => ((await this.#readyCondition(name)) === false ? true : undefined), {
-      timeoutMs: options.timeoutMs ?? 150_000, intervalMs: 1000, description: `node ${name} to be reported NotReady`,
-    });
-    return { node: name, at, notReadyAfterMs: Date.now() - at };
+    return this.#nodes.stop(name, options);
   }
 
   async startNode(name: string, options: { timeoutMs?: number } = {}): Promise<{ node: string; readyAfterMs: number }> {
     await this.#ownNode(`start node ${name}`, name);
-    const at = Date.now();
-    await run('docker', ['start', name], { timeoutMs: 60_000 });
-    await waitFor(async () => ((await this.#readyCondition(name)) === true ? true : undefined), {
-      timeoutMs: options.timeoutMs ?? 180_000, intervalMs: 1000, description: `node ${name} to become Ready`,
-    });
-    return { node: name, readyAfterMs: Date.now() - at };
+    return this.#nodes.start(name, options);
   }
 
   /** Events of one namespace (or all), typed, oldest first. */
