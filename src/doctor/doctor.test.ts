@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load-config.ts';
 import type { RunResult } from '../core/exec.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { loadImageCatalog } from '../setup/image-catalog.ts';
-import { runDoctor, type DoctorProbes } from './doctor.ts';
+import { networkPolicyCheck, runDoctor, type DoctorProbes } from './doctor.ts';
 
 type Fake = Partial<DoctorProbes> & { commands?: Record<string, string | null> };
 
@@ -53,7 +53,7 @@ describe('doctor', () => {
     expect((await doctor({ commands: everything }, 'docker')).ready).toBe(true);
     const kind = await doctor({ commands: everything }, 'kind');
     expect(kind.ready).toBe(true);
-    expect(kind.checks.map((c) => c.id)).toEqual(['node', 'docker', 'privileged', 'kind', 'kubectl', 'k6', 'go', 'debootstrap', 'disk', 'port.entry', 'registry', 'images', 'kind.node-image']);
+    expect(kind.checks.map((c) => c.id)).toEqual(['node', 'docker', 'privileged', 'kind', 'kubectl', 'k6', 'go', 'debootstrap', 'disk', 'port.entry', 'registry', 'images', 'kind.node-image', 'kind.network-policy']);
   });
 
   it('fails without an engine and says how to start one', async () => {
@@ -113,5 +113,21 @@ describe('doctor', () => {
     const report = await doctor({ commands: everything, nodeVersion: '18.19.0' });
     expect(check(report, 'node').status).toBe('fail');
     expect(report.ready).toBe(false);
+  });
+});
+
+describe('networkPolicyCheck', () => {
+  it('offline: not enforced whatever the kernel, and says whether the kernel could', () => {
+    const c = networkPolicyCheck('CONFIG_NF_TABLES=y\n# CONFIG_NFT_QUEUE is not set\n', 'offline');
+    expect(c.status).toBe('info');
+    expect(c.detail).toMatch(/prodlike-cni.*lacks nftables queue/);
+  });
+  it('online: ok with CONFIG_NFT_QUEUE=m, a warning without it, info when the config is unreadable', () => {
+    expect(networkPolicyCheck('CONFIG_NFT_QUEUE=m\n', 'online').status).toBe('ok');
+    const missing = networkPolicyCheck('# CONFIG_NFT_QUEUE is not set\n', 'online');
+    expect(missing.status).toBe('warn');
+    expect(missing.hint).toMatch(/not enforced/);
+    expect(networkPolicyCheck(undefined, 'online').status).toBe('info');
+    expect(missing.blocks).toEqual([]);
   });
 });

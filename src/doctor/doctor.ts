@@ -1,6 +1,8 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { release } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { ProdlikeConfig, ProviderName } from '../config/schema.ts';
 import { missingCapabilities, parseCapBnd } from '../core/capabilities.ts';
 import { run, type RunResult } from '../core/exec.ts';
@@ -31,6 +33,8 @@ export interface DoctorProbes {
   nodeVersion: string;
   isRoot: boolean;
   env: NodeJS.ProcessEnv;
+  /** The running kernel's build configuration (/proc/config.gz or /boot/config-<release>); undefined when neither is readable. */
+  kernelConfig?(): Promise<string | undefined>;
 }
 
 export function realProbes(env: NodeJS.ProcessEnv = process.env): DoctorProbes {
@@ -56,7 +60,14 @@ export function realProbes(env: NodeJS.ProcessEnv = process.env): DoctorProbes {
     nodeVersion: process.versions.node,
     isRoot: process.getuid?.() === 0,
     env,
+    kernelConfig: readKernelConfig,
   };
+}
+
+async function readKernelConfig(): Promise<string | undefined> {
+  const gz = await readFile('/proc/config.gz').catch(() => undefined);
+  if (gz) return gunzipSync(gz).toString('utf8');
+  return readFile(`/boot/config-${release()}`, 'utf8').catch(() => undefined);
 }
 
 export interface DoctorOptions {
@@ -81,7 +92,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const engineOk = await hostChecks(probes, add);
   await toolChecks(probes, add);
   await resourceChecks(probes, config, add);
-  await imageChecks(probes, config, catalog, engineOk, add);
+  const source = await imageChecks(probes, config, catalog, engineOk, add);
+  add(networkPolicyCheck(await probes.kernelConfig?.(), source));
   const provider = config.provider;
   const ready = !checks.some((c) => c.status === 'fail' && c.blocks.includes(provider));
   return { provider, checks, ready };
@@ -170,7 +182,8 @@ async function resourceChecks(probes: DoctorProbes, config: ProdlikeConfig, add:
 }
 
 /** The registry, the catalogue's images for the image source, and the kind node image. */
-async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog: ImageCatalog, engineOk: boolean, add: AddCheck): Promise<void> {
+/** Returns the image source in effect (auto resolved by the registry probe). */
+async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog: ImageCatalog, engineOk: boolean, add: AddCheck): Promise<'online' | 'offline'> {
   let online = false;
   if (config.imageSource !== 'offline') online = await probes.registryReachable();
   const source = config.imageSource === 'auto' ? (online ? 'online' : 'offline') : config.imageSource;
@@ -205,6 +218,28 @@ async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog
     detail: nodeImageOk ? nodeImage : `${nodeImage} not present`,
     hint: source === 'online' ? `It is pulled by \`kind create cluster\`; or run \`npx prodlike setup --kind\`.` : 'Run `npx prodlike setup --kind` (cold build 45-90 min, cached afterwards).',
   });
+  return source;
+}
+
+/**
+ * Whether NetworkPolicies can be enforced on kind here (issue #20). The offline node image's CNI
+ * (prodlike-cni, ptp routes) has no policy engine. kind's own kindnet (the online kindest/node image, since
+ * kind v0.24) embeds kube-network-policies, which sends each new connection to user space with the nftables
+ * `queue` statement: a kernel built without CONFIG_NFT_QUEUE refuses that rule, so nothing is enforced.
+ */
+export function networkPolicyCheck(kernelConfig: string | undefined, imageSource: 'online' | 'offline'): DoctorCheck {
+  const queue = kernelConfig === undefined ? undefined : /^CONFIG_NFT_QUEUE=[ym]$/m.test(kernelConfig);
+  const kernel = queue === undefined ? 'the kernel configuration is not readable (/proc/config.gz, /boot/config-<release>)' : queue ? 'the kernel has nftables queue (CONFIG_NFT_QUEUE)' : 'the kernel lacks nftables queue (CONFIG_NFT_QUEUE is not set), which kube-network-policies and kindnet need';
+  const base = { id: 'kind.network-policy', title: 'NetworkPolicy enforcement (kind)', blocks: [] as ProviderName[] };
+  if (imageSource === 'offline') {
+    return { ...base, status: 'info', detail: `not enforced: the offline node image's CNI (prodlike-cni) has no policy engine; ${kernel}`, hint: 'NetworkPolicies are applied and checked (`prodlike check`), not enforced; partitions use iptables in the nodes.' };
+  }
+  return {
+    ...base,
+    status: queue === false ? 'warn' : queue ? 'ok' : 'info',
+    detail: `kindnet (online kindest/node image) enforces through kube-network-policies; ${kernel}`,
+    ...(queue === false ? { hint: 'NetworkPolicies will be applied but not enforced on this kernel: a default-deny that breaks production will not break here.' } : {}),
+  };
 }
 
 async function portFree(port: number): Promise<boolean> {
