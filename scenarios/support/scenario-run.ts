@@ -103,11 +103,10 @@ export class ScenarioRun {
     this.timeline.add({ at: hrNow(), type: 'note', source: 'harness', subject: 'baseline', detail: `clean baseline measured: ${probes.map((p) => p.name).join(', ')} answered for ${(options.cleanMs ?? 2000) / 1000} s in a row` });
   }
 
+  /** Every probe clean over the same stretch (one after another, an earlier one could fail again unseen). */
   async #clean(probes: readonly AvailabilityProbe[], options: BaselineOptions): Promise<void> {
-    for (const p of probes) {
-      const slow = this.#probes.find((x) => x.probe === p)?.analysis.slowThresholdMs;
-      await awaitCleanBaseline([p], { signal: this.#env.signal, ...(slow === undefined ? {} : { slowMs: slow }), ...options });
-    }
+    const slowMsOf = (p: unknown) => this.#probes.find((x) => x.probe === p)?.analysis.slowThresholdMs;
+    await awaitCleanBaseline(probes, { signal: this.#env.signal, slowMsOf, ...options });
   }
 
   /** Applies a fault (unless the no-op injector is on) and waits until one of its effects shows. */

@@ -76,6 +76,21 @@ describe('awaitCleanBaseline', () => {
     expect((error as Error).message).not.toMatch(/good/);
   });
 
+  it('judges each probe by its own slow threshold (slowMsOf), all over the same stretch', async () => {
+    const now = hrNow();
+    const slowHistory = (from: number, to: number, latencyMs: number) => { const out: ProbeAttempt[] = []; for (let t = from; t < to; t += 100) out.push(attempt(t, true, latencyMs)); return out; };
+    const probes = [
+      { name: 'entry', intervalMs: 100, attempts: slowHistory(now - 3000, now - 400, 300) },
+      { name: 'sql', intervalMs: 100, attempts: slowHistory(now - 3000, now - 40, 30) },
+    ];
+    const slow = new Map([['entry', 500], ['sql', 50]]);
+    await expect(awaitCleanBaseline(probes, { cleanMs: 2000, timeoutMs: 100, slowMsOf: (p) => slow.get(p.name) })).resolves.toBeGreaterThan(0);
+    slow.set('entry', 200); // entry's 300 ms answers are slow for it: not clean, though sql is
+    const error = await awaitCleanBaseline(probes, { cleanMs: 2000, timeoutMs: 30, slowMsOf: (p) => slow.get(p.name) }).catch((e: unknown) => e as Error);
+    expect(error.message).toMatch(/entry \(slow: 300 ms\)/);
+    expect(error.message).not.toMatch(/sql/);
+  });
+
   it('a probe that barely ran is not a baseline', async () => {
     const now = hrNow();
     const probes = [{ name: 'new', intervalMs: 100, attempts: [attempt(now - 2500, true), attempt(now - 10, true)] }];

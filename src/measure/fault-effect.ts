@@ -114,6 +114,8 @@ export interface BaselineOptions {
   timeoutMs?: number;
   /** A successful answer slower than this does not count as clean. */
   slowMs?: number;
+  /** Per probe (e.g. each probe's own slow threshold); overrides `slowMs` for a probe it answers for. */
+  slowMsOf?: (probe: ProbeView) => number | undefined;
   signal?: AbortSignal;
 }
 
@@ -127,19 +129,22 @@ export async function awaitCleanBaseline(probes: readonly (ProbeView & { interva
   const cleanMs = options.cleanMs ?? 2000;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const started = hrNow();
-  const ok = (a: ProbeAttempt) => a.ok && (options.slowMs === undefined || a.latencyMs <= options.slowMs);
+  const okFor = (p: ProbeView) => {
+    const slowMs = options.slowMsOf?.(p) ?? options.slowMs;
+    return (a: ProbeAttempt) => a.ok && (slowMs === undefined || a.latencyMs <= slowMs);
+  };
   const cleanSince = (p: ProbeView & { intervalMs: number }) => {
     const now = hrNow();
     const recent = p.attempts.filter((a) => a.endedAt >= now - cleanMs);
     const enough = recent.length >= Math.max(1, Math.floor((cleanMs / p.intervalMs) * 0.5));
-    return enough && recent.every(ok) && p.attempts.some((a) => a.startedAt <= now - cleanMs);
+    return enough && recent.every(okFor(p)) && p.attempts.some((a) => a.startedAt <= now - cleanMs);
   };
   for (;;) {
     options.signal?.throwIfAborted();
     if (probes.every(cleanSince)) return hrNow();
     if (hrNow() - started > timeoutMs) {
       const dirty = probes.filter((p) => !cleanSince(p)).map((p) => {
-        const errors = [...new Set(p.attempts.filter((a) => !ok(a)).slice(-20).map((a) => a.error ?? `slow: ${a.latencyMs.toFixed(0)} ms`))].slice(0, 3);
+        const errors = [...new Set(p.attempts.filter((a) => !okFor(p)(a)).slice(-20).map((a) => a.error ?? `slow: ${a.latencyMs.toFixed(0)} ms`))].slice(0, 3);
         return `${p.name} (${errors.join('; ') || 'too few attempts'})`;
       });
       throw new ProdlikeError('BASELINE_MISSING', `No clean baseline before the fault: ${dirty.join(', ')} did not answer successfully for ${cleanMs} ms in a row within ${timeoutMs / 1000} s.`, {
