@@ -12,6 +12,8 @@ export const imageCatalogSchema = z.strictObject({
   images: z.record(z.string(), z.strictObject({ online: pinned, offline: pinned, build: z.string().min(1) })),
   app: z.strictObject({ backend: pinned, frontend: pinned, build: z.string().min(1) }),
   kindNode: z.strictObject({ online: pinned, offline: pinned, build: z.string().min(1) }),
+  // Add-ons of the kind provider whose offline image the node image build makes and preloads (traefik: the ingress controller).
+  kindAddons: z.record(z.string(), z.strictObject({ online: pinned, offline: pinned, build: z.string().min(1) })).optional(),
 });
 export type ImageCatalog = z.output<typeof imageCatalogSchema>;
 export type ResolvedSource = 'online' | 'offline';
