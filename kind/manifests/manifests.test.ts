@@ -400,7 +400,7 @@ const ALLOWED: { why: string; id: RegExp; path: RegExp }[] = [
   { why: '3 CPU', id: /^ResourceQuota\/app-backend\/app-backend-quota$/, path: /^\/spec\/hard\/(requests|limits)\.cpu$/ },
   { why: '3 CPU', id: /^LimitRange\/app-backend\/app-backend-limits$/, path: /^\/spec\/limits\/0\/(max|min|default|defaultRequest)\/cpu$/ },
   { why: '4 anti-affinity', id: /^Deployment\/app-backend\/backend$/, path: /^\/spec\/template\/spec\/affinity\/podAntiAffinity\/(required|preferred)DuringSchedulingIgnoredDuringExecution$/ },
-  { why: '5 ingress', id: /^Ingress\/app-(backend|frontend)\/app-ingress$/, path: /^(\/spec\/tls|\/spec\/rules\/0\/host|\/metadata\/annotations\/nginx\.ingress\.kubernetes\.io\/ssl-redirect)$/ },
+  // 5: none since issue #20: the Ingresses are served as written (the ingress controller add-on, a self-signed tls-secret).
   { why: '6 imagePullPolicy', id: /^(Deployment|StatefulSet|Job|CronJob)\//, path: /\/(containers|initContainers)\[name=[^\]]+\]\/imagePullPolicy$/ },
   { why: '7 execution template', id: /^ConfigMap\/saasit-executions\/execution-job-template$/, path: /^\/data\/template\.yaml$/ },
 ];

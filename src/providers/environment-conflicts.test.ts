@@ -110,8 +110,8 @@ describe('environmentConflictError', () => {
 describe('requestedHostPorts', () => {
   const config = configSchema.parse({ ports: { entry: 18080 } });
 
-  it('kind: the entry, the backend entry and the three data probe ports (kind/cluster.yaml as rendered)', () => {
-    expect(requestedHostPorts(config, 'kind')).toEqual([18080, 18081, 18083, 18084, 18085]);
+  it('kind: the entry, the backend entry, the three data probe ports and the ingress http/https (kind/cluster.yaml as rendered)', () => {
+    expect(requestedHostPorts(config, 'kind')).toEqual([18080, 18081, 18082, 18083, 18084, 18085, 18086]);
   });
 
   it('docker: only the entry (every other port is chosen by Docker)', () => {

@@ -63,8 +63,8 @@ export interface ConflictCheck {
 /** The fixed 127.0.0.1 host ports an environment binds on a provider. */
 export function requestedHostPorts(config: ProdlikeConfig, provider: ProviderName): number[] {
   const ports = provider === 'kind'
-    // As KindProvider.create renders kind/cluster.yaml (no ingress controller).
-    ? kindPortMappings(config, { ingressController: false }).map((m) => m.hostPort)
+    // As KindProvider.create renders kind/cluster.yaml (with the ingress controller's http/https ports).
+    ? kindPortMappings(config, { ingressController: true }).map((m) => m.hostPort)
     // Only what the topology publishes on a fixed port (the entry); the others are hostPort 0, chosen by Docker.
     : buildTopology({ config, images: PLACEHOLDER_IMAGES, secrets: NO_SECRETS }).flatMap((s) => s.publish.map((p) => p.hostPort)).filter((p) => p !== 0);
   return [...new Set(ports)].sort((a, b) => a - b);

@@ -23,13 +23,28 @@ export const ENTRY_NODEPORTS = { frontend: 30080, backend: 30500 } as const;
 /**
  * NodePorts of the host-access Services prodlike makes for the stateful services (access-objects.ts;
  * the scenarios' host probes and sentinel writers), and their 127.0.0.1 host port as an offset from
- * ports.entry (entry+2 is the ingress controller's when installed).
+ * ports.entry (entry+2 and entry+6 are the ingress controller's: INGRESS_PORTS).
  */
 export const DATA_NODEPORTS = {
   postgres: { nodePort: 30432, offset: 3 },
   redis: { nodePort: 30379, offset: 4 },
   minio: { nodePort: 30900, offset: 5 },
 } as const;
+
+/**
+ * The ingress controller's (the Traefik add-on, ingress-controller.ts) hostPorts 80/443 on the control plane and
+ * their 127.0.0.1 host port as an offset from ports.entry: http on entry+2, https on entry+6 (the first offset
+ * after the data services' entry+3..5).
+ */
+export const INGRESS_PORTS = {
+  http: { containerPort: 80, offset: 2 },
+  https: { containerPort: 443, offset: 6 },
+} as const;
+
+/** 127.0.0.1 host ports of the ingress controller's http and https entry points for this environment. */
+export function ingressHostPorts(config: Pick<ProdlikeConfig, 'ports'>): { http: number; https: number } {
+  return { http: config.ports.entry + INGRESS_PORTS.http.offset, https: config.ports.entry + INGRESS_PORTS.https.offset };
+}
 
 /** The roles prodlike makes host access for on kind (access-objects.ts). */
 export const ACCESS_ROLES = ['frontend', 'backend', 'postgres', 'redis', 'minio'] as const satisfies readonly WorkloadRole[];
@@ -60,7 +75,8 @@ export function accessHostPort(config: Pick<ProdlikeConfig, 'ports'>, role: Work
 /**
  * The control plane's 127.0.0.1 host port mappings to the NodePorts of prodlike's host-access Services
  * (access-objects.ts): ports.entry -> the frontend's, entry+1 -> the backend's, entry+3/+4/+5 -> the
- * PostgreSQL, Redis and MinIO ones, and entry+2 -> the ingress controller's port 80 when one is installed.
+ * PostgreSQL, Redis and MinIO ones, and entry+2 / entry+6 -> the ingress controller's ports 80 / 443 (the
+ * mappings exist from the cluster's creation on; the controller is installed when the manifests have Ingresses).
  */
 export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options: { ingressController: boolean }): PortMapping[] {
   const entry = config.ports.entry;
@@ -68,9 +84,7 @@ export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options:
     { containerPort: ENTRY_NODEPORTS.frontend, hostPort: entry, listenAddress: '127.0.0.1', protocol: 'TCP' },
     { containerPort: ENTRY_NODEPORTS.backend, hostPort: entry + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ...Object.values(DATA_NODEPORTS).map((d) => ({ containerPort: d.nodePort, hostPort: entry + d.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })),
-    ...(options.ingressController ? [
-      { containerPort: 80, hostPort: entry + 2, listenAddress: '127.0.0.1', protocol: 'TCP' },
-    ] : []),
+    ...(options.ingressController ? Object.values(INGRESS_PORTS).map((p) => ({ containerPort: p.containerPort, hostPort: entry + p.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })) : []),
   ];
 }
 
@@ -78,8 +92,8 @@ export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options:
  * kind/cluster.yaml with this environment's values: the cluster name, the node image, the number of
  * workers, and the host ports (127.0.0.1 only) of prodlike's host-access NodePorts (access-objects.ts):
  * ports.entry -> the frontend (which serves `/` and proxies `/api`), ports.entry+1 -> the backend,
- * ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO (the scenarios' host-side probes). Mappings for an ingress controller's 80/443 are
- * kept only when one is installed (online); offline there is none to build, so they are dropped.
+ * ports.entry+3/+4/+5 -> PostgreSQL, Redis and MinIO (the scenarios' host-side probes), and with ingressController
+ * ports.entry+2/+6 -> the ingress controller's 80/443 (INGRESS_PORTS; the Traefik add-on binds them as hostPorts).
  */
 export async function renderClusterConfig(config: ProdlikeConfig, options: { nodeImage: string; ingressController: boolean }): Promise<string> {
   const cluster = parse(await readFile(CLUSTER_TEMPLATE, 'utf8')) as KindCluster;

@@ -6,6 +6,7 @@ import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { cacheDir } from '../../core/paths.ts';
 import { kind } from '../../kube/kubectl.ts';
+import { loadImageCatalog } from '../../setup/image-catalog.ts';
 
 /** Images for a kind cluster: the node image offline, the cached archive `kind load` reads, the nodes that get them. */
 
@@ -64,4 +65,26 @@ export async function metricsServerImage(cluster: string, imageSource: 'online' 
   if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
   // The offline node image preloads metrics-server under the local prefix; online, kind's nodes pull it.
   return imageSource === 'offline' ? 'prodlike.local/metrics-server:v0.8.0' : 'registry.k8s.io/metrics-server/metrics-server:v0.8.0';
+}
+
+/** The ingress controller's image (the catalogue's kindAddons.traefik) for the image source: offline it is preloaded in the node image. */
+export async function ingressControllerImage(imageSource: 'online' | 'offline'): Promise<string> {
+  const entry = (await loadImageCatalog()).kindAddons?.['traefik'];
+  if (!entry) throw new ProdlikeError('CONFIG_INVALID', 'The image catalogue (fixtures/images/images.yaml) has no kindAddons.traefik entry: the ingress controller add-on has no image.', { hint: 'Restore the kindAddons.traefik entry (online traefik:v3.7.x, offline prodlike.local/traefik:v3.7.x).' });
+  return entry[imageSource];
+}
+
+/**
+ * Offline, an add-on's image must be in the node's containerd (a node image built before the add-on was added lacks
+ * it): loaded from the local Docker engine when there, else IMAGE_MISSING (nothing can be pulled).
+ */
+export async function ensureImageOnNode(node: string, image: string, cluster: string, progress: (m: string) => void): Promise<void> {
+  const listed = await run('docker', ['exec', node, 'crictl', 'images', '-o', 'json'], { allowFailure: true, timeoutMs: 30_000 });
+  const tags = listed.exitCode === 0 ? ((JSON.parse(listed.stdout) as { images?: { repoTags?: string[] }[] }).images ?? []).flatMap((i) => i.repoTags ?? []) : [];
+  if (tags.includes(image) || tags.includes(`docker.io/library/${image}`)) return;
+  if (!(await imagePresent(image))) {
+    throw new ProdlikeError('IMAGE_MISSING', `${image} is neither in node ${node} (the node image predates it) nor in the local Docker engine (imageSource offline: nothing is pulled).`, { hint: 'Run `npx prodlike setup --kind` (builds it and a node image that preloads it), then `npx prodlike down` and `up` for a node image with it.', details: { missing: [image] } });
+  }
+  progress(`${image} is not in the node image: kind load docker-image into ${node}`);
+  await kind(['load', 'docker-image', '--name', cluster, '--nodes', node, image], { timeoutMs: 5 * 60_000 });
 }

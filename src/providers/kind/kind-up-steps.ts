@@ -9,7 +9,9 @@ import { loadImageCatalog } from '../../setup/image-catalog.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
 import { accessObjects } from './access-objects.ts';
 import { renderClusterConfig } from './cluster-config.ts';
-import { imageArchive, imageNodes, metricsServerImage } from './kind-images.ts';
+import { ensureImageOnNode, imageArchive, imageNodes, ingressControllerImage, metricsServerImage } from './kind-images.ts';
+import { ingressClassesToServe, installIngressController } from './ingress-controller.ts';
+import { ingressTlsNeeds, ingressTlsSecrets } from './ingress-tls.ts';
 import { imagesMissingOnNodes } from './kind-reset.ts';
 import { imagePlanTitle, planImages, type ImagePlan } from './manifest-images.ts';
 import { installMetricsServer, renderManifests, secretObjects, toApplyList, waitReady } from './kind-workloads.ts';
@@ -59,7 +61,7 @@ export class KindUpSteps {
   async createCluster(state: EnvironmentState, signal?: AbortSignal): Promise<void> {
     await this.step('kind:cluster', `Create kind cluster ${this.#cluster} (1 control plane + ${this.#o.config.kind.workers} workers)`, async (progress) => {
       const configFile = join(this.#store.dir, 'cluster.yaml');
-      await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: false }));
+      await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: true }));
       await kind(['create', 'cluster', '--name', this.#cluster, '--config', configFile, '--kubeconfig', this.#kubectl.kubeconfig, '--wait', '0s'], { timeoutMs: 10 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
       await recordKindCluster(this.#cluster, this.#o.projectDir, this.#o.config.name); // `prodlike gc` collects only its own project's clusters
       await this.#store.writeState(state);
@@ -97,10 +99,22 @@ export class KindUpSteps {
     });
   }
 
-  async addons(): Promise<void> {
-    await this.step('kind:addons', 'Add-ons: metrics-server', async () => {
-      await installMetricsServer(this.#kubectl, await metricsServerImage(this.#cluster, this.#o.imageSource));
-    });
+  /**
+   * metrics-server, and the ingress controller (ingress-controller.ts) when the rendered manifests have Ingresses,
+   * side by side, each its own step.
+   */
+  async addons(rendered: readonly KubeObject[]): Promise<void> {
+    const classes = ingressClassesToServe(rendered);
+    await Promise.all([
+      this.step('kind:addons', 'Add-ons: metrics-server', async () => {
+        await installMetricsServer(this.#kubectl, await metricsServerImage(this.#cluster, this.#o.imageSource));
+      }),
+      ...(classes.length ? [this.step('kind:ingress', `Add-on: ingress controller (Traefik, Ingress NGINX provider) for IngressClass ${classes.join(', ')}`, async (progress) => {
+        const image = await ingressControllerImage(this.#o.imageSource);
+        if (this.#o.imageSource === 'offline') await ensureImageOnNode(`${this.#cluster}-control-plane`, image, this.#cluster, progress);
+        await installIngressController(this.#kubectl, { image, classes, progress });
+      })] : []),
+    ]);
   }
 
   async render(): Promise<KubeObject[]> {
@@ -111,6 +125,8 @@ export class KindUpSteps {
     await this.step('kind:namespaces', 'Namespaces and secrets', async () => {
       await this.#kubectl.apply(toApplyList(rendered.filter((o) => o.kind === 'Namespace')));
       const secrets = secretObjects(rendered, await this.#store.secrets(), this.#o.config);
+      // The TLS Secrets the Ingresses name and the manifests do not hold: a self-signed certificate for their hosts.
+      secrets.push(...(await ingressTlsSecrets(ingressTlsNeeds(rendered), this.#store.dir)));
       if (secrets.length) await this.#kubectl.apply(toApplyList(secrets));
     });
   }
