@@ -69,6 +69,9 @@ describe.skipIf(skip !== undefined)(`prodlike check on examples/saasit${skip ? `
     expect(summary(r).filter((x) => x.startsWith('warning')).sort()).toEqual([
       'warning hpa-differs-from-document HorizontalPodAutoscaler/backend-hpa,Deployment/backend-api',
       'warning hpa-differs-from-document HorizontalPodAutoscaler/frontend-hpa,Deployment/frontend',
+      // document 000's Ingress: rate-limit "100" is no ingress-nginx annotation; class nginx is the retired controller (issue #20)
+      'warning ingress-annotation-ineffective Ingress/saasit-ingress',
+      'warning ingress-controller-nginx-retired Ingress/saasit-ingress',
       'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
       'warning network-policy-blocks-dependency NetworkPolicy/backend-network-policy,Deployment/backend-api',
     ]);

@@ -220,6 +220,8 @@ export interface ConfigMap extends ObjectRef {
 export interface Ingress extends ObjectRef {
   namespace: string;
   ingressClassName?: string;
+  /** metadata.annotations (empty when none). */
+  annotations: Record<string, string>;
   backends: Array<{ service: string; port?: number | string }>;
 }
 

@@ -9,7 +9,7 @@ import { mapSelector, parseLabelSelector, type Labels } from './label-selector.t
 import type { ConfigMap, Container, Hpa, K8sObject, Manifests, ObjectRef, PodTemplate, Workload } from './model-types.ts';
 import { parseWorkload } from './parse-pod.ts';
 import { ingressBackends, parseHpa, parseLimitRange, parseNetworkPolicy, parseRbacBinding, parseRbacRole } from './parse-policies.ts';
-import { arr, intOrString, isRecord, labelsOf, num, rec, str } from './yaml-fields.ts';
+import { arr, intOrString, isRecord, labelsOf, mapOfStrings, num, rec, str } from './yaml-fields.ts';
 
 export * from './model-types.ts';
 export { parseBehavior } from './parse-policies.ts';
@@ -180,6 +180,7 @@ export function buildManifests(objects: K8sObject[]): Manifests {
         m.ingresses.push({
           ...ref,
           ...(str(spec.ingressClassName) ? { ingressClassName: str(spec.ingressClassName)! } : {}),
+          annotations: mapOfStrings(rec(o.raw.metadata).annotations),
           backends: ingressBackends(spec),
         });
         break;

@@ -4,6 +4,7 @@ import { backupRule } from './backup.ts';
 import { clusterCapacityRule, quotaRule } from './capacity.ts';
 import { documentedDisruptionRule, pdbBothBoundsRule, pdbMaxUnavailableZeroRule, pdbMinAvailableRule } from './disruption.ts';
 import { minioArchivedRule, pullAlwaysRule, unpinnedImageRule } from './images.ts';
+import { ingressAnnotationUnknownRule, ingressNginxRetiredRule } from './ingress.ts';
 import { k6ThresholdRule } from './k6.ts';
 import { networkPolicyRule } from './network.ts';
 import { probeMissingRule, probeTimingRule } from './probes.ts';
@@ -34,6 +35,8 @@ export const RULES: readonly Rule[] = [
   unpinnedImageRule,
   pullAlwaysRule,
   minioArchivedRule,
+  ingressNginxRetiredRule,
+  ingressAnnotationUnknownRule,
   k6ThresholdRule,
   documentedAutoscalingRule,
   documentedDisruptionRule,
