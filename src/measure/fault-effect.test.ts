@@ -87,8 +87,8 @@ describe('awaitCleanBaseline', () => {
     await expect(awaitCleanBaseline(probes, { cleanMs: 2000, timeoutMs: 100, slowMsOf: (p) => slow.get(p.name) })).resolves.toBeGreaterThan(0);
     slow.set('entry', 200); // entry's 300 ms answers are slow for it: not clean, though sql is
     const error = await awaitCleanBaseline(probes, { cleanMs: 2000, timeoutMs: 30, slowMsOf: (p) => slow.get(p.name) }).catch((e: unknown) => e as Error);
-    expect(error.message).toMatch(/entry \(slow: 300 ms\)/);
-    expect(error.message).not.toMatch(/sql/);
+    expect((error as Error).message).toMatch(/entry \(slow: 300 ms\)/);
+    expect((error as Error).message).not.toMatch(/sql/);
   });
 
   it('a probe that barely ran is not a baseline', async () => {
