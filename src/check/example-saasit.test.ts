@@ -41,7 +41,9 @@ describe('examples/saasit/prodlike.yaml', () => {
     expect(loaded.config.executions.namespace).toBe('saasit-executions');
     // document 000's Secrets, made by prodlike with the stand-ins' credentials
     expect(loaded.config.secrets['database-secret']?.url).toBe('postgresql://${postgres.user}:${postgres.password}@postgres-service.saasit-production.svc.cluster.local:5432/${postgres.database}');
-    expect(Object.keys(loaded.config.secrets).sort()).toEqual(['anthropic-secret', 'backend-secrets', 'database-secret', 'jwt-secret', 'minio-secret', 'redis-secret']);
+    expect(Object.keys(loaded.config.secrets).sort()).toEqual(['anthropic-secret', 'backend-secrets', 'database-secret', 'jwt-secret', 'redis-secret']);
+    // the object store's credentials are the team's own (the overlay's committed dev Secret), read, not generated
+    expect(loaded.config.credentials).toEqual({ 'minio.accessKey': { secret: 'minio-secret', key: 'MINIO_ROOT_USER' }, 'minio.secretKey': { secret: 'minio-secret', key: 'MINIO_ROOT_PASSWORD' } });
   });
 });
 

@@ -70,6 +70,21 @@ export class EnvironmentStore {
     return secrets;
   }
 
+  /**
+   * The environment's secrets with `adopted` values taken over (kind: credentials the team's own manifests
+   * carry, `credentials:`), written back with mode 0600 when one changed so every later reader (probes,
+   * `connect`, sentinels) uses them.
+   */
+  async adoptSecrets(adopted: Partial<EnvironmentSecrets>): Promise<EnvironmentSecrets> {
+    const current = await this.secrets();
+    const next = { ...current, ...adopted };
+    if (Object.entries(adopted).every(([k, v]) => current[k as keyof EnvironmentSecrets] === v)) return current;
+    const file = join(this.dir, 'secrets.json');
+    await writeFile(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return next;
+  }
+
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }

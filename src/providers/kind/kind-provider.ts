@@ -31,6 +31,7 @@ import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 import { faultJournalFile } from '../../core/paths.ts';
 import { KindNodes } from './kind-nodes.ts';
+import { teamCredentials } from './team-credentials.ts';
 
 export interface KindProviderOptions extends KindUpStepOptions {
   /** The explicit ownership override (`--i-know-this-is-not-a-prodlike-cluster`); recorded as an event. */
@@ -124,6 +125,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await mkdir(this.#store.dir, { recursive: true, mode: 0o700 });
     // The images come from the rendered manifests: an absent one the nodes cannot pull fails here, before the cluster.
     const rendered = await this.#steps.render();
+    const adopted = teamCredentials(rendered, this.#o.config); // `credentials:` from the team's own Secrets; a bad entry fails here, before the cluster
     const images = await this.#steps.planImages(rendered);
     try {
       if (!existed) {
@@ -138,6 +140,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const preparing = (async () => {
         await this.#steps.nodesReady(signal);
         await this.#steps.addons(rendered);
+        await this.#store.adoptSecrets(adopted);
         await this.#steps.namespacesAndSecrets(rendered);
         return rendered;
       })();
@@ -167,6 +170,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       throw new ProdlikeError('USAGE', `Environment "${this.#o.config.name}" (kind cluster ${this.cluster}) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
     }
     const rendered = await this.#steps.render();
+    const adopted = teamCredentials(rendered, this.#o.config);
     const images = await this.#steps.planImages(rendered);
     const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
@@ -177,6 +181,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     });
     const loading = this.#steps.loadImages(images, true, signal);
     await this.#steps.nodesReady(signal);
+    await this.#store.adoptSecrets(adopted);
     await this.#steps.namespacesAndSecrets(rendered);
     await loading;
     await this.#steps.applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
