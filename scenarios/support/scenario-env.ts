@@ -115,7 +115,12 @@ export async function scenarioConfig(): Promise<{ loaded: LoadedConfig; provider
   return { loaded: { ...base, config }, providerName };
 }
 
-export async function startScenarioEnvironment(suite: string): Promise<ScenarioEnvironment> {
+/**
+ * `reset: false`: a suite that changes nothing in the environment (it only sends traffic, e.g. the ingress suite)
+ * takes a shared environment as the previous suite left it — healthy, its teardown checked that — instead of
+ * paying for a reset.
+ */
+export async function startScenarioEnvironment(suite: string, options: { reset?: boolean } = {}): Promise<ScenarioEnvironment> {
   const { loaded, providerName } = await scenarioConfig();
   const { config } = loaded;
   const bus = new EventBus();
@@ -180,7 +185,7 @@ export async function startScenarioEnvironment(suite: string): Promise<ScenarioE
   creating = creation;
   let created = await creation;
   const shared = process.env.PRODLIKE_SHARED_ENV === '1';
-  if (shared && created.outcome !== 'created' && canReset(provider)) {
+  if (shared && created.outcome !== 'created' && canReset(provider) && options.reset !== false) {
     // A shared environment another suite used (or one an earlier run kept): back to the freshly deployed state.
     const resetStarted = performance.now();
     const reset = provider.reset({ signal: abort.signal });

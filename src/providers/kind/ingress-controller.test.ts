@@ -29,7 +29,7 @@ describe('ingress controller add-on', () => {
     expect(get(pod, 'nodeSelector')).toEqual({ 'ingress-ready': 'true' });
     const c = get(pod, 'containers', 0);
     expect(get(c, 'image')).toBe('prodlike.local/traefik:v3.7.13');
-    expect(get(c, 'args')).toEqual(expect.arrayContaining(['--providers.kubernetesIngressNGINX=true', '--providers.kubernetesIngressNGINX.httpsEntryPoint=websecure', '--entryPoints.websecure.http.tls=true']));
+    expect(get(c, 'args')).toEqual(expect.arrayContaining(['--providers.kubernetesIngressNGINX=true', '--providers.kubernetesIngressNGINX.httpsEntryPoint=websecure', '--entryPoints.websecure.http.tls=true', '--global.checkNewVersion=false', '--global.sendAnonymousUsage=false']));
     expect((get(c, 'ports') as unknown[]).map((p) => get(p, 'hostPort')).filter(Boolean)).toEqual([80, 443]);
     const rules = (get(byKind('ClusterRole')[0], 'rules') as unknown[]).flatMap((r) => get(r, 'resources') as string[]);
     for (const r of ['ingresses', 'ingressclasses', 'services', 'endpointslices', 'secrets', 'namespaces', 'ingresses/status']) expect(rules).toContain(r);

@@ -1,3 +1,4 @@
+import { ProdlikeError } from '../../core/errors.ts';
 import type { Kubectl } from '../../kube/kubectl.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { INGRESS_PORTS } from './cluster-config.ts';
@@ -47,7 +48,9 @@ export function ingressClassesToServe(rendered: readonly KubeObject[]): string[]
 export function ingressControllerObjects(options: { image: string; classes: readonly string[] }): object[] {
   const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { namespace: INGRESS_NAMESPACE } : {}), labels: LABELS });
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { ...LABELS, 'pod-security.kubernetes.io/enforce': 'baseline' } } },
+    // Pod Security "privileged": hostPorts are refused by baseline and restricted (as for ingress-nginx's own kind
+    // deployment); the container itself runs as nobody, read-only, with every capability dropped.
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { ...LABELS, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(`prodlike-${NAME}-ingress`, false),
@@ -96,6 +99,10 @@ export function ingressControllerObjects(options: { image: string; classes: read
                 '--ping=true',
                 '--entryPoints.traefik.address=:9000',
                 '--log.level=INFO',
+                '--log.noColor=true',
+                // Nothing leaves the cluster: no release check and no usage data to traefik.io (both on by default).
+                '--global.checkNewVersion=false',
+                '--global.sendAnonymousUsage=false',
               ],
               ports: [
                 { name: 'web', containerPort: 8000, hostPort: INGRESS_PORTS.http.containerPort, protocol: 'TCP' },
@@ -119,5 +126,11 @@ export function ingressControllerObjects(options: { image: string; classes: read
 export async function installIngressController(kubectl: Kubectl, options: { image: string; classes: readonly string[]; progress?: (m: string) => void }): Promise<void> {
   await kubectl.apply(toApplyList(ingressControllerObjects(options)));
   options.progress?.(`IngressClass ${options.classes.join(', ')} -> Traefik (${options.image}); waiting for the rollout`);
-  await kubectl.run(['-n', INGRESS_NAMESPACE, 'rollout', 'status', `deployment/${NAME}`, '--timeout=180s'], { timeoutMs: 200_000 });
+  const rollout = await kubectl.run(['-n', INGRESS_NAMESPACE, 'rollout', 'status', `deployment/${NAME}`, '--timeout=120s'], { timeoutMs: 140_000, allowFailure: true });
+  if (rollout.exitCode === 0) return;
+  // rollout status only times out: the events say why (a refused pod, an image missing, a crash).
+  const events = await kubectl.run(['-n', INGRESS_NAMESPACE, 'get', 'events', '--sort-by=.lastTimestamp'], { allowFailure: true });
+  throw new ProdlikeError('READINESS_TIMEOUT', `The ingress controller (deployment ${INGRESS_NAMESPACE}/${NAME}, ${options.image}) did not become ready within 120 s: ${rollout.stderr.trim() || rollout.stdout.trim()}\n  events:\n    ${events.stdout.trim().split('\n').slice(-6).join('\n    ')}`, {
+    hint: `Inspect with \`kubectl --kubeconfig ${kubectl.kubeconfig} -n ${INGRESS_NAMESPACE} describe deployment,pods\`; offline the image comes from the node image (\`npx prodlike setup --kind\`).`,
+  });
 }
