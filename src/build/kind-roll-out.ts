@@ -1,4 +1,8 @@
 import { resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../config/schema.ts';
+import { ProdlikeError } from '../core/errors.ts';
+import { run } from '../core/exec.ts';
+import { kind } from '../kube/kubectl.ts';
+import { imageNodes } from '../providers/kind/kind-images.ts';
 import type { SupportsKubernetes } from '../providers/provider.ts';
 import type { BuiltImage } from './image-build.ts';
 
@@ -6,41 +10,108 @@ export interface KindRolledWorkload {
   role: WorkloadRole;
   workload: string;
   namespace: string;
+  /** The per-build tag the workload now runs. */
   image: string;
   loadMs: number;
+  /** `kubectl set image` (the rolling update starts). */
   restartMs: number;
+  /** From the new image set until `kubectl rollout status` saw every replica updated and ready. */
   readyMs: number;
 }
 
+/** How the built images reach the nodes (replaceable in unit tests). */
+export interface NodeImages {
+  /** The nodes new pods can be scheduled on. */
+  nodes(): Promise<string[]>;
+  tag(source: string, target: string): Promise<void>;
+  /** Loads the images into the nodes (all at once: one archive, every node in parallel). */
+  load(images: readonly string[], nodes: readonly string[], progress?: (line: string) => void): Promise<void>;
+}
+
 /**
- * `up --build` on kind (not run live yet): each image that was built is loaded into the nodes with the
- * provider's image loading (`kind load docker-image`), then the workloads of its roles are restarted
- * (`kubectl rollout restart`, so the pods pick up the new image under the same tag; the manifests' pull
- * policy must not be Always) and waited on with `kubectl rollout status`. Cached images are not touched.
+ * The per-build tag: the configured tag plus `-dev.` and the image ID's first 12 hex digits. A new tag per
+ * build makes the pod template change (a rolling update) and keeps the kubelet from starting a container
+ * from the image it already has under the old tag.
+ */
+export function devTag(image: string, id: string): string {
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const [repo, tag] = colon > slash ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
+  return `${repo}:${tag.replace(/-dev\.[0-9a-f]{12}$/, '')}-dev.${id.replace(/^sha256:/, '').slice(0, 12)}`;
+}
+
+/** An image reference a container of the workload runs that is the built image (its configured tag or an earlier dev tag). */
+export function runsImage(containerImage: string, image: string): boolean {
+  const bare = (ref: string) => ref.replace(/^docker\.io\/library\//, '');
+  const c = bare(containerImage);
+  const i = bare(image);
+  const tagged = i.slice(i.lastIndexOf('/')).includes(':') ? i : `${i}:latest`;
+  return c === i || c === tagged || c.startsWith(`${tagged}-dev.`);
+}
+
+export const kindNodeImages = (cluster: string): NodeImages => ({
+  nodes: () => imageNodes(cluster),
+  tag: async (source, target) => {
+    await run('docker', ['tag', source, target], { timeoutMs: 30_000 });
+  },
+  load: async (images, nodes, progress) => {
+    await kind(['load', 'docker-image', '--name', cluster, '--nodes', nodes.join(','), ...images], { timeoutMs: 10 * 60_000, ...(progress ? { onLine: progress } : {}) });
+  },
+});
+
+interface PodSpecLike { containers?: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }
+
+/**
+ * `up --build` and `prodlike dev` on kind: each image that was built is tagged per build (devTag), loaded
+ * under that tag and its configured one into the nodes pods can run on (the workers; `kind load`
+ * archives once and loads the nodes in parallel, and re-tags where a node has the image already), then
+ * every workload of its roles gets the new tag on the containers that ran the image (`kubectl set image`:
+ * the manifests' own rolling update, probes and grace periods) and all are waited on together with
+ * `kubectl rollout status`. The configured tag on the nodes follows the new build too, so a later apply of
+ * the manifests or a Job from a template runs the same code. Cached images are not touched.
  */
 export async function rollOutOnKind(
-  target: Pick<SupportsKubernetes, 'kubectl' | 'loadImage'>,
+  target: Pick<SupportsKubernetes, 'kubectl' | 'cluster'>,
   config: ProdlikeConfig,
   built: readonly BuiltImage[],
-  options: { timeoutMs?: number; progress?: (line: string) => void } = {},
+  options: { timeoutMs?: number; progress?: (line: string) => void; images?: NodeImages } = {},
 ): Promise<KindRolledWorkload[]> {
   const timeoutMs = options.timeoutMs ?? 5 * 60_000;
+  const images = options.images ?? kindNodeImages(target.cluster);
+  const fresh = built.filter((b) => b.status === 'built');
+  if (!fresh.length) return [];
+  const nodes = await images.nodes();
   const out: KindRolledWorkload[] = [];
-  for (const image of built.filter((b) => b.status === 'built')) {
+  for (const image of fresh) {
+    const tag = devTag(image.image, image.id);
     const loadStarted = performance.now();
-    options.progress?.(`kind load docker-image ${image.image}`);
-    await target.loadImage(image.image, options.progress ? { onLine: options.progress } : {});
-    let loadMs = performance.now() - loadStarted;
-    for (const role of image.roles) {
-      const w = resolveWorkload(config, role);
-      if (!w.enabled) continue;
-      const restartStarted = performance.now();
-      await target.kubectl.run(['rollout', 'restart', w.workload, '-n', w.namespace], { timeoutMs: 60_000 });
-      const restarted = performance.now();
-      await target.kubectl.run(['rollout', 'status', w.workload, '-n', w.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], { timeoutMs: timeoutMs + 15_000 });
-      out.push({ role, workload: w.workload, namespace: w.namespace, image: image.image, loadMs, restartMs: restarted - restartStarted, readyMs: performance.now() - restarted });
-      loadMs = 0; // counted once per image
-    }
+    await images.tag(image.image, tag);
+    options.progress?.(`kind load ${tag} into ${nodes.join(', ')}`);
+    await images.load([tag, image.image], nodes, options.progress);
+    const loadMs = performance.now() - loadStarted;
+    const workloads = image.roles.map((role) => resolveWorkload(config, role)).filter((w) => w.enabled);
+    const rolled = await Promise.all(workloads.map(async (w) => {
+      const setStarted = performance.now();
+      const object = await target.kubectl.json<{ spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: unknown } }>(['get', w.workload, '-n', w.namespace, '-o', 'json'], { timeoutMs: 60_000 });
+      const pod = object.spec?.template?.spec ?? {};
+      const names = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].filter((c) => runsImage(c.image, image.image)).map((c) => c.name);
+      if (!names.length) {
+        const running = [...(pod.containers ?? [])].map((c) => c.image).join(', ') || 'no containers';
+        throw new ProdlikeError('USAGE', `${w.namespace}/${w.workload} (role ${w.role}) runs ${running}, not the built ${image.image}: nothing to roll out.`, {
+          hint: `build[].image must be the image the manifests give the role's containers, or build[].roles must not name ${w.role}.`,
+          details: { workload: w.workload, namespace: w.namespace, image: image.image },
+        });
+      }
+      await target.kubectl.run(['set', 'image', w.workload, '-n', w.namespace, ...names.map((n) => `${n}=${tag}`)], { timeoutMs: 60_000 });
+      const set = performance.now();
+      await target.kubectl.run(['rollout', 'status', w.workload, '-n', w.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], {
+        timeoutMs: timeoutMs + 15_000,
+        ...(options.progress ? { onLine: (line: string) => options.progress?.(`${w.namespace}/${w.workload}: ${line}`) } : {}),
+      });
+      return { role: w.role, workload: w.workload, namespace: w.namespace, image: tag, loadMs: 0, restartMs: set - setStarted, readyMs: performance.now() - set } satisfies KindRolledWorkload;
+    }));
+    if (rolled[0]) rolled[0].loadMs = loadMs; // counted once per image
+    out.push(...rolled);
   }
   return out;
 }

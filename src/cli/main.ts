@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from '../core/paths.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerConnect } from './commands/connect.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerDev } from './commands/dev.ts';
 import { registerDown } from './commands/down.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerKubeconfig } from './commands/kubeconfig.ts';
@@ -33,7 +34,7 @@ Config: prodlike.yaml in the current directory (or --config). Targets and their 
         fixtures/targets.yaml. Docs: README.md.`;
 
 /** The commands, in the order `--help` lists them: one module each under src/cli/commands/. */
-const COMMANDS = [registerSetup, registerDoctor, registerUp, registerReset, registerDown, registerStatus, registerLogs, registerConnect, registerKubeconfig, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
+const COMMANDS = [registerSetup, registerDoctor, registerUp, registerDev, registerReset, registerDown, registerStatus, registerLogs, registerConnect, registerKubeconfig, registerRun, registerLoad, registerCheck, registerReport, registerGc, registerSchema];
 
 /** Builds the program. Exported for tests (exitOverride, captured output). */
 export function buildProgram(ctx: CliContext): Command {

@@ -12,7 +12,33 @@ export type ProdlikeEvent =
   | { kind: 'env.ready'; env: string; provider: string; endpoints: Record<string, string> }
   | { kind: 'fault.injected'; scenario: string; fault: string; target: string }
   | { kind: 'fault.healed'; scenario: string; fault: string; target: string }
-  | { kind: 'target.evaluated'; scenario: string; target: string; measured: number | null; limit: number; unit: string; verdict: 'pass' | 'fail' | 'skipped'; source: string };
+  | { kind: 'target.evaluated'; scenario: string; target: string; measured: number | null; limit: number; unit: string; verdict: 'pass' | 'fail' | 'skipped'; source: string }
+  | DevCycleEvent;
+
+/**
+ * One cycle of `prodlike dev`: the images whose build inputs changed were built and their roles rolled out
+ * (or the build failed and the running image was kept). Times in ms; `totalMs` is edit→every replica ready,
+ * from the first change of the cycle (the file's mtime) to the end of the roll-out.
+ */
+export interface DevCycleEvent {
+  kind: 'dev.cycle';
+  cycle: number;
+  outcome: 'rolled-out' | 'up-to-date' | 'build-failed' | 'roll-out-failed';
+  images: string[];
+  /** Changed paths, relative to the project directory. */
+  paths: string[];
+  buildMs: number;
+  /** kind: loading the image into the nodes. */
+  loadMs?: number;
+  rolloutMs: number;
+  readyMs: number;
+  totalMs: number;
+  /** What was rolled out, e.g. `backend ×3, worker ×1 on prodlike.local/app:0.1.0-dev.0123456789ab`. */
+  rolled?: string;
+  /** Why the cycle failed, and the last lines of the build's output. */
+  error?: string;
+  tail?: string[];
+}
 
 export type EventOf<K extends ProdlikeEvent['kind']> = Extract<ProdlikeEvent, { kind: K }>;
 export type TimedEvent = ProdlikeEvent & { at: number };

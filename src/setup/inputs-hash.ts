@@ -4,6 +4,9 @@ import { join, relative, sep } from 'node:path';
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test']);
 
+/** The default skip list of inputsHash: a path (relative, `/`-separated) under node_modules, dist, .git or test, or a *.log. */
+export const skippedByDefault = (rel: string): boolean => rel.split('/').some((part) => SKIP.has(part)) || rel.endsWith('.log');
+
 /**
  * A content hash of everything an artifact is built from (files of its build folder, shared scripts,
  * versions, the ID of the image it is built FROM). Stored as the image label `io.prodlike.inputs`:
@@ -16,7 +19,7 @@ export async function inputsHash(options: {
   skip?: (relPath: string) => boolean;
 }): Promise<string> {
   const hash = createHash('sha256');
-  const skip = options.skip ?? ((rel: string) => rel.split('/').some((part) => SKIP.has(part)) || rel.endsWith('.log'));
+  const skip = options.skip ?? skippedByDefault;
   for (const root of [...options.paths].sort()) {
     for (const file of await listFiles(root, root, skip)) {
       hash.update(`file:${relative(root, file)}\n`);

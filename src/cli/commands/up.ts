@@ -1,15 +1,9 @@
 import { type Command, Option } from 'commander';
 import { PROVIDERS, type ProviderName } from '../../config/schema.ts';
 import { formatDuration } from '../../core/duration.ts';
-import { EXIT_CODES, ProdlikeError } from '../../core/errors.ts';
-import { buildConfiguredImages, rollOutBuilt } from '../../build/build-and-roll-out.ts';
+import { EXIT_CODES } from '../../core/errors.ts';
 import { phaseTable } from '../../build/phase-table.ts';
-import { environmentImageSource } from '../../build/environment-image-source.ts';
-import { createProvider } from '../../providers/create-provider.ts';
-import { refuseConflictingEnvironment } from '../../providers/environment-conflicts.ts';
-import { lockEnvironment } from '../../safety/env-lock.ts';
-import { FaultJournal, replayFaultJournal } from '../../safety/fault-journal.ts';
-import { runSetup } from '../../setup/setup.ts';
+import { bringUp } from '../bring-up.ts';
 import { act, type CliContext } from '../context.ts';
 import { statusTable } from './status-table.ts';
 
@@ -27,30 +21,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       + 'that run them and wait until they are ready; prints a table of the phases and their times')
     .action(act(ctx, async (opts: { provider?: ProviderName; build?: boolean }) => {
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
-      await using _lock = await lockEnvironment(loaded, 'up', ctx);
-      const started = performance.now();
-      let provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
-      // Before anything starts: the same name up on the other provider, or another environment on our ports.
-      await refuseConflictingEnvironment({ loaded, provider: provider.name, command: 'up', bus: ctx.bus });
-      // Faults an interrupted scenario could not heal (still in .prodlike/<env>/faults.json) are healed first.
-      await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
-      const built = opts.build ? await buildConfiguredImages({ loaded, source: await environmentImageSource(loaded), bus: ctx.bus, signal: ctx.abort.signal }) : undefined;
-      let result;
-      try {
-        result = await provider.create({ signal: ctx.abort.signal });
-      } catch (error) {
-        // A newcomer's first `up`: no engine or no images yet. Run setup (idempotent), then try again once.
-        if (!(error instanceof ProdlikeError) || !['IMAGE_MISSING', 'DOCKER_UNAVAILABLE'].includes(error.code)) throw error;
-        ctx.bus.emit({ kind: 'log', level: 'info', message: `${error.message} Running \`prodlike setup\` first.` });
-        const setup = await runSetup({ config: loaded.config, bus: ctx.bus, kind: provider.name === 'kind', smoke: false, signal: ctx.abort.signal });
-        if (!setup.ok) throw error;
-        provider = await createProvider({ loaded, bus: ctx.bus }, opts.provider);
-        result = await provider.create({ signal: ctx.abort.signal });
-      }
-      // What could not be healed before (e.g. the container was gone) is retried on the environment now up.
-      await replayFaultJournal(FaultJournal.forEnvironment(loaded.baseDir, loaded.config.name), async () => provider, ctx.bus).catch(() => undefined);
-      const rollout = built ? await rollOutBuilt({ provider, loaded, built, bus: ctx.bus, startedAt: started, signal: ctx.abort.signal }) : undefined;
-      if (rollout) result = { ...result, status: await provider.status() };
+      const { provider, result, rollout, started } = await bringUp(ctx, loaded, { ...(opts.provider ? { provider: opts.provider } : {}), build: Boolean(opts.build) });
       ctx.renderer.close();
       const took = formatDuration(performance.now() - started);
       if (ctx.json) ctx.stdout(JSON.stringify({ ...result, ...(rollout ? { build: rollout } : {}), durationMs: performance.now() - started }, null, 2));
