@@ -134,3 +134,17 @@ export async function installIngressController(kubectl: Kubectl, options: { imag
     hint: `Inspect with \`kubectl --kubeconfig ${kubectl.kubeconfig} -n ${INGRESS_NAMESPACE} describe deployment,pods\`; offline the image comes from the node image (\`npx prodlike setup --kind\`).`,
   });
 }
+
+/**
+ * What `status` says about the add-on when it runs: the controller standing in for ingress-nginx, its entry points,
+ * and what prodlike adds on top of the translated annotations (the self-signed TLS Secrets, the TLS versions).
+ */
+export async function ingressNotices(kubectl: Kubectl): Promise<string[]> {
+  const deployment = await kubectl.json<KubeObject & { status?: { readyReplicas?: number } }>(['-n', INGRESS_NAMESPACE, 'get', 'deployment', NAME]).catch(() => undefined);
+  if (!deployment) return [];
+  const secrets = await kubectl.json<{ items: KubeObject[] }>(['get', 'secrets', '-A', '--field-selector', 'type=kubernetes.io/tls', '-l', 'app.kubernetes.io/managed-by=prodlike']).then((l) => l.items.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), () => []);
+  return [
+    `Ingress controller: Traefik (Kubernetes Ingress NGINX provider, ${deployment.status?.readyReplicas ?? 0}/1 ready) serves the ingressClassName nginx Ingresses in place of the retired ingress-nginx, on 127.0.0.1:<entry+2> (http) and 127.0.0.1:<entry+6> (https); clients send the Ingress host (curl --resolve <host>:<port>:127.0.0.1).`,
+    `Ingress: prodlike adds ${secrets.length ? `self-signed certificates in ${secrets.join(', ')}` : 'no certificate'} and Traefik's TLS option ${TLS_PROTOCOLS.join('-')} (ingress-nginx's ssl-protocols default; the annotation is a ConfigMap key there); limit-rps/limit-burst-multiplier are translated by Traefik, which refuses with 429 where ingress-nginx answers 503.`,
+  ];
+}

@@ -4,6 +4,7 @@ import type { KubeList } from '../../kube/objects.ts';
 import { KIND_CLUSTER_LABEL } from '../../safety/ownership.ts';
 import type { ClusterStatus, NodeInfo } from '../provider.ts';
 import { hpaStatus, partitionRules, pvcStatus, rulesToDelete, type HpaJson, type PvcJson } from './cluster-views.ts';
+import { ingressNotices } from './ingress-controller.ts';
 
 /**
  * The cluster's network and nodes as prodlike sees them: the cluster view of `status`, and a network partition on kind: prodlike-cni (ptp) does not enforce NetworkPolicy, so the cut is iptables
@@ -49,6 +50,7 @@ export async function clusterStatus(kubectl: Kubectl, cluster: string, nodes: ()
   if (cni.includes('"ptp"') || cni.includes('prodlike')) {
     notices.push('NetworkPolicies are applied but NOT enforced: the offline CNI (prodlike-cni, ptp) has no policy engine; partition uses iptables in the nodes instead.');
   }
+  notices.push(...(await ingressNotices(kubectl)));
   for (const h of hpas) if (h.metrics.some((m) => m.current === undefined)) notices.push(`HPA ${h.namespace}/${h.name} has no metrics yet (<unknown>): metrics-server needs about a minute after start.`);
   return { nodes: nodeList, hpas, pvcs, notices };
 }
