@@ -13,7 +13,7 @@ import { readRunResults, writeRunReport } from '../report/report-writer.ts';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type ScenarioResult } from '../report/run-results.ts';
 import type { OutcomeError, VitestOutcomes } from './vitest-outcome-reporter.ts';
 
-export const SUITES = ['failover', 'backup-restore', 'hpa', 'execution-load'] as const;
+export const SUITES = ['failover', 'backup-restore', 'hpa', 'execution-load', 'ingress'] as const;
 
 export interface RunScenariosOptions {
   loaded: LoadedConfig;

@@ -98,7 +98,7 @@ export const ingressAnnotationUnknownRule: Rule = {
           message: `Ingress ${ing.namespace}/${ing.name}: ${key}: "${value}" — ${why}.`,
           hint: configMap
             ? `Set ${name} in the ingress-nginx ConfigMap (controller-wide), or drop the annotation if the default is what is meant.`
-            : `Remove it, or replace it with ${MEANT[name] ?? 'the annotation that does what it means'} (and measure it: \`prodlike test --kind\`, the ingress scenario).`,
+            : `Remove it, or replace it with ${MEANT[name] ?? 'the annotation that does what it means'} (and measure it on kind: \`npx prodlike run ingress\`).`,
           objects: [obj(ctx, ing)],
           targets: [],
           details: { annotation: key, value, kind: configMap ? 'configmap-key' : 'unknown' },
