@@ -1,11 +1,11 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import type { DevCycleEvent, EventBus } from '../core/events.ts';
 import type { Provider } from '../providers/provider.ts';
 import { loadImageCatalog, type ResolvedSource } from '../setup/image-catalog.ts';
+import { ContextWatch } from './context-watch.ts';
 import { CycleQueue } from './cycle-queue.ts';
 import { runDevCycle } from './dev-cycle.ts';
 import { buildxAvailable, resolveBuilds } from './image-build.ts';
@@ -61,25 +61,24 @@ export async function devLoop(options: DevLoopOptions): Promise<DevCycleEvent[]>
     },
     onError: (error) => options.bus.emit({ kind: 'log', level: 'error', message: `dev cycle failed: ${error instanceof Error ? error.message : String(error)}`, source: 'dev' }),
   });
-  const onChange = (dir: string, filename: string | null) => {
-    if (!filename) return;
-    const path = join(dir, filename);
+  const onChange = (path: string) => {
     if (isDockerIgnore(path, scopes)) void loadScopes(plans).then((s) => { scopes = s; });
     const images = imagesForPath(path, scopes);
     if (!images.length) return;
     void changedAt(path).then((at) => queue.notify(images, path, at));
   };
   const roots = watchRoots(scopes);
-  const watchers: FSWatcher[] = [];
+  const watcher = new ContextWatch({
+    roots,
+    relevant: (path) => imagesForPath(path, scopes).length > 0,
+    onChange,
+    onFallback: (reason) => options.bus.emit({ kind: 'log', level: 'warn', message: `inotify is not available (${reason}); \`sudo sysctl fs.inotify.max_user_instances=512\` gives it back`, source: 'dev' }),
+    onError: (root, error) => options.bus.emit({ kind: 'log', level: 'warn', message: `watching ${relative(options.loaded.baseDir, root.dir) || root.dir} stopped: ${error.message}`, source: 'dev' }),
+  });
   try {
-    for (const root of roots) {
-      const watcher = watch(root.dir, { recursive: root.recursive }, (_type, filename) => onChange(root.dir, filename));
-      watcher.on('error', (error) => options.bus.emit({ kind: 'log', level: 'warn', message: `watching ${relative(options.loaded.baseDir, root.dir) || root.dir} stopped: ${error.message}`, source: 'dev' }));
-      watchers.push(watcher);
-    }
+    await watcher.start();
   } catch (error) {
-    for (const w of watchers) w.close();
-    throw new ProdlikeError('USAGE', `Cannot watch the build contexts: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: 'Check that every build[].context exists and is readable; on Linux raise fs.inotify.max_user_watches for very large contexts.' });
+    throw new ProdlikeError('COMMAND_FAILED', `Cannot watch the build contexts: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: 'Check that every build[].context exists and is readable.' });
   }
   options.onWatching?.(roots);
   const onAbort = () => done();
@@ -88,7 +87,7 @@ export async function devLoop(options: DevLoopOptions): Promise<DevCycleEvent[]>
     await finished;
   } finally {
     options.signal.removeEventListener('abort', onAbort);
-    for (const w of watchers) w.close();
+    watcher.close();
     queue.close();
     if (options.signal.aborted) cycleAbort.abort();
     await queue.whenIdle();
