@@ -1,10 +1,10 @@
 import { resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../config/schema.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import { run } from '../core/exec.ts';
-import { kind } from '../kube/kubectl.ts';
 import { imageNodes } from '../providers/kind/kind-images.ts';
 import type { SupportsKubernetes } from '../providers/provider.ts';
 import type { BuiltImage } from './image-build.ts';
+import { streamImagesToNodes } from './stream-to-nodes.ts';
 
 export interface KindRolledWorkload {
   role: WorkloadRole;
@@ -54,17 +54,15 @@ export const kindNodeImages = (cluster: string): NodeImages => ({
   tag: async (source, target) => {
     await run('docker', ['tag', source, target], { timeoutMs: 30_000 });
   },
-  load: async (images, nodes, progress) => {
-    await kind(['load', 'docker-image', '--name', cluster, '--nodes', nodes.join(','), ...images], { timeoutMs: 10 * 60_000, ...(progress ? { onLine: progress } : {}) });
-  },
+  load: (images, nodes, progress) => streamImagesToNodes(images, nodes, progress),
 });
 
 interface PodSpecLike { containers?: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }
 
 /**
  * `up --build` and `prodlike dev` on kind: each image that was built is tagged per build (devTag), loaded
- * under that tag and its configured one into the nodes pods can run on (the workers; `kind load`
- * archives once and loads the nodes in parallel, and re-tags where a node has the image already), then
+ * under that tag and its configured one into the nodes pods can run on (the workers; one `docker save`
+ * streamed into every node's `ctr import` at once: stream-to-nodes.ts), then
  * every workload of its roles gets the new tag on the containers that ran the image (`kubectl set image`:
  * the manifests' own rolling update, probes and grace periods) and all are waited on together with
  * `kubectl rollout status`. The configured tag on the nodes follows the new build too, so a later apply of

@@ -95,6 +95,8 @@ export async function runStreaming(file: string, args: readonly string[], option
     forceKillAfterDelay: 5_000,
     cleanup: true,
     encoding: 'buffer',
+    // stdout goes to the caller's stream: kept in memory too it would end a large transfer at execa's maxBuffer.
+    buffer: { stdout: !options.stdout },
     stdin: options.stdin ? 'pipe' : 'ignore',
     stdout: options.stdout ? 'pipe' : 'ignore',
     stderr: 'pipe',
