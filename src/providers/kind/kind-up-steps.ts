@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProdlikeConfig } from '../../config/schema.ts';
 import type { EventBus } from '../../core/events.ts';
+import { waitFor } from '../../core/wait.ts';
 import { kind, type Kubectl } from '../../kube/kubectl.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { recordKindCluster } from '../../safety/gc.ts';
@@ -94,7 +95,15 @@ export class KindUpSteps {
   }
 
   async nodesReady(signal?: AbortSignal): Promise<void> {
-    await this.step('kind:nodes', 'Nodes Ready', async () => {
+    const expected = 1 + this.#o.config.kind.workers;
+    await this.step('kind:nodes', 'Nodes Ready', async (progress) => {
+      // `wait nodes --all` only covers the nodes registered so far: a worker that has not joined yet (a
+      // loaded host) would pass here and fail later as "0/1 nodes available". Every node must register first.
+      await waitFor(async () => {
+        const n = (await this.#kubectl.json<{ items: unknown[] }>(['get', 'nodes'])).items.length;
+        progress(`${n}/${expected} nodes registered`);
+        return n >= expected ? n : undefined;
+      }, { timeoutMs: 180_000, intervalMs: 1000, description: `all ${expected} nodes (1 control plane + ${expected - 1} workers) to register with the API server`, ...(signal ? { signal } : {}) });
       await this.#kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=180s'], { timeoutMs: 200_000, ...(signal ? { signal } : {}) });
     });
   }
