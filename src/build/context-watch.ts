@@ -21,14 +21,14 @@ export interface ContextWatchOptions {
 }
 
 /**
- * The build contexts watched with `fs.watch` (inotify; recursive on Node 20), or, when the host has no
+ * The build contexts watched with `fs.watch` on each folder (inotify), or, when the host has no
  * inotify instance or watch left (each kind node takes several: EMFILE with a few clusters up), by polling
  * the inputs' mtimes and sizes every 500 ms: a change is then seen up to 0.5 s later; edit→ready is still
  * measured from the file's mtime.
  */
 export class ContextWatch {
   readonly #o: ContextWatchOptions;
-  readonly #watchers: FSWatcher[] = [];
+  readonly #watched = new Map<string, FSWatcher>();
   #poll: NodeJS.Timeout | undefined;
   #snapshot: Map<string, string> | undefined;
   #polling = false;
@@ -41,19 +41,12 @@ export class ContextWatch {
   /** Starts watching; resolves once changes from now on are seen. */
   async start(): Promise<void> {
     try {
-      // Node 20's recursive watch sets up its folders asynchronously and an inotify failure there goes
-      // unreported: a plain watch first makes the process's one inotify instance now, or throws EMFILE now.
-      const probe = watch(this.#o.roots[0]?.dir ?? '.', () => undefined);
-      this.#watchers.push(probe);
+      // One plain watch per folder (Node 20's recursive watch on Linux follows files, and loses a file that
+      // an editor or `sed -i` replaces by a rename; a folder's watch sees every entry written, created or
+      // moved in). Folders created later are added as they appear.
       for (const root of this.#o.roots) {
-        const watcher = watch(root.dir, { recursive: root.recursive }, (_type, filename) => {
-          if (filename) this.#o.onChange(join(root.dir, filename));
-        });
-        watcher.on('error', (error: NodeJS.ErrnoException) => {
-          if (EXHAUSTED.has(error.code ?? '')) void this.#fallBack(error);
-          else this.#o.onError(root, error);
-        });
-        this.#watchers.push(watcher);
+        if (root.recursive) for (const dir of await this.#folders(root.dir)) this.#watchFolder(dir);
+        else this.#watchFolder(root.dir, root.files);
       }
     } catch (error) {
       if (!EXHAUSTED.has((error as NodeJS.ErrnoException).code ?? '')) {
@@ -64,13 +57,47 @@ export class ContextWatch {
     }
   }
 
+  /** The folder and its relevant subfolders. */
+  async #folders(dir: string): Promise<string[]> {
+    const out = [dir];
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, e.name);
+      if (e.isDirectory() && this.#o.relevant(path)) out.push(...(await this.#folders(path)));
+    }
+    return out;
+  }
+
+  #watchFolder(dir: string, only?: readonly string[]): void {
+    if (this.#closed || this.#polling || this.#watched.has(dir)) return;
+    const watcher = watch(dir, (_type, filename) => {
+      if (!filename || (only && !only.includes(filename))) return;
+      const path = join(dir, filename);
+      this.#o.onChange(path);
+      // A new folder: watched too, with what is already in it.
+      if (!only && this.#o.relevant(path)) {
+        void stat(path).then(async (s) => {
+          if (!s.isDirectory()) return;
+          for (const sub of await this.#folders(path)) this.#watchFolder(sub);
+        }, () => undefined);
+      }
+    });
+    watcher.on('error', (error: NodeJS.ErrnoException) => {
+      if (EXHAUSTED.has(error.code ?? '')) void this.#fallBack(error);
+      else if (error.code !== 'ENOENT' && error.code !== 'EPERM') this.#o.onError({ dir, recursive: false, files: [] }, error);
+      watcher.close();
+      this.#watched.delete(dir);
+    });
+    this.#watched.set(dir, watcher);
+  }
+
   get polling(): boolean {
     return this.#polling;
   }
 
   close(): void {
     this.#closed = true;
-    for (const w of this.#watchers.splice(0)) w.close();
+    for (const w of this.#watched.values()) w.close();
+    this.#watched.clear();
     if (this.#poll) clearTimeout(this.#poll);
     this.#poll = undefined;
   }
@@ -78,7 +105,8 @@ export class ContextWatch {
   async #fallBack(error: Error): Promise<void> {
     if (this.#polling || this.#closed) return;
     this.#polling = true;
-    for (const w of this.#watchers.splice(0)) w.close();
+    for (const w of this.#watched.values()) w.close();
+    this.#watched.clear();
     this.#o.onFallback(`${error.message}: watching by polling every ${this.#o.pollMs ?? POLL_MS} ms`);
     this.#snapshot = await this.#scan();
     const tick = async () => {
