@@ -11,6 +11,8 @@ import { buildImages, type BuildPlan, type BuiltImage } from './image-build.ts';
 import type { KindRolledWorkload } from './kind-roll-out.ts';
 
 const TAIL_LINES = 15;
+/** A stack frame (`    at fn (file:line)`): left out of the error tail, where the tool's message is what helps. */
+const STACK_FRAME = /^\s+at\s/;
 
 export interface DevCycleOptions {
   provider: Provider;
@@ -47,7 +49,7 @@ export async function runDevCycle(batch: ChangeBatch, cycle: number, options: De
   const inner = new EventBus();
   const lines: string[] = [];
   inner.on((e) => {
-    if (e.kind === 'step.progress') {
+    if (e.kind === 'step.progress' && !STACK_FRAME.test(e.message)) {
       lines.push(e.message);
       if (lines.length > 200) lines.splice(0, lines.length - 200);
     } else if (e.kind === 'log' && (e.level === 'warn' || e.level === 'error')) options.bus.emit(e);
