@@ -21,6 +21,7 @@ function fakeCluster(containerImage = 'prodlike.local/app:0.1.0') {
     nodes: async () => ['w1', 'w2'],
     tag: async (s, t) => { calls.push(`tag ${s} ${t}`); },
     load: async (names, nodes) => { calls.push(`load ${names.join(' ')} -> ${nodes.join(',')}`); },
+    forget: async (name, keep) => { calls.push(`forget ${name} but ${keep}`); },
   };
   return { calls, target, images };
 }
@@ -61,6 +62,7 @@ describe('rollOutOnKind', () => {
     ]);
     expect(rolled.map((r) => [r.role, r.image])).toEqual([['backend', tag], ['worker', tag]]);
     expect(rolled[1]!.loadMs).toBe(0);
+    expect(calls.at(-1)).toBe(`forget prodlike.local/app:0.1.0 but ${tag}`);
   });
 
   it('touches nothing for images that were up to date, and skips disabled roles', async () => {

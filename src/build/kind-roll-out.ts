@@ -26,6 +26,8 @@ export interface NodeImages {
   tag(source: string, target: string): Promise<void>;
   /** Loads the images into the nodes (all at once: one archive, every node in parallel). */
   load(images: readonly string[], nodes: readonly string[], progress?: (line: string) => void): Promise<void>;
+  /** Removes the local engine's earlier dev tags of the image (every build adds one), keeping `keep`. */
+  forget(image: string, keep: string): Promise<void>;
 }
 
 /**
@@ -55,6 +57,11 @@ export const kindNodeImages = (cluster: string): NodeImages => ({
     await run('docker', ['tag', source, target], { timeoutMs: 30_000 });
   },
   load: (images, nodes, progress) => streamImagesToNodes(images, nodes, progress),
+  forget: async (image, keep) => {
+    const listed = await run('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { timeoutMs: 30_000 });
+    const old = listed.stdout.split('\n').map((l) => l.trim()).filter((ref) => ref !== keep && ref !== image && runsImage(ref, image));
+    if (old.length) await run('docker', ['image', 'rm', ...old], { allowFailure: true, timeoutMs: 60_000 });
+  },
 });
 
 interface PodSpecLike { containers?: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }
@@ -110,6 +117,7 @@ export async function rollOutOnKind(
     }));
     if (rolled[0]) rolled[0].loadMs = loadMs; // counted once per image
     out.push(...rolled);
+    await images.forget(image.image, tag).catch(() => undefined); // the nodes' kubelets collect their unused images themselves
   }
   return out;
 }

@@ -47,8 +47,8 @@ export function registerDev(program: Command, ctx: CliContext): void {
     .addHelpText('after', `
 Example:
   $ prodlike dev
-  watching fixtures/app for prodlike.local/app:0.1.0 — Ctrl-C stops watching (the environment keeps running)
-  ✔ 13:52:07 #1 fixtures/app/src/backend.ts → backend ×3, worker ×1 on prodlike.local/app:0.1.0 · build 6.1s · roll-out 2.0s · ready 9.3s · edit→ready 17.8s`)
+  watching fixtures/app — Ctrl-C stops watching (the environment keeps running)
+  ✔ 14:09:51 #3 fixtures/app/src/backend.ts → backend ×3, worker ×1 on prodlike.local/app:0.1.0 · build 4.92s · roll-out 4.00s · ready 1.90s · edit→ready 11.2s`)
     .action(act(ctx, async (opts: { provider?: ProviderName; once?: boolean; debounce: string }) => {
       const debounceMs = durationOption('--debounce', opts.debounce);
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
