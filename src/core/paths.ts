@@ -23,7 +23,10 @@ export function stateDir(projectDir: string, envName: string): string {
   return join(projectDir, '.prodlike', envName);
 }
 
-/** The environment's fault journal (src/safety/fault-journal.ts): present while a journalled fault is not healed. */
+/** The fault journal's file name in an environment's state dir (src/safety/fault-journal.ts). */
+export const FAULT_JOURNAL_FILE = 'faults.json';
+
+/** The environment's fault journal: present while a journalled fault is not healed. */
 export function faultJournalFile(projectDir: string, envName: string): string {
-  return join(stateDir(projectDir, envName), 'faults.json');
+  return join(stateDir(projectDir, envName), FAULT_JOURNAL_FILE);
 }

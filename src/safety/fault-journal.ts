@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { WorkloadRole } from '../config/schema.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
-import { faultJournalFile, stateDir } from '../core/paths.ts';
+import { FAULT_JOURNAL_FILE, stateDir } from '../core/paths.ts';
 import { pidAlive } from './env-lock.ts';
 import { canLifecycle, canNodes, canPartition, canPause, canPauseTarget, canScale, type PauseTarget, type Provider } from '../providers/provider.ts';
 
@@ -34,7 +34,7 @@ export interface JournalEntry {
   undo: UndoSpec;
 }
 
-export const FAULT_JOURNAL_FILE = basename(faultJournalFile('.', '.'));
+export { FAULT_JOURNAL_FILE };
 
 export class FaultJournal {
   readonly file: string;
