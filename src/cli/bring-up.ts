@@ -7,7 +7,7 @@ import type { BuildRollout } from '../build/phase-table.ts';
 import { createProvider } from '../providers/create-provider.ts';
 import { refuseConflictingEnvironment } from '../providers/environment-conflicts.ts';
 import type { CreateResult, Provider } from '../providers/provider.ts';
-import { lockEnvironment } from '../safety/env-lock.ts';
+import { lockEnvironment, lockHostSetup } from '../safety/env-lock.ts';
 import { FaultJournal, replayFaultJournal } from '../safety/fault-journal.ts';
 import { runSetup } from '../setup/setup.ts';
 import type { CliContext } from './context.ts';
@@ -40,6 +40,7 @@ export async function bringUp(ctx: CliContext, loaded: LoadedConfig, options: { 
     // A newcomer's first `up`: no engine or no images yet. Run setup (idempotent), then try again once.
     if (!(error instanceof ProdlikeError) || !['IMAGE_MISSING', 'DOCKER_UNAVAILABLE'].includes(error.code)) throw error;
     ctx.bus.emit({ kind: 'log', level: 'info', message: `${error.message} Running \`prodlike setup\` first.` });
+    await using _setupLock = await lockHostSetup('up (running setup)', ctx);
     const setup = await runSetup({ config: loaded.config, bus: ctx.bus, kind: provider.name === 'kind', smoke: false, signal: ctx.abort.signal });
     if (!setup.ok) throw error;
     provider = await createProvider({ loaded, bus: ctx.bus }, options.provider);

@@ -6,7 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from './testing/temp-dirs.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
-import { acquireEnvLock, EnvironmentBusyError, lockWaitMs, readLock } from './env-lock.ts';
+import type { EventBus } from '../core/events.ts';
+import { acquireEnvLock, EnvironmentBusyError, lockHostSetup, lockWaitMs, readLock } from './env-lock.ts';
 
 const tmp = () => tempDir('prodlike-lock-');
 
@@ -104,5 +105,21 @@ describe('per-environment lock', () => {
     expect(lockWaitMs({})).toBe(15 * 60_000);
     expect(lockWaitMs({ PRODLIKE_LOCK_WAIT_MS: '0' })).toBe(0);
     expect(lockWaitMs({ PRODLIKE_LOCK_WAIT_MS: 'soon' })).toBe(15 * 60_000);
+  });
+});
+
+describe('host setup lock', () => {
+  it('serializes setups sharing one cache, naming the cache and the holder while the second waits', async () => {
+    const cache = await tmp();
+    const env = { PRODLIKE_CACHE: cache };
+    const first = await lockHostSetup('setup --kind', {}, env);
+    expect(first.file).toBe(join(cache, 'setup-lock', 'lock'));
+    const messages: string[] = [];
+    const bus = { emit: (e: { message: string }) => messages.push(e.message) } as unknown as EventBus;
+    setTimeout(() => void first.release(), 300);
+    const second = await lockHostSetup('up (running setup)', { bus }, env);
+    expect(messages).toEqual([expect.stringMatching(new RegExp(`^this host's image cache \\(${cache}\\) is busy: \`prodlike setup --kind\` \\(pid ${process.pid}\\).*waiting`))]);
+    await second.release();
+    expect(existsSync(join(cache, 'setup-lock'))).toBe(false);
   });
 });

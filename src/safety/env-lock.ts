@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
-import { stateDir } from '../core/paths.ts';
+import { cacheDir, stateDir } from '../core/paths.ts';
 
 /**
  * One command at a time per environment: a lock file `<project>/.prodlike/<env>/lock`, created with
@@ -34,6 +34,8 @@ export interface EnvLock extends AsyncDisposable {
 
 export interface AcquireOptions {
   env: string;
+  /** What the lock guards, in messages; default `environment "<env>"`. */
+  subject?: string | undefined;
   /** What holds the lock, shown to whoever waits: "prodlike up". */
   command: string;
   /** How long to wait for a busy environment; 0 = fail at once. Default 0. */
@@ -47,8 +49,8 @@ export interface AcquireOptions {
 export const LOCK_FILE = 'lock';
 
 export class EnvironmentBusyError extends ProdlikeError {
-  constructor(env: string, holder: LockInfo, waitedMs: number) {
-    super('PROVIDER_FAILED', `${busyMessage(env, holder)}${waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ''}.`, {
+  constructor(env: string, holder: LockInfo, waitedMs: number, subject?: string) {
+    super('PROVIDER_FAILED', `${busyMessage(env, holder, subject)}${waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ''}.`, {
       hint: `Wait for it to finish, or stop it (kill ${holder.pid}). A lock whose process has died is taken over automatically; `
         + 'PRODLIKE_LOCK_WAIT_MS sets how long commands wait (default 15 min).',
       details: { env, holder },
@@ -56,8 +58,8 @@ export class EnvironmentBusyError extends ProdlikeError {
   }
 }
 
-export function busyMessage(env: string, holder: LockInfo): string {
-  return `environment "${env}" is busy: \`${holder.command}\` (pid ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''}) since ${holder.since}`;
+export function busyMessage(env: string, holder: LockInfo, subject = `environment "${env}"`): string {
+  return `${subject} is busy: \`${holder.command}\` (pid ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''}) since ${holder.since}`;
 }
 
 /** Takes the environment's lock in `dir` (its state directory), waiting up to `waitMs` while it is busy. */
@@ -101,15 +103,15 @@ export async function acquireEnvLock(dir: string, options: AcquireOptions): Prom
       continue;
     }
     const waited = performance.now() - started;
-    if (waited >= (options.waitMs ?? 0)) throw new EnvironmentBusyError(options.env, holder, waited);
+    if (waited >= (options.waitMs ?? 0)) throw new EnvironmentBusyError(options.env, holder, waited, options.subject);
     if (!announced) {
       announced = true;
-      options.onWait?.(`${busyMessage(options.env, holder)}; waiting for it to finish (Ctrl-C to stop waiting)`, holder);
+      options.onWait?.(`${busyMessage(options.env, holder, options.subject)}; waiting for it to finish (Ctrl-C to stop waiting)`, holder);
     }
     try {
       await delay(options.pollMs ?? 250, undefined, options.signal ? { signal: options.signal } : undefined);
     } catch (cause) {
-      throw new ProdlikeError('INTERRUPTED', `Stopped waiting: ${busyMessage(options.env, holder)}.`, { cause, details: { env: options.env, holder } });
+      throw new ProdlikeError('INTERRUPTED', `Stopped waiting: ${busyMessage(options.env, holder, options.subject)}.`, { cause, details: { env: options.env, holder } });
     }
   }
 }
@@ -228,6 +230,24 @@ export async function lockEnvironment(loaded: LoadedConfig, command: string, ctx
     env,
     command: command.startsWith('prodlike') ? command : `prodlike ${command}`,
     waitMs: lockWaitMs(),
+    signal: ctx.abort?.signal,
+    onWait: (message) => ctx.bus?.emit({ kind: 'log', level: 'warn', source: 'safety.lock', message }),
+  });
+}
+
+/**
+ * One `prodlike setup` at a time per host cache (~/.cache/prodlike): two setups building the same images
+ * (a debootstrap into one rootfs, one Go build cache) would trip over each other; a second one waits
+ * (up to 3 hours: a cold kind node image takes 45-90 min) and then finds everything cached.
+ * `up` runs setup for a newcomer and takes it too.
+ */
+export async function lockHostSetup(command: string, ctx: { bus?: EventBus; abort?: AbortController }, env: NodeJS.ProcessEnv = process.env): Promise<EnvLock> {
+  const cache = cacheDir(env);
+  return acquireEnvLock(join(cache, 'setup-lock'), {
+    env: 'setup',
+    subject: `this host's image cache (${cache})`,
+    command: command.startsWith('prodlike') ? command : `prodlike ${command}`,
+    waitMs: 3 * 60 * 60_000,
     signal: ctx.abort?.signal,
     onWait: (message) => ctx.bus?.emit({ kind: 'log', level: 'warn', source: 'safety.lock', message }),
   });
