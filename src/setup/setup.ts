@@ -34,7 +34,7 @@ export interface SetupResult {
   summary: string;
 }
 
-const IMAGE_ORDER = ['debian-base', 'postgres', 'redis', 'nginx', 'node', 'minio', 'k6'] as const;
+const IMAGE_ORDER = ['debian-base', 'postgres', 'redis', 'nginx', 'node', 'minio', 'k6', 'prometheus', 'postgres-exporter', 'redis-exporter'] as const;
 const IMAGES_DIR = join(PACKAGE_ROOT, 'fixtures', 'images');
 const BUILD_TIMEOUT_MS = 60 * 60_000;
 
@@ -81,7 +81,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     if (!entry) continue;
     if (source === 'online' && name === 'debian-base') continue;
     const image = await bus.step<ImageRecord>(`image:${name}`, `Image ${name}`, (progress) =>
-      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images['debian-base']?.offline, signal: options.signal }),
+      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images[BASE_OF[name] ?? 'debian-base']?.offline, signal: options.signal }),
     );
     result.images[name] = image;
   }
