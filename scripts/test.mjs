@@ -66,7 +66,11 @@ function projectTimes(report, outcomesFile) {
   const projectsOf = new Map();
   for (const m of JSON.parse(readFileSync(outcomesFile, 'utf8')).modules) projectsOf.set(m.file, [...(projectsOf.get(m.file) ?? []), m]);
   for (const list of projectsOf.values()) list.sort((a, b) => (a.groupOrder ?? 0) - (b.groupOrder ?? 0));
-  const runs = [...(report.testResults ?? [])].sort((a, b) => a.startTime - b.startTime);
+  // The reporter's own times (module start to end, its beforeAll hooks included) win over the JSON report's,
+  // which start a file at its first test: integration-kind showed 35 s for a file that took 147 s.
+  const reporterRuns = [...projectsOf.values()].flat().filter((m) => m.startedAt > 0 && m.endedAt >= m.startedAt)
+    .map((m) => ({ name: m.file, startTime: m.startedAt, endTime: m.endedAt, project: m.project }));
+  const runs = (reporterRuns.length ? reporterRuns : [...(report.testResults ?? [])]).sort((a, b) => a.startTime - b.startTime);
   const seen = new Map();
   const byProject = new Map();
   for (const file of runs) {
@@ -74,7 +78,7 @@ function projectTimes(report, outcomesFile) {
     const nth = seen.get(file.name) ?? 0;
     seen.set(file.name, nth + 1);
     const candidates = projectsOf.get(file.name) ?? [];
-    const project = (candidates[nth] ?? candidates[candidates.length - 1])?.project ?? '?';
+    const project = file.project ?? (candidates[nth] ?? candidates[candidates.length - 1])?.project ?? '?';
     const p = byProject.get(project) ?? { start: Infinity, end: 0, sum: 0, files: 0, slowest: { ms: 0, name: '' } };
     p.start = Math.min(p.start, file.startTime);
     p.end = Math.max(p.end, file.endTime);

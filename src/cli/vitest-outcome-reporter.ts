@@ -16,6 +16,9 @@ export interface VitestOutcomes {
     project?: string;
     /** The project's `sequence.groupOrder`: groups run one after the other, so a file run by two projects is told apart by its start time. */
     groupOrder?: number;
+    /** When the file started running (after collection: its beforeAll hooks are inside) and ended, epoch ms. */
+    startedAt?: number;
+    endedAt?: number;
     /** Errors outside any test: the file failed to load, a beforeAll/afterAll hook threw. */
     errors: Array<OutcomeError & { where: string }>;
     tests: Array<{ name: string; state: 'passed' | 'failed' | 'skipped' | 'pending'; errors: OutcomeError[] }>;
@@ -36,6 +39,18 @@ const toOutcomeError = (e: { name?: string; message?: string; code?: unknown }):
  * a check failed) or 3 (a suite could not run).
  */
 export default class VitestOutcomeReporter implements Reporter {
+  /** Wall-clock start and end per module run (vitest's JSON report starts a file at its first test, leaving out a beforeAll that creates a cluster). */
+  readonly #times = new Map<TestModule, { startedAt: number; endedAt?: number }>();
+
+  onTestModuleStart(testModule: TestModule): void {
+    this.#times.set(testModule, { startedAt: Date.now() });
+  }
+
+  onTestModuleEnd(testModule: TestModule): void {
+    const t = this.#times.get(testModule);
+    if (t) t.endedAt = Date.now();
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ name?: string; message?: string; code?: unknown }>): void {
     const out = process.env.PRODLIKE_VITEST_OUTCOMES;
     if (!out) return;
@@ -46,6 +61,7 @@ export default class VitestOutcomeReporter implements Reporter {
           file: m.moduleId,
           project: m.project.name,
           groupOrder: m.project.config.sequence.groupOrder,
+          ...this.#times.get(m),
           errors: suites.flatMap((s) => s.errors().map((e) => ({ ...toOutcomeError(e), where: s.type === 'module' ? 'file' : `suite "${s.name}"` }))),
           tests: [...m.children.allTests()].map((t) => {
             const r = t.result();
