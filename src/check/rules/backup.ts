@@ -22,7 +22,7 @@ function dataKindOf(ctx: CheckContext, w: Workload): DataKind | undefined {
   if (!isDataStore(ctx, w)) return undefined;
   const text = w.template.containers.map((c) => `${c.image ?? ''} ${c.command.join(' ')} ${c.args.join(' ')}`).join(' ');
   if (/\b(redis|valkey|keydb)\b/.test(text)) return undefined; // persistence is Redis' own (rule redis-persistence-vs-rpo)
-  if (/\b(postgres|postgresql|mysql|mariadb|mongo)\b/.test(text)) return 'database';
+  if (/\b(postgres|postgresql|spilo|patroni|mysql|mariadb|mongo)\b/.test(text)) return 'database'; // spilo, patroni: PostgreSQL HA images
   if (/\b(minio|seaweedfs|garage|radosgw)\b/.test(text)) return 'files';
   return persistentVolumesOf(w).length > 0 ? 'files' : undefined;
 }
