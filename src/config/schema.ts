@@ -30,6 +30,10 @@ const workloadSchema = z.strictObject({
     .optional(),
   service: z.string().min(1).describe('Service name other workloads use to reach it (default: the one document 001 gives the role).').optional(),
   selector: z.record(z.string(), z.string()).describe('Pod labels that select this workload.').optional(),
+  accessSelector: z
+    .record(z.string(), z.string())
+    .describe('kind: labels the pods must carry, besides `selector`, to be reached from the host (prodlike\'s access Service: probes, sentinels, `connect`). For a replicated store whose members take no writes, e.g. Patroni 3\'s role label { spilo-role: master } (kind/manifests/overlays/kind-ha): the access follows the leader. Status and readiness still count every pod of `selector`.')
+    .optional(),
   port: z
     .number()
     .int()
@@ -251,6 +255,8 @@ export interface ResolvedWorkload {
   service: string;
   port: number;
   selector: Record<string, string>;
+  /** Labels that, with `selector`, pick the pods reached from the host (a replicated store's leader); empty: every pod of `selector`. */
+  accessSelector: Record<string, string>;
   /** Path on `port` that answers 200 when a pod is ready, when the configuration or the defaults know it. */
   health?: string;
 }
@@ -268,6 +274,7 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
       service: user.service ?? base.service,
       port: user.port ?? base.port,
       selector: user.selector ?? { app: role },
+      accessSelector: user.accessSelector ?? {},
       ...((user.health ?? base.health) ? { health: user.health ?? base.health } : {}),
     };
   });

@@ -78,6 +78,14 @@ describe('prodlike\'s host-access objects on kind', () => {
     for (const o of objects) expect(o.metadata.labels?.['io.prodlike.env']).toBe('shop');
   });
 
+  it('reach only the pods of accessSelector too (a replicated store\'s leader), while the policy admits every member', () => {
+    const ha = configSchema.parse({ name: 'demo', topology: { postgres: { workload: 'statefulset/postgres-ha', selector: { app: 'postgres' }, accessSelector: { 'spilo-role': 'master' } } } });
+    const objects = accessObjects(ha).filter((o) => o.metadata.name === 'prodlike-access-postgres');
+    expect(services(objects)[0]!.spec.selector).toEqual({ app: 'postgres', 'spilo-role': 'master' });
+    expect(policies(objects)[0]!.spec.podSelector.matchLabels).toEqual({ app: 'postgres' });
+    expect(services(accessObjects(defaults)).find((o) => o.metadata.name === 'prodlike-access-postgres')!.spec.selector).toEqual({ app: 'postgres' });
+  });
+
   it('admit node addresses (Docker\'s default pools) to each role\'s port and keep pod addresses denied', () => {
     expect(NODE_ADDRESS_BLOCKS).toEqual(['172.16.0.0/12', '192.168.0.0/16']);
     const all = policies(accessObjects(defaults));

@@ -43,7 +43,8 @@ export function accessName(role: AccessRole): string {
  *   Services are for the scenarios, which measure what a client sees (`select 1`, Redis PING, S3 HEAD
  *   every 100 ms) from the host through the same kube-proxy path a pod would use, so a killed pod's
  *   replacement is reached without reconnecting a port-forward (which dies with the pod it picked).
- *   Separate Services, so the manifests' own Services (ClusterIP, headless, sticky) stay as they are.
+ *   Separate Services, so the manifests' own Services (ClusterIP, headless, sticky) stay as they are. The Service
+ *   selects `selector` plus `accessSelector` (a replicated store's leader, e.g. Patroni's spilo-role=master).
  *   kube-proxy serves a NodePort on every node: mapping it on the control plane is enough.
  * - a NetworkPolicy `prodlike-access-<role>` admitting ingress on that port to the role's pods from node
  *   addresses only (NODE_ADDRESS_BLOCKS). WHY: NodePort traffic reaches the pods from a node address
@@ -67,7 +68,7 @@ export function accessObjects(config: ProdlikeConfig): AccessObject[] {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: metadata(),
-        spec: { type: 'NodePort', selector: { ...w.selector }, ports: [{ name: 'access', protocol: 'TCP', port: w.port, targetPort: w.port, nodePort: ACCESS_NODEPORTS[role] }] },
+        spec: { type: 'NodePort', selector: { ...w.selector, ...w.accessSelector }, ports: [{ name: 'access', protocol: 'TCP', port: w.port, targetPort: w.port, nodePort: ACCESS_NODEPORTS[role] }] },
       },
       {
         apiVersion: 'networking.k8s.io/v1',
