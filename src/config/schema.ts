@@ -240,6 +240,27 @@ export const configSchema = z.strictObject({
       nodeImage: z.string().min(1).optional().describe('Override the node image (default: kindest/node online, the locally built one offline).'),
     })
     .prefault({}),
+  monitoring: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('kind: install the monitoring add-on at `up` (namespace prodlike-monitoring): Prometheus on 127.0.0.1:<ports.entry+7>, the PostgreSQL and Redis exporters, kube-state-metrics, and the alert rules below. Failover scenarios then record which alerts fired.'),
+      rules: z
+        .array(z.string().min(1))
+        .min(1)
+        .default(['kind/monitoring/document-001-alerts.yaml', 'kind/monitoring/broken-rule.yaml'])
+        .describe('Prometheus rule files, relative to prodlike.yaml, loaded as they are. Default: document 001 §High Availability 6\'s four rules verbatim, and one rule broken on purpose (a wrong job label) that the failover suite must report "never fired".'),
+      interval: z
+        .string()
+        .regex(/^[1-9][0-9]*s$/, 'must be whole seconds, e.g. 5s')
+        .default('5s')
+        .describe('Prometheus scrape and rule evaluation interval: an alert fires at most for: + 2 intervals (+ the exporter\'s readiness) after its condition starts, which is the window the scenarios hold it to.'),
+      metricsPath: z
+        .string()
+        .regex(/^\/[^\s?#]*$/, 'must be a path starting with /, e.g. /metrics')
+        .default('/metrics')
+        .describe('The application\'s metrics path on the backend role\'s port (topology.backend): scraped per pod as job "app".'),
+    })
+    .prefault({})
+    .describe('kind: Prometheus as document 001 §High Availability 6 describes it, scraping job="postgres" and job="redis" through their exporters, kube-state-metrics and the application\'s /metrics.'),
 });
 
 export type ProdlikeConfigInput = z.input<typeof configSchema>;

@@ -41,6 +41,19 @@ export const INGRESS_PORTS = {
   https: { containerPort: 443, offset: 6 },
 } as const;
 
+/**
+ * The monitoring add-on's Prometheus (monitoring-addon.ts): a NodePort on the control plane and its 127.0.0.1 host port
+ * as an offset from ports.entry (entry+7, the first after the ingress controller's entry+6). A fixed loopback port
+ * rather than a `kubectl port-forward`: it exists from the cluster's creation on, needs no process kept alive through a
+ * scenario's faults, and `status` can print it.
+ */
+export const MONITORING_PORT = { nodePort: 30990, offset: 7 } as const;
+
+/** 127.0.0.1 host port of Prometheus' HTTP API for this environment (kind, monitoring enabled). */
+export function prometheusHostPort(config: Pick<ProdlikeConfig, 'ports'>): number {
+  return config.ports.entry + MONITORING_PORT.offset;
+}
+
 /** 127.0.0.1 host ports of the ingress controller's http and https entry points for this environment. */
 export function ingressHostPorts(config: Pick<ProdlikeConfig, 'ports'>): { http: number; https: number } {
   return { http: config.ports.entry + INGRESS_PORTS.http.offset, https: config.ports.entry + INGRESS_PORTS.https.offset };
@@ -78,13 +91,14 @@ export function accessHostPort(config: Pick<ProdlikeConfig, 'ports'>, role: Work
  * PostgreSQL, Redis and MinIO ones, and entry+2 / entry+6 -> the ingress controller's ports 80 / 443 (the
  * mappings exist from the cluster's creation on; the controller is installed when the manifests have Ingresses).
  */
-export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options: { ingressController: boolean }): PortMapping[] {
+export function kindPortMappings(config: Pick<ProdlikeConfig, 'ports'>, options: { ingressController: boolean; monitoring?: boolean }): PortMapping[] {
   const entry = config.ports.entry;
   return [
     { containerPort: ENTRY_NODEPORTS.frontend, hostPort: entry, listenAddress: '127.0.0.1', protocol: 'TCP' },
     { containerPort: ENTRY_NODEPORTS.backend, hostPort: entry + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ...Object.values(DATA_NODEPORTS).map((d) => ({ containerPort: d.nodePort, hostPort: entry + d.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })),
     ...(options.ingressController ? Object.values(INGRESS_PORTS).map((p) => ({ containerPort: p.containerPort, hostPort: entry + p.offset, listenAddress: '127.0.0.1', protocol: 'TCP' })) : []),
+    ...(options.monitoring ? [{ containerPort: MONITORING_PORT.nodePort, hostPort: entry + MONITORING_PORT.offset, listenAddress: '127.0.0.1', protocol: 'TCP' }] : []),
   ];
 }
 
@@ -101,7 +115,7 @@ export async function renderClusterConfig(config: ProdlikeConfig, options: { nod
   cluster.networking = { ...cluster.networking, apiServerAddress: '127.0.0.1' };
   const controlPlane = cluster.nodes.find((n) => n.role === 'control-plane')!;
   const workerTemplate = cluster.nodes.find((n) => n.role === 'worker') ?? { role: 'worker' };
-  controlPlane.extraPortMappings = kindPortMappings(config, options);
+  controlPlane.extraPortMappings = kindPortMappings(config, { ...options, monitoring: config.monitoring.enabled });
   cluster.nodes = [controlPlane, ...Array.from({ length: config.kind.workers }, () => structuredClone(workerTemplate))];
   for (const node of cluster.nodes) node.image = options.nodeImage;
   for (const node of cluster.nodes) for (const m of node.extraPortMappings ?? []) if (m.listenAddress !== '127.0.0.1') throw new Error('every port mapping must listen on 127.0.0.1');

@@ -88,3 +88,21 @@ export async function ensureImageOnNode(node: string, image: string, cluster: st
   progress(`${image} is not in the node image: kind load docker-image into ${node}`);
   await kind(['load', 'docker-image', '--name', cluster, '--nodes', node, image], { timeoutMs: 5 * 60_000 });
 }
+
+/**
+ * Offline, images a node must hold for an add-on that are not in it yet (the node image does not preload them, or
+ * predates them): loaded from the local Docker engine in one `kind load`, else IMAGE_MISSING. Returns those loaded.
+ */
+export async function ensureImagesOnNode(node: string, images: readonly string[], cluster: string, progress: (m: string) => void): Promise<string[]> {
+  const listed = await run('docker', ['exec', node, 'crictl', 'images', '-o', 'json'], { allowFailure: true, timeoutMs: 30_000 });
+  const tags = listed.exitCode === 0 ? ((JSON.parse(listed.stdout) as { images?: { repoTags?: string[] }[] }).images ?? []).flatMap((i) => i.repoTags ?? []) : [];
+  const missing = images.filter((image) => !tags.includes(image) && !tags.includes(`docker.io/library/${image}`));
+  if (!missing.length) return [];
+  const absent = (await Promise.all(missing.map(async (image) => ((await imagePresent(image)) ? undefined : image)))).filter((i): i is string => Boolean(i));
+  if (absent.length) {
+    throw new ProdlikeError('IMAGE_MISSING', `${absent.join(', ')}: neither in node ${node} nor in the local Docker engine (imageSource offline: nothing is pulled).`, { hint: 'Run `npx prodlike setup` (and `setup --kind` for the node image\'s add-ons).', details: { missing: absent } });
+  }
+  progress(`kind load docker-image into ${node}: ${missing.join(', ')}`);
+  await kind(['load', 'docker-image', '--name', cluster, '--nodes', node, ...missing], { timeoutMs: 5 * 60_000 });
+  return missing;
+}

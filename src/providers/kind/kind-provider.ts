@@ -142,6 +142,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
         await this.#steps.addons(rendered);
         await this.#store.adoptSecrets(adopted);
         await this.#steps.namespacesAndSecrets(rendered);
+        await this.#steps.monitoring();
         return rendered;
       })();
       const [prepared, loaded] = await Promise.allSettled([preparing, loading]);

@@ -22,6 +22,7 @@ describe('kind cluster config', () => {
       { containerPort: 30432, hostPort: 19003, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30379, hostPort: 19004, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30900, hostPort: 19005, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30990, hostPort: 19007, listenAddress: '127.0.0.1', protocol: 'TCP' }, // Prometheus (monitoring add-on, on by default)
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProdlikeConfig } from '../../config/schema.ts';
 import type { EventBus } from '../../core/events.ts';
+import { ProdlikeError } from '../../core/errors.ts';
 import { waitFor } from '../../core/wait.ts';
 import { kind, type Kubectl } from '../../kube/kubectl.ts';
 import type { KubeObject } from '../../kube/objects.ts';
@@ -9,8 +10,10 @@ import { recordKindCluster } from '../../safety/gc.ts';
 import { loadImageCatalog } from '../../setup/image-catalog.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
 import { accessObjects } from './access-objects.ts';
-import { renderClusterConfig } from './cluster-config.ts';
-import { ensureImageOnNode, imageArchive, imageNodes, ingressControllerImage, metricsServerImage } from './kind-images.ts';
+import { prometheusHostPort, renderClusterConfig } from './cluster-config.ts';
+import { ensureImageOnNode, ensureImagesOnNode, imageArchive, imageNodes, ingressControllerImage, metricsServerImage } from './kind-images.ts';
+import { installMonitoring, monitoringObjects, type MonitoringImages } from './monitoring-addon.ts';
+import { readRuleFiles } from './monitoring-config.ts';
 import { ingressClassesToServe, installIngressController } from './ingress-controller.ts';
 import { ingressTlsNeeds, ingressTlsSecrets } from './ingress-tls.ts';
 import { imagesMissingOnNodes } from './kind-reset.ts';
@@ -124,6 +127,27 @@ export class KindUpSteps {
         await installIngressController(this.#kubectl, { image, classes, progress });
       })] : []),
     ]);
+  }
+
+  /**
+   * The monitoring add-on (monitoring-addon.ts), once the environment's credentials exist: offline its images go to the
+   * control plane first (kube-state-metrics is preloaded by a node image built with it).
+   */
+  async monitoring(): Promise<void> {
+    const { config } = this.#o;
+    if (!config.monitoring.enabled) return;
+    await this.step('kind:monitoring', `Add-on: monitoring (Prometheus, PostgreSQL/Redis exporters, kube-state-metrics) on 127.0.0.1:${prometheusHostPort(config)}`, async (progress) => {
+      const catalog = await loadImageCatalog();
+      const pick = (name: string) => {
+        const entry = catalog.images[name] ?? catalog.kindAddons?.[name];
+        if (!entry) throw new ProdlikeError('CONFIG_INVALID', `The image catalogue (fixtures/images/images.yaml) has no ${name} entry: the monitoring add-on has no image.`);
+        return entry[this.#o.imageSource];
+      };
+      const images: MonitoringImages = { prometheus: pick('prometheus'), postgresExporter: pick('postgres-exporter'), redisExporter: pick('redis-exporter'), kubeStateMetrics: pick('kube-state-metrics') };
+      if (this.#o.imageSource === 'offline') await ensureImagesOnNode(`${this.#cluster}-control-plane`, Object.values(images), this.#cluster, progress);
+      const rules = await readRuleFiles(config, this.#o.projectDir);
+      await installMonitoring(this.#kubectl, monitoringObjects(config, { images, secrets: await this.#store.secrets(), rules }), progress);
+    });
   }
 
   async render(): Promise<KubeObject[]> {
