@@ -22,6 +22,7 @@ import { objectSentinels } from './support/object-sentinels.ts';
 import { requires } from './support/requires.ts';
 import { ENTRY_SLOW_MS, RECOVERY_WINDOW_MS, expectHeld, runScenario, showVerdicts, type ScenarioRun } from './support/scenario-run.ts';
 import { scenarioSkipReason, startScenarioEnvironment, type ScenarioEnvironment } from './support/scenario-env.ts';
+import { startAlertWatch, type AlertWatch, type ScenarioAlert } from './support/alert-watch.ts';
 
 /**
  * Failover suite: crash, hang or remove each component under steady traffic and measure what clients see,
@@ -44,11 +45,11 @@ const skip = await scenarioSkipReason();
  * How long a held fault (scaled to 0, paused) lasts: a parameter of the fault, set by the harness (never
  * counted in an RTO). PRODLIKE_FAULT_HOLD_MS=8000 for all, or per scenario: `worker-lost=1000,redis-hang=600000`.
  */
-const holdMs = (scenario: string): number => {
+const holdMs = (scenario: string, fallback = 5_000): number => {
   const raw = process.env.PRODLIKE_FAULT_HOLD_MS ?? '';
   const byName = Object.fromEntries(raw.split(',').map((p) => p.split('=')).filter((p) => p.length === 2).map(([k, v]) => [k!.trim(), Number(v)]));
   const value = byName[scenario] ?? (raw.includes('=') ? NaN : Number(raw || NaN));
-  return Number.isFinite(value) && value >= 0 ? value : 5_000;
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
 };
 const log = (message: string) => process.stdout.write(`[failover ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -62,6 +63,22 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   let redisUrl: string;
   let app: ReturnType<typeof appApi>;
   let cross: CrossCheck | undefined;
+  /** The documented alerts (issue #21): kind with the monitoring add-on; undefined elsewhere. */
+  let alerts: AlertWatch | undefined;
+  /**
+   * Which documented alerts a scenario's fault was meant to raise, judged (alert-watch.ts) and printed; notes for the
+   * report. A crash keeps rate(restarts[15m]) > 0 for 15 min: PodCrashLooping is judged at the end of the suite.
+   */
+  const judgeAlerts = async (scenario: string, expected: ScenarioAlert[]) => {
+    if (!alerts) return { rows: [], notes: [] };
+    const { rows, table } = await alerts.scenario(scenario, expected);
+    log(`documented alerts, ${scenario}:\n${table}`);
+    return { rows, notes: rows.map((r) => `alert ${r.alert}: ${r.verdict} (${r.reason})${r.note ? ` [${r.note}]` : ''}`) };
+  };
+  const crashLooping = async (role: WorkloadRole, replica: number | undefined, at: number): Promise<ScenarioAlert> => {
+    const pod = (await replicasOf(role))[replica ?? 0]?.name;
+    return { alert: 'PodCrashLooping', labels: { namespace: resolveWorkload(env.config, role).namespace, ...(pod ? { pod } : {}) }, conditionAt: at, note: 'one restart: rate(restarts[15m]) > 0 holds for 15 min' };
+  };
   // The probe names the cross-check compares with (each scenario that has one).
   const PROBES = {
     entry: 'entry GET <application.health> (user-facing)',
@@ -96,10 +113,19 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         { name: 's3', kind: 's3', endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket, probe: PROBES.s3 },
       ],
     });
+    const watching = await startAlertWatch(env);
+    alerts = watching.watch;
+    log(alerts ? `documented alerts watched on Prometheus (scrape = evaluation = ${env.config.monitoring.interval}, margin ${alerts.timing.marginMs / 1000} s): ${alerts.rules.map((r) => r.alert).join(', ')}` : `no alert verdicts: ${watching.reason}`);
   }, 600_000);
 
   afterAll(async () => {
     await cross?.stop();
+    if (alerts && env) {
+      const done = await alerts.finish();
+      const text = `# Documented alerts (document 001 §High Availability 6) per scenario\n\nPrometheus scrape and evaluation every ${env.config.monitoring.interval}; an alert meant for a fault must fire within for: + scrape + evaluation + ${alerts.timing.marginMs / 1000} s (exporter readiness, endpoint update, 1 s poll) after the fault; times are relative to the fault.\n\n${done.table}\n${done.errors.length ? `\nwatcher errors: ${done.errors.join('; ')}\n` : ''}`;
+      await writeFile(join(env.recorder.path, 'alerts.md'), text);
+      process.stdout.write(`\n${text}\n`);
+    }
     await env?.teardown();
     if (cross && env) {
       // The cross-check table goes next to the report: per scenario and target, its outage vs prodlike's.
@@ -127,13 +153,32 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   const crash = async (s: ScenarioRun, role: WorkloadRole, options: { replica?: number; within?: number } = {}) => {
     const before = await restartsOf(role, options.replica);
     const name = `${role}${options.replica === undefined ? '' : `-${options.replica}`}`;
+    let killed: { name: string; id?: string | undefined } | undefined;
     return s.inject({
       name: `${name} crash (SIGKILL)`,
       subject: name,
-      apply: async () => `SIGKILL via ${(await provider.kill(role, options.replica === undefined ? {} : { replica: options.replica })).via}`,
-      effects: () => [Effects.increases(`${name} restart count`, before, () => restartsOf(role, options.replica))],
+      apply: async () => {
+        const victim = (await replicasOf(role))[options.replica ?? 0];
+        const k = await provider.kill(role, options.replica === undefined ? {} : { replica: options.replica });
+        killed = { name: k.killed, id: victim?.name === k.killed ? victim.id : undefined };
+        return `SIGKILL via ${k.via}`;
+      },
+      // A provider without node access (cluster) kills the pod, not its container: the controller replaces it.
+      effects: () => [
+        Effects.increases(`${name} restart count`, before, () => restartsOf(role, options.replica)),
+        // A StatefulSet's replacement has the same name: the pod's uid tells them apart.
+        Effects.condition(`${name} pod replaced`, async () => (killed && !(await replicasOf(role)).some((r) => r.name === killed!.name && (killed!.id === undefined || r.id === killed!.id)) ? `pod ${killed.name} replaced` : undefined)),
+      ],
       withinMs: options.within ?? 30_000,
     });
+  };
+  /** The crashed replica is back: restarted in place and Ready, or (pod killed) replaced and every replica Ready. */
+  const backAfterCrash = async (role: WorkloadRole, before: { id: string; name: string; restarts: number }) => {
+    const service = (await provider.status()).services.find((x) => x.role === role);
+    const replicas = service?.replicas ?? [];
+    const same = replicas.find((r) => r.id === before.id);
+    if (same) return same.restarts > before.restarts && same.health === 'healthy';
+    return replicas.filter((r) => r.health === 'healthy').length >= Math.max(1, service?.desired ?? 1);
   };
 
   it('worker lost (scaled to 0) while executions are queued: they wait in Redis and all complete exactly once when it is back', async (ctx) => {
@@ -181,9 +226,12 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   }, 400_000);
 
   it('Redis hangs (process paused): it answers again once resumed, acknowledged writes all survive', async (ctx) => {
-    const pausable = requires(ctx, env, { suite: 'failover', id: 'failover.redis-hang', title: `Redis hangs (paused ${holdMs('redis-hang')} ms)` }, canPause(env.provider) ? env.provider : undefined, `the ${env.providerName} provider cannot pause a single workload`);
-    await runScenario(env, { id: 'failover.redis-hang', title: `Redis hangs (paused ${holdMs('redis-hang')} ms)` }, async (s) => {
-      const HOLD_MS = holdMs('redis-hang');
+    // With the documented alerts watched, the hang outlasts RedisDown's window (for: 1m + intervals + margin): a hung
+    // Redis stays Ready (its exec probes end "unknown"), so only clients and the alert can tell.
+    const hold = holdMs('redis-hang', alerts ? alerts.windowEndMs('RedisDown') + 7_000 : 5_000);
+    const pausable = requires(ctx, env, { suite: 'failover', id: 'failover.redis-hang', title: `Redis hangs (paused ${hold} ms)` }, canPause(env.provider) ? env.provider : undefined, `the ${env.providerName} provider cannot pause a single workload`);
+    await runScenario(env, { id: 'failover.redis-hang', title: `Redis hangs (paused ${hold} ms)` }, async (s) => {
+      const HOLD_MS = hold;
       const server = s.probe(redisCheck(redisUrl), { name: PROBES.redis });
       const client = s.probe(redisCheck(redisUrl, { mode: 'reconnecting' }), { name: 'redis: one reconnecting client with back-off (application-like)' });
       const entry = s.entryProbe();
@@ -225,6 +273,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const afterResume = (rto: RtoMeasurement) => (rto.sustainedSuccessAt ?? hrNow()) - resumeAt;
       const serverRto = rtoOf(server, fault.at);
       const states = queued.length ? await app.settled(queued, 'the executions queued before the Redis hang to finish') : [];
+      const alerted = await judgeAlerts('failover.redis-hang', [
+        { alert: 'RedisDown', labels: { job: 'redis' }, conditionAt: fault.at, conditionEndAt: resumeAt },
+        { alert: 'RedisDownWrongJob', conditionAt: fault.at, conditionEndAt: resumeAt, note: 'broken on purpose: must be caught as never fired' },
+      ]);
       const verdicts = [
         env.verdict('redis.rto', { value: Math.max(0, afterResume(serverRto)), lowerBound: serverRto.lowerBound, note: `server answering new connections ${seconds(afterResume(serverRto))} after the resume; the ${HOLD_MS} ms hang is set by the harness and not counted` }),
         env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
@@ -237,8 +289,11 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           `reconnecting client recovered ${seconds(afterResume(rtoOf(client, fault.at)))} after the resume`,
           userFacing(entry, fault.at),
           queued.length ? `executions queued before the hang: ${states.join(', ')}` : `no executions queued: ${apiMissing(env.config.application, 'executions')}`,
+          ...alerted.notes,
         ],
       });
+      // The alert meant for the hang fires in its window; the broken rule is caught (never fired), not passed.
+      for (const row of alerted.rows) expect(`${row.alert}: ${row.verdict} ${row.reason}`).toMatch(row.alert === 'RedisDownWrongJob' ? /: FAIL never fired/ : /: PASS /);
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
       expect(rpo.lostAcked).toEqual([]);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
@@ -255,10 +310,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await s.baseline([entry]);
       const before = (await replicasOf('backend'))[0]!;
       const fault = await crash(s, 'backend', { replica: 0 });
-      const readyAt = await waitFor(async () => {
-        const r = (await replicasOf('backend'))[0];
-        return r && r.restarts > before.restarts && r.health === 'healthy' ? hrNow() : undefined;
-      }, { timeoutMs: 180_000, intervalMs: 200, description: 'the crashed backend replica to be Ready again' });
+      const readyAt = await waitFor(async () => ((await backAfterCrash('backend', before)) ? hrNow() : undefined), { timeoutMs: 180_000, intervalMs: 200, description: 'the crashed backend replica to be Ready again' });
       s.timeline.add({ at: readyAt, type: 'container.ready', source: 'provider', subject: 'backend-0' });
       await s.recovered([entry], fault.at, { timeoutMs: 60_000 });
       await sentinel.stop();

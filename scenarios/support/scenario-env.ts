@@ -220,8 +220,10 @@ export async function startScenarioEnvironment(suite: string, options: { reset?:
     if (!t) throw new Error(`profile ${profile.name} has no target ${id}`);
     return t;
   };
+  // provider: cluster deploys into its own namespaces: scenarios see the configuration it maps (topology, executions).
+  const envConfig = (rawProvider as { config?: ProdlikeConfig }).config ?? config;
   return {
-    provider, providerName, config, loaded, secrets, profile, recorder, bus,
+    provider, providerName, config: envConfig, loaded: { ...loaded, config: envConfig }, secrets, profile, recorder, bus,
     entry: created.status.entry ?? `http://127.0.0.1:${config.ports.entry}`,
     created: created.outcome !== 'unchanged',
     allowForeignTarget,

@@ -13,7 +13,7 @@ export type WorkloadRole = (typeof WORKLOAD_ROLES)[number];
 export const APPLICATION_APIS = ['records', 'executions', 'files', 'work'] as const;
 export type ApplicationApi = (typeof APPLICATION_APIS)[number];
 
-export const PROVIDERS = ['kind', 'docker'] as const;
+export const PROVIDERS = ['kind', 'docker', 'cluster'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const IMAGE_SOURCES = ['online', 'offline', 'auto'] as const;
@@ -106,7 +106,7 @@ export const configSchema = z.strictObject({
     .regex(NAME, 'must be 2-32 chars of lowercase letters, digits and dashes, starting with a letter')
     .default('prodlike')
     .describe('Environment name: the kind cluster is kind-<name>, docker resources are prodlike-<name>-*.'),
-  provider: z.enum(PROVIDERS).default('kind').describe('Where the environment runs.'),
+  provider: z.enum(PROVIDERS).default('kind').describe('Where the environment runs: kind (a cluster prodlike creates), docker (plain containers), cluster (an existing cluster you name in `cluster:`; prodlike owns only the namespaces it creates there).'),
   imageSource: z
     .enum(IMAGE_SOURCES)
     .default('auto')
@@ -233,6 +233,23 @@ export const configSchema = z.strictObject({
       entry: z.number().int().min(1024).max(65535).default(18080).describe('Host port (127.0.0.1) of the entry point: ingress / load balancer.'),
     })
     .prefault({}),
+  cluster: z
+    .strictObject({
+      context: z.string().min(1).describe('The kube context to use, always passed explicitly (--context): prodlike never uses or changes the current context.'),
+      kubeconfig: z.string().min(1).optional().describe('Kubeconfig file holding `context`, relative to prodlike.yaml (default: $KUBECONFIG\'s first file, else ~/.kube/config). Only read.'),
+      namespaces: z
+        .record(z.string().regex(NAMESPACE, 'must be a namespace name'), z.string().max(63).regex(NAMESPACE, 'must be a namespace name'))
+        .default({})
+        .describe('Manifest namespace → the namespace prodlike creates for it, e.g. { data: pl-demo-data }. Namespaces not listed get `namespacePrefix`.'),
+      namespacePrefix: z
+        .string()
+        .max(30)
+        .regex(/^[a-z0-9]([-a-z0-9]*-)?$/, 'must be lowercase letters, digits and dashes, ending in a dash, e.g. pl-demo-')
+        .optional()
+        .describe('Prefix for manifest namespaces not in `namespaces` (default: pl-<name>-). The created namespaces carry io.prodlike.managed=true and io.prodlike.env=<name>; every destructive call checks them.'),
+    })
+    .optional()
+    .describe('provider: cluster — an existing Kubernetes cluster (staging, a cluster you made). Images come from your registry (the manifests name them); nothing outside the mapped namespaces is changed.'),
   kind: z
     .strictObject({
       kubernetesVersion: z.string().regex(/^v1\.\d+\.\d+$/, 'must look like v1.34.4').default('v1.34.4'),

@@ -10,6 +10,8 @@ export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface ObjectMeta {
   name: string;
   namespace?: string;
+  /** Changes when a pod of the same name (a StatefulSet's) replaces a deleted one. */
+  uid?: string;
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;

@@ -9,6 +9,9 @@ import { DockerProvider, LABELS } from './docker/docker-provider.ts';
 import type { TopologyImages } from './docker/topology.ts';
 import { EnvironmentStore } from './environment-state.ts';
 import { KindProvider } from './kind/kind-provider.ts';
+import { ClusterProvider } from './cluster/cluster-provider.ts';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import type { Provider } from './provider.ts';
 
 export interface ProviderContext {
@@ -72,6 +75,18 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
   if (name === 'docker') {
     return new DockerProvider({ config, images: withBuildImages(await topologyImages(source), config.build), projectDir: ctx.loaded.baseDir, imageSource: source, ...(ctx.bus ? { bus: ctx.bus } : {}), ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}) });
   }
+  if (name === 'cluster') {
+    if (!config.cluster) throw new ConfigError('provider: cluster needs `cluster: { context: <kube context> }`: prodlike never uses the current kube context.', { hint: 'Add cluster: { context: <name>, kubeconfig: <file> } to prodlike.yaml (`prodlike schema` lists the keys).' });
+    return new ClusterProvider({
+      config,
+      projectDir: ctx.loaded.baseDir,
+      manifestsDir: resolveFrom(ctx.loaded, config.manifests),
+      kubeconfig: clusterKubeconfig(ctx.loaded, config.cluster.kubeconfig),
+      imageSource: source,
+      ...(ctx.bus ? { bus: ctx.bus } : {}),
+      ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}),
+    });
+  }
   const catalog = await loadImageCatalog();
   const images = await topologyImages(source);
   // prodlike's own images, loaded besides the images the rendered manifests use (kind/manifest-images.ts).
@@ -86,6 +101,16 @@ export async function createProvider(ctx: ProviderContext, explicit?: ProviderNa
     ...(ctx.bus ? { bus: ctx.bus } : {}),
     ...(ctx.allowForeignTarget ? { allowForeignTarget: true } : {}),
   });
+}
+
+/**
+ * The kubeconfig of provider: cluster: `cluster.kubeconfig` (relative to prodlike.yaml), else the first file of
+ * $KUBECONFIG, else ~/.kube/config. Only the file is chosen here; its current-context is never used.
+ */
+export function clusterKubeconfig(loaded: LoadedConfig, configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (configured) return resolveFrom(loaded, configured.replace(/^~(?=\/)/, homedir()));
+  const fromEnv = env.KUBECONFIG?.split(delimiter).find(Boolean);
+  return fromEnv ?? join(homedir(), '.kube', 'config');
 }
 
 /** Labelled containers of this environment exist (e.g. its state file was deleted by hand). */

@@ -12,7 +12,7 @@ import type { EnvironmentSecrets } from './docker/topology.ts';
  */
 export interface EnvironmentState {
   env: string;
-  provider: 'docker' | 'kind';
+  provider: 'docker' | 'kind' | 'cluster';
   runId: string;
   createdAt: string;
   imageSource: 'online' | 'offline';

@@ -46,7 +46,7 @@ export interface CreateResult {
 }
 
 export interface Provider {
-  readonly name: 'docker' | 'kind';
+  readonly name: 'docker' | 'kind' | 'cluster';
   create(options?: { signal?: AbortSignal }): Promise<CreateResult>;
   status(): Promise<EnvironmentStatus>;
   destroy(options?: { keepData?: boolean }): Promise<{ removed: string[] }>;
@@ -195,6 +195,15 @@ export interface SupportsKubernetes {
   loadImage(image: string, options?: { onLine?: (line: string) => void }): Promise<void>;
 }
 
+/**
+ * The provider proves ownership itself before a destructive call driven from outside (scenario faults,
+ * backup restores): cluster checks that the namespace of `service` (or every namespace of the environment)
+ * carries prodlike's labels for this environment (src/safety/namespace-ownership.ts).
+ */
+export interface SupportsOwnershipCheck {
+  checkOwnership(operation: string, service?: WorkloadRole): Promise<void>;
+}
+
 /** A running watch of the provider's own events (containers died/started, pods scheduled/Ready, Jobs). */
 export interface ProviderEventWatch {
   /** Stops watching; returns the timeline entries, oldest first (watch errors as notes). */
@@ -240,6 +249,7 @@ export const canJobs = (p: Provider): p is Provider & SupportsJobs => has(p, 'ru
 export const canKubernetes = (p: Provider): p is Provider & SupportsKubernetes => has(p, 'kubeConfig', 'loadImage') && typeof (p as { kubectl?: unknown }).kubectl === 'object';
 export const canReset = (p: Provider): p is Provider & SupportsReset => has(p, 'reset');
 export const canWatchEvents = (p: Provider): p is Provider & SupportsEventWatch => has(p, 'watchEvents');
+export const canCheckOwnership = (p: Provider): p is Provider & SupportsOwnershipCheck => has(p, 'checkOwnership');
 export const canRollOut = (p: Provider): p is Provider & SupportsRollOut => has(p, 'rollOut');
 
 /** A cluster node (kind: one node container). */

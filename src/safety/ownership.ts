@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { parse } from 'yaml';
 import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
-import { canKubernetes, type Provider } from '../providers/provider.ts';
+import { canCheckOwnership, canKubernetes, type Provider } from '../providers/provider.ts';
 
 /**
  * The ownership guard: before anything destructive (kill, stop, pause, partition, scale, exec, remove,
@@ -237,6 +237,12 @@ export async function guardKindTarget(ctx: GuardContext, operation: string, targ
  * current replica count) reaches the target. `env` is the environment's name (`name:` in the config).
  */
 export async function guardProvider(ctx: GuardContext, provider: Provider, operation: string, service?: string, docker?: Docker): Promise<void> {
+  if (provider.name === 'cluster') {
+    // An existing cluster: the target's namespace must carry this environment's labels (namespace-ownership.ts).
+    if (!canCheckOwnership(provider)) throw new OwnershipRefusedError(operation, 'the cluster provider', 'offers no namespace ownership check');
+    await provider.checkOwnership(operation, service as Parameters<typeof provider.checkOwnership>[1]);
+    return;
+  }
   if (provider.name === 'kind') {
     if (!canKubernetes(provider)) throw new OwnershipRefusedError(operation, 'the kind provider', 'exposes no cluster/kubeconfig to check');
     await guardKindTarget(ctx, operation, { cluster: provider.cluster, kubeconfig: provider.kubectl.kubeconfig, context: provider.kubectl.context }, docker ? { docker } : {});

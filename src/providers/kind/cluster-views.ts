@@ -22,7 +22,7 @@ export function nodeInfo(node: NodeJson): NodeInfo {
 export function replicaStatus(p: PodObject): ReplicaStatus {
   const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
   return {
-    id: p.metadata.name, name: p.metadata.name,
+    id: p.metadata.uid ?? p.metadata.name, name: p.metadata.name,
     health: ready ? 'healthy' : p.status?.phase === 'Pending' ? 'starting' : 'unhealthy',
     state: p.status?.phase ?? 'Unknown',
     restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),

@@ -3,27 +3,21 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WorkloadRole } from '../../config/schema.ts';
-import { resolveTopology, resolveWorkload } from '../../config/schema.ts';
+import { resolveTopology } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { kind, Kubectl } from '../../kube/kubectl.ts';
 import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
-import { KubeEventWatch } from '../../measure/kube-events.ts';
-import type { TimelineEvent } from '../../measure/timeline.ts';
 import { guardKindTarget } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
   ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, PauseTarget, Provider, ProviderEventWatch, ReplicaStats, ResetResult,
   SupportsEndpoints, SupportsReset, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsNodes, SupportsPartition, SupportsPause, SupportsPauseTarget, SupportsScale, SupportsStats,
 } from '../provider.ts';
-import {
-  clusterEvent, hpaStatus, partitionComment, replicaStats, sortEvents,
-  type EventJson, type HpaJson, type PodMetricsJson, type PodSpecJson,
-} from './cluster-views.ts';
+import { partitionComment } from './cluster-views.ts';
 import { accessHostPort, clusterName } from './cluster-config.ts';
 import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
-import { readKindLogs } from './kind-logs.ts';
 import { containerIdOf, pauseTargetOf, pauseTasks, resumeTasks, type ResumeOutcome } from './kind-pause.ts';
 import { workloadStatus } from './workload-status.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
@@ -31,6 +25,7 @@ import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 import { faultJournalFile } from '../../core/paths.ts';
 import { KindNodes } from './kind-nodes.ts';
+import { KubeWorkloadOps } from '../kube-core/workload-ops.ts';
 import { teamCredentials } from './team-credentials.ts';
 
 export interface KindProviderOptions extends KindUpStepOptions {
@@ -51,6 +46,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   /** Pods this instance paused and has not resumed (status() reads the nodes' task states only then, or with a fault journal). */
   readonly #pausedPods = new Set<string>();
   readonly #nodes: KindNodes;
+  /** The workload operations both Kubernetes back-ends share (kube-core/workload-ops.ts). */
+  readonly #ops: KubeWorkloadOps;
   /** The steps of create and reset (kind-up-steps.ts). */
   readonly #steps: KindUpSteps;
   readonly cluster: string;
@@ -63,6 +60,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     this.kubectl = new Kubectl(join(this.#store.dir, 'kubeconfig'), `kind-${this.cluster}`);
     this.#steps = new KindUpSteps(options, this.#store, this.kubectl, this.cluster);
     this.#nodes = new KindNodes(this.cluster, this.kubectl);
+    this.#ops = new KubeWorkloadOps(this.kubectl, options.config, options.bus);
   }
 
   get kubeconfig(): string {
@@ -79,24 +77,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await kind(['load', 'docker-image', '--name', this.cluster, image], { timeoutMs: 10 * 60_000, ...(options.onLine ? { onLine: options.onLine } : {}) });
   }
 
-  /**
-   * Kubernetes API watches of a namespace's Jobs and selected pods (deleted/terminating, scheduled, Ready,
-   * restarted); times are when the watch event arrives, API timestamps in the detail. Watch errors come
-   * back from `stop()` as timeline notes.
-   */
+  /** Kubernetes API watches of a namespace's Jobs and selected pods (kube-core/workload-ops.ts). */
   async watchEvents(options: EventWatchOptions = {}): Promise<ProviderEventWatch> {
-    const watch = new KubeEventWatch({ kubectl: this.kubectl, namespace: options.namespace ?? resolveWorkload(this.#o.config, 'backend').namespace, podSelector: options.podSelector ?? '' });
-    await watch.start().catch((error: unknown) => {
-      watch.stop();
-      throw error;
-    });
-    return {
-      stop: async () => {
-        const events = watch.stop();
-        const notes: TimelineEvent[] = watch.errors.map((error) => ({ at: Date.now(), type: 'note', source: 'provider', subject: 'kubernetes watch', detail: error }));
-        return [...events, ...notes];
-      },
-    };
+    return this.#ops.watchEvents(options);
   }
 
   async #clusterExists(): Promise<boolean> {
@@ -222,7 +205,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   /** kubectl logs of the workload's pods, by its selector (kind-logs.ts). */
   async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
-    return readKindLogs(this.kubectl, this.#workload(service), options);
+    return this.#ops.logs(service, options);
   }
 
   async endpoint(service: WorkloadRole | 'ingress'): Promise<Endpoint> {
@@ -232,23 +215,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   async replicas(service: WorkloadRole): Promise<number> {
-    const w = this.#workload(service);
-    const obj = await this.kubectl.json<KubeObject>(['-n', w.namespace, 'get', w.workload]);
-    return typeof obj.spec?.replicas === 'number' ? obj.spec.replicas : 0;
+    return this.#ops.replicas(service);
   }
 
   async scale(service: WorkloadRole, count: number): Promise<void> {
     await this.#own(`scale ${service} to ${count}`);
-    const w = this.#workload(service);
-    await this.kubectl.run(['-n', w.namespace, 'scale', w.workload, `--replicas=${count}`]);
-    // An HPA on the workload sets the count back at its next sync (15 s): say so instead of pretending.
-    const [kindName, name] = w.workload.split('/');
-    const hpas = await this.kubectl.json<{ items: HpaJson[] }>(['-n', w.namespace, 'get', 'hpa'], { allowFailure: true }).then((l) => l.items.map(hpaStatus), () => []);
-    const hpa = hpas.find((h) => h.target === `${kindName}/${name}`);
-    if (hpa) {
-      this.#o.bus?.emit({ kind: 'log', level: 'warn', source: 'kind.scale', message: `${service} is managed by HPA ${hpa.namespace}/${hpa.name} (${hpa.replicas.min}..${hpa.replicas.max}): it overrides a manual scale to ${count} at its next sync (about 15 s).` });
-    }
-    await this.kubectl.run(['-n', w.namespace, 'rollout', 'status', w.workload, '--timeout=300s'], { timeoutMs: 320_000 });
+    await this.#ops.scale(service, count, 'kind.scale');
   }
 
   /** A crash: the container is killed in its node with crictl (SIGKILL); the kubelet restarts it. */
@@ -266,13 +238,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return { killed: pod.metadata.name, at, via: 'crictl stop --timeout 0' };
   }
 
-  /** The pod that is `replica` of the service: its pods by name, those being deleted left out. */
   async #pod(service: WorkloadRole, replica: number, operation: string): Promise<PodObject> {
-    const w = this.#workload(service);
-    const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
-    const pod = pods.items.filter((p) => !p.metadata.deletionTimestamp).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[replica];
-    if (!pod) throw new ProdlikeError('PROVIDER_FAILED', `No ${service} pod ${replica} to ${operation} (${pods.items.length} pod(s)).`, { hint: '`prodlike status` shows the replicas.' });
-    return pod;
+    return this.#ops.pod(service, replica, operation);
   }
 
   /** What pausing replica `replica` freezes: its pod's node and running container ids (kind-pause.ts). */
@@ -318,9 +285,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
 
   async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     await this.#own(`exec in ${service}`);
-    const w = this.#workload(service);
-    const r = await this.kubectl.run(['-n', w.namespace, 'exec', w.workload, '--', ...argv], { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000 });
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    return this.#ops.exec(service, argv, options);
   }
 
   /**
@@ -361,21 +326,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return this.#nodes.start(name, options);
   }
 
-  /** Events of one namespace (or all), typed, oldest first. */
   async events(namespace?: string): Promise<ClusterEvent[]> {
-    const list = await this.kubectl.json<{ items: EventJson[] }>(['get', 'events', ...(namespace ? ['-n', namespace] : ['-A'])]);
-    return sortEvents(list.items.map(clusterEvent));
+    return this.#ops.events(namespace);
   }
 
-  /** Per-pod CPU (percent of one core) and memory from the metrics API (metrics-server). */
   async stats(service: WorkloadRole): Promise<ReplicaStats[]> {
-    const w = this.#workload(service);
-    const pods = await this.kubectl.json<{ items: PodSpecJson[] }>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
-    const raw = await this.kubectl.run(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(selectorOf(w.selector))}`], { allowFailure: true, timeoutMs: 30_000 });
-    if (raw.exitCode !== 0) {
-      throw new ProdlikeError('PROVIDER_FAILED', `The metrics API has no pod metrics for ${service}: ${raw.stderr.trim().split('\n')[0] ?? ''}`, { hint: 'metrics-server needs about a minute after start; check `kubectl -n kube-system get deploy metrics-server`.' });
-    }
-    return replicaStats((JSON.parse(raw.stdout) as { items: PodMetricsJson[] }).items, pods.items);
+    return this.#ops.stats(service);
   }
 
   /**
@@ -410,8 +366,6 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   #workload(role: WorkloadRole) {
-    const w = resolveTopology(this.#o.config).find((x) => x.role === role);
-    if (!w) throw new ProdlikeError('USAGE', `Unknown workload ${role}.`);
-    return w;
+    return this.#ops.workload(role);
   }
 }
