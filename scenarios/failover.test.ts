@@ -75,9 +75,12 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     log(`documented alerts, ${scenario}:\n${table}`);
     return { rows, notes: rows.map((r) => `alert ${r.alert}: ${r.verdict} (${r.reason})${r.note ? ` [${r.note}]` : ''}`) };
   };
-  const crashLooping = async (role: WorkloadRole, replica: number | undefined, at: number): Promise<ScenarioAlert> => {
-    const pod = (await replicasOf(role))[replica ?? 0]?.name;
-    return { alert: 'PodCrashLooping', labels: { namespace: resolveWorkload(env.config, role).namespace, ...(pod ? { pod } : {}) }, conditionAt: at, note: 'one restart: rate(restarts[15m]) > 0 holds for 15 min' };
+  const crashLooping = (role: WorkloadRole, pod: string | undefined, at: number): ScenarioAlert => ({
+    alert: 'PodCrashLooping', labels: { namespace: resolveWorkload(env.config, role).namespace, ...(pod ? { pod } : {}) }, conditionAt: at, note: 'ONE restart: rate(restarts[15m]) > 0 holds for 15 min',
+  });
+  /** Every alert judged in a scenario must PASS (the broken rule aside, which must be caught as never fired). */
+  const expectAlerts = (rows: { alert: string; verdict: string; reason: string }[]) => {
+    for (const row of rows) expect(`${row.alert}: ${row.verdict} ${row.reason}`).toMatch(row.alert === 'RedisDownWrongJob' ? /: FAIL never fired/ : /: PASS /);
   };
   // The probe names the cross-check compares with (each scenario that has one).
   const PROBES = {
@@ -293,7 +296,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         ],
       });
       // The alert meant for the hang fires in its window; the broken rule is caught (never fired), not passed.
-      for (const row of alerted.rows) expect(`${row.alert}: ${row.verdict} ${row.reason}`).toMatch(row.alert === 'RedisDownWrongJob' ? /: FAIL never fired/ : /: PASS /);
+      expectAlerts(alerted.rows);
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
       expect(rpo.lostAcked).toEqual([]);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
@@ -320,7 +323,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged of ${rpo.ackedBeforeFault} lost: ${records.what}` }),
       ];
       showVerdicts(verdicts);
-      await s.record({ verdicts, sentinels: [rpo], notes: [`effect: ${fault.effect.seen}`, userFacing(entry, fault.at)] });
+      const alerted = await judgeAlerts('failover.backend-crash', [crashLooping('backend', before.name, fault.at)]);
+      await s.record({ verdicts, sentinels: [rpo], notes: [`effect: ${fault.effect.seen}`, userFacing(entry, fault.at), ...alerted.notes] });
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(10);
       expect(rpo.lostAcked).toEqual([]);
       expectHeld(verdicts);
@@ -351,12 +355,15 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await sentinel.waitForAcked(10, { signal: env.signal });
       const probes = [server, client, ...(appReady ? [appReady] : []), entry];
       await s.baseline(probes);
+      const pgPod = (await replicasOf('postgres'))[0]?.name;
       const fault = await crash(s, 'postgres');
       await s.recovered(probes, fault.at, { timeoutMs: 180_000 });
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const serverRto = rtoOf(server, fault.at);
       const restartsAfter = (await replicasOf('backend')).map((r) => r.restarts);
+      // A crash shorter than for: 1m: PostgreSQLDown must NOT fire (pending at most).
+      const alerted = await judgeAlerts('failover.postgres-crash', [{ alert: 'PostgreSQLDown', labels: { job: 'postgres' }, conditionAt: fault.at, conditionEndAt: fault.at + serverRto.rtoMs }, crashLooping('postgres', pgPod, fault.at)]);
       const verdicts = [
         env.verdict('pods.rto', { value: serverRto.rtoMs, lowerBound: serverRto.lowerBound, note: `PostgreSQL accepting new connections again (a new connection + select 1 per attempt), ${seconds(serverRto.rtoMs)} after the kill` }),
         env.verdict('pods.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `committed rows on the volume: ${rpo.lostAcked.length} of ${rpo.ackedBeforeFault} lost` }),
@@ -369,8 +376,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           `reconnecting client (one long-lived connection) recovered after ${outageText(rtoOf(client, fault.at))}; ${appReady ? `the app's ${backendHealth} after ${outageText(rtoOf(appReady, fault.at))}` : 'no backend readiness path configured (topology.backend.health): the app itself not probed'}`,
           userFacing(entry, fault.at),
           `backend restarts before/after: ${backendRestarts.join(',')} / ${restartsAfter.join(',')} (${restartsAfter.join(',') === backendRestarts.join(',') ? 'recovered without restarting' : 'a backend replica RESTARTED: the app did not ride out the database crash'})`,
+          ...alerted.notes,
         ],
       });
+      expectAlerts(alerted.rows);
       expect(restartsAfter, `backend restarts before ${backendRestarts.join(',')} / after ${restartsAfter.join(',')}: a replica restarted during the PostgreSQL crash`).toEqual(backendRestarts);
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(10);
       expect(rpo.lostAcked).toEqual([]);
@@ -388,12 +397,14 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const queued = app.has('executions') ? await app.submit('failover-redis', 5) : [];
       await sentinel.waitForAcked(20, { signal: env.signal });
       await s.baseline([server, client, entry]);
+      const redisPod = (await replicasOf('redis'))[0]?.name;
       const fault = await crash(s, 'redis');
       await s.recovered([server, client, entry], fault.at, { timeoutMs: 300_000 });
       await sentinel.stop();
       const rpo = await sentinel.verify({ faultAt: fault.at });
       const serverRto = rtoOf(server, fault.at);
       const states = queued.length ? await app.settled(queued, 'the executions queued before the Redis crash to finish', 180_000) : [];
+      const alerted = await judgeAlerts('failover.redis-crash', [{ alert: 'RedisDown', labels: { job: 'redis' }, conditionAt: fault.at, conditionEndAt: fault.at + serverRto.rtoMs }, crashLooping('redis', redisPod, fault.at)]);
       const verdicts = [
         env.verdict('redis.rto', { value: serverRto.rtoMs, lowerBound: serverRto.lowerBound, note: `Redis accepting new connections again (a new connection per attempt while it is down), ${seconds(serverRto.rtoMs)} after the kill` }),
         env.verdict('redis.rpo', { value: rpo.rpoMs, lowerBound: rpo.lowerBound, note: `${rpo.lostAcked.length} acknowledged writes lost of ${rpo.ackedBeforeFault}` }),
@@ -406,8 +417,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
           `reconnecting client (one long-lived connection with back-off) recovered after ${outageText(rtoOf(client, fault.at))}: what an application's client sees, which can lag the server`,
           userFacing(entry, fault.at),
           queued.length ? `executions queued before the crash: ${states.join(', ')}` : `no executions queued: ${apiMissing(env.config.application, 'executions')}`,
+          ...alerted.notes,
         ],
       });
+      expectAlerts(alerted.rows);
       expect(rpo.ackedBeforeFault).toBeGreaterThanOrEqual(20);
       expect(states.every((x) => x === 'COMPLETED'), states.join(',')).toBe(true);
       expectHeld(verdicts);
@@ -426,6 +439,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         uploaded.push({ id: await objects.put(`obj-${i}.txt`, body), body });
       }
       await s.baseline([s3, entry]);
+      const minioPod = (await replicasOf('minio'))[0]?.name;
       const fault = await crash(s, 'minio');
       await s.recovered([s3, entry], fault.at, { timeoutMs: 300_000 });
       const rto = rtoOf(s3, fault.at);
@@ -436,7 +450,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       }
       const verdicts = [env.verdict('files.restore.rto', { value: rto.rtoMs, lowerBound: rto.lowerBound, note: `MinIO answering S3 again after a process crash (not a restore), ${seconds(rto.rtoMs)} after the kill` })];
       showVerdicts(verdicts);
-      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery (${objects.what})`, userFacing(entry, fault.at)] });
+      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `${uploaded.length - lost}/${uploaded.length} acknowledged objects readable after recovery (${objects.what})`, userFacing(entry, fault.at), ...(await judgeAlerts('failover.minio-crash', [crashLooping('minio', minioPod, fault.at)])).notes] });
       expect(lost).toBe(0);
       expectHeld(verdicts);
     });
@@ -449,6 +463,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       await s.baseline([entry]);
       const [execution] = await app.submit('failover-worker', 1, 400);
       await waitFor(async () => ((await app.status(execution!.id)) === 'RUNNING' ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, description: 'the execution to be RUNNING' });
+      const workerPod = (await replicasOf('worker'))[0]?.name;
       const fault = await crash(s, 'worker');
       const [state] = await app.settled([execution!], 'the interrupted execution to complete');
       const completedAt = hrNow();
@@ -456,7 +471,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const rpo = lostWorkRpo([execution!], [state!]);
       const verdicts = [env.verdict('pods.rpo', { value: rpo.value, note: 'execution state survives a worker crash (0 = completed once)' })];
       showVerdicts(verdicts);
-      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `execution ${execution!.id}: ${state} ${seconds(completedAt - fault.at)} after the crash; completion log entries: ${completions}`, userFacing(entry, fault.at)] });
+      await s.record({ verdicts, notes: [`effect: ${fault.effect.seen}`, `execution ${execution!.id}: ${state} ${seconds(completedAt - fault.at)} after the crash; completion log entries: ${completions}`, userFacing(entry, fault.at), ...(await judgeAlerts('failover.worker-crash', [crashLooping('worker', workerPod, fault.at)])).notes] });
       expect(state).toBe('COMPLETED');
       expect(completions).toBe(1);
       expectHeld(verdicts);
@@ -534,6 +549,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         s.timeline.add({ at: hrNow(), type: 'node.ready', source: 'provider', subject: victim.name, detail: `Ready ${seconds(started.readyAfterMs)} after docker start` });
         await waitFor(async () => ((await env.provider.status()).healthy ? true : undefined), { timeoutMs: 300_000, intervalMs: 2_000, description: `every workload Ready again after ${victim.name} came back` });
         const backAt = hrNow();
+        // PostgreSQLDown / RedisDown are meant for this fault when the database ran on the stopped node (down for the whole
+        // observation, longer than for: 1m); otherwise nothing is down and neither may fire.
+        const onIt = (role: WorkloadRole) => onVictim.some((p) => p.app === role);
+        const alerted = await judgeAlerts('failover.node-stop', (['postgres', 'redis'] as const).map((role) => ({
+          alert: role === 'postgres' ? 'PostgreSQLDown' : 'RedisDown', labels: { job: role }, conditionAt: fault.at, conditionEndAt: onIt(role) ? backAt : fault.at,
+          note: onIt(role) ? `${role} ran on ${victim.name}` : `${role} not on ${victim.name}`,
+        })));
         const stuck = during.filter((p) => p.node === victim.name).map((p) => `${p.name}${p.ready ? '' : ' (not ready)'}`);
         // Not recovered within the window: the window is a lower bound of the recovery time ("at least").
         const measured = recoveredAt === undefined ? observeMs : recoveredAt - fault.at;
@@ -554,11 +576,13 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
             `NotReady reported after ${seconds(fault.effect.afterMs)}; rescheduled within the window: ${rescheduled.join(', ') || 'none'}`,
             `user-facing outage at the entry point while the node was down: ${outageText(entryDuring)}`,
             `node Ready ${seconds(started.readyAfterMs)} after docker start; every workload Ready again ${seconds(backAt - fault.at)} after the stop`,
+            ...alerted.notes,
           ],
         });
         log(`node-stop: NotReady after ${seconds(fault.effect.afterMs)}, recovered ${recoveredAt === undefined ? `not within the ${seconds(observeMs)} window` : `after ${seconds(measured)}`}, rescheduled: ${rescheduled.length}, user-facing outage ${outageText(entryDuring)}`);
         // What the harness guarantees: the node really went NotReady (the fault's effect), came back, and the environment is whole again.
         expect((await nodes.nodes()).every((n) => n.ready)).toBe(true);
+        expectAlerts(alerted.rows);
         // Whether the documented design meets the pod RTO on node loss is the verdict above (exit 1 of
         // `prodlike run` when missed); as a test assertion only with PRODLIKE_STRICT_TARGETS=1.
         if (process.env.PRODLIKE_STRICT_TARGETS === '1') expectHeld(verdicts);

@@ -132,7 +132,8 @@ export interface AlertVerdict {
   pendingAfterMs?: number;
   firedAfterMs?: number;
   resolvedAfterMs?: number;
-  verdict: 'PASS' | 'FAIL';
+  /** OPEN: not judged, its window ends after what was observed (a caller's verdict; judgeAlert gives PASS or FAIL). */
+  verdict: 'PASS' | 'FAIL' | 'OPEN';
   reason: string;
 }
 
