@@ -167,6 +167,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await this.#steps.nodesReady(signal);
     await this.#store.adoptSecrets(adopted);
     await this.#steps.namespacesAndSecrets(rendered);
+    await this.#steps.monitoring(); // the add-on stays; its Service beside the backend went with the emptied namespace
     await loading;
     await this.#steps.applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
     const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];

@@ -146,7 +146,8 @@ export class KindUpSteps {
       const images: MonitoringImages = { prometheus: pick('prometheus'), postgresExporter: pick('postgres-exporter'), redisExporter: pick('redis-exporter'), kubeStateMetrics: pick('kube-state-metrics') };
       if (this.#o.imageSource === 'offline') await ensureImagesOnNode(`${this.#cluster}-control-plane`, Object.values(images), this.#cluster, progress);
       const rules = await readRuleFiles(config, this.#o.projectDir);
-      await installMonitoring(this.#kubectl, monitoringObjects(config, { images, secrets: await this.#store.secrets(), rules }), progress);
+      const nodes = (await this.#kubectl.json<{ items: KubeObject[] }>(['get', 'nodes'])).items.map((n) => n.metadata.name);
+      await installMonitoring(this.#kubectl, monitoringObjects(config, { images, secrets: await this.#store.secrets(), rules, nodes }), progress);
     });
   }
 

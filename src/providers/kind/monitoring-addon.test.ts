@@ -34,11 +34,13 @@ describe('monitoring add-on', () => {
     const job = (name: string) => prom.scrape_configs.find((j) => j.job_name === name);
     expect(get(job('postgres'), 'static_configs', 0)).toEqual({ targets: [`prodlike-postgres-exporter.${MONITORING_NAMESPACE}.svc:9187`], labels: { role: 'postgres', service: 'db/pg' } });
     expect(get(job('redis'), 'static_configs', 0, 'targets')).toEqual([`prodlike-redis-exporter.${MONITORING_NAMESPACE}.svc:9121`]);
-    expect(get(job('app'), 'kubernetes_sd_configs', 0, 'namespaces', 'names')).toEqual(['api']);
-    expect(get(job('app'), 'relabel_configs', 0, 'regex')).toBe('api-svc');
-    expect(get(job('app'), 'relabel_configs', 1, 'replacement')).toBe('$1:3001');
+    // Debian's Prometheus has no Kubernetes SD: DNS SD on a headless Service beside the backend, static nodes.
+    expect(JSON.stringify(prom)).not.toMatch(/kubernetes_sd/);
+    expect(get(job('app'), 'dns_sd_configs', 0)).toMatchObject({ names: ['prodlike-app-metrics.api.svc.cluster.local'], type: 'A', port: 3001 });
     expect(job('kube-state-metrics')).toMatchObject({ honor_labels: true });
     expect(job('kubelet-cadvisor')).toMatchObject({ scrape_interval: '15s' });
+    const withNodes = parse(prometheusConfig(config, ['n1'])) as typeof prom;
+    expect(get(withNodes.scrape_configs.find((j) => j.job_name === 'kubelet-cadvisor'), 'static_configs', 0, 'labels')).toEqual({ node: 'n1', __metrics_path__: '/api/v1/nodes/n1/proxy/metrics/cadvisor' });
   });
 
   it('runs on the control plane, exporters ready only while they see their database up, credentials from the environment', () => {
@@ -53,6 +55,9 @@ describe('monitoring add-on', () => {
     expect(get(objects.find((o) => get(o, 'kind') === 'ConfigMap' && get(o, 'metadata', 'name') === 'prometheus-rules'), 'data')).toEqual({ 'r.yaml': 'groups: []\n' });
     const promService = objects.find((o) => get(o, 'kind') === 'Service' && get(o, 'metadata', 'name') === 'prometheus');
     expect(get(promService, 'spec', 'ports', 0, 'nodePort')).toBe(30990);
+    const appMetrics = objects.find((o) => get(o, 'metadata', 'name') === 'prodlike-app-metrics');
+    expect(get(appMetrics, 'metadata', 'namespace')).toBe('app-backend');
+    expect(get(appMetrics, 'spec')).toMatchObject({ clusterIP: 'None', selector: { app: 'backend' } });
     expect(get(objects[0], 'metadata', 'labels', 'io.prodlike.env')).toBeUndefined(); // reset keeps the add-on
   });
 

@@ -5,7 +5,7 @@ import type { Kubectl } from '../../kube/kubectl.ts';
 import type { EnvironmentSecrets } from '../docker/topology.ts';
 import { MONITORING_PORT } from './cluster-config.ts';
 import { toApplyList } from './kind-workloads.ts';
-import { EXPORTER_READINESS_PERIOD_S, EXPORTERS, exporterReadiness, KSM, MONITORING_NAMESPACE, PROMETHEUS, prometheusConfig, type RuleFile } from './monitoring-config.ts';
+import { APP_METRICS_SERVICE, EXPORTER_READINESS_PERIOD_S, EXPORTERS, exporterReadiness, KSM, MONITORING_NAMESPACE, PROMETHEUS, prometheusConfig, type RuleFile } from './monitoring-config.ts';
 
 /**
  * The monitoring add-on of the kind provider (document 001 §High Availability 6), installed at `up` in its own
@@ -74,8 +74,9 @@ function exporter(role: 'postgres' | 'redis', image: string, env: object[], args
 }
 
 /** The add-on's objects; `secrets` are the environment's credentials, `rules` the configured rule files (verbatim). */
-export function monitoringObjects(config: ProdlikeConfig, options: { images: MonitoringImages; secrets: EnvironmentSecrets; rules: readonly RuleFile[] }): object[] {
+export function monitoringObjects(config: ProdlikeConfig, options: { images: MonitoringImages; secrets: EnvironmentSecrets; rules: readonly RuleFile[]; nodes?: readonly string[] }): object[] {
   const pg = resolveWorkload(config, 'postgres');
+  const backend = resolveWorkload(config, 'backend');
   const redis = resolveWorkload(config, 'redis');
   const { user, name: database } = config.database;
   const fromSecret = (key: string) => ({ valueFrom: { secretKeyRef: { name: CREDENTIALS, key } } });
@@ -110,7 +111,13 @@ export function monitoringObjects(config: ProdlikeConfig, options: { images: Mon
       { apiGroups: [''], resources: ['nodes/proxy', 'nodes/metrics'], verbs: ['get'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
     ]),
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('prometheus-config'), data: { 'prometheus.yml': prometheusConfig(config) } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('prometheus-config'), data: { 'prometheus.yml': prometheusConfig(config, options.nodes) } },
+    // The backend's pods for DNS discovery (monitoring-config.ts), in the backend's namespace: `reset` empties that
+    // namespace, and re-applies the add-on.
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: APP_METRICS_SERVICE, namespace: backend.namespace, labels: LABELS },
+      spec: { clusterIP: 'None', selector: backend.selector, ports: [{ name: 'metrics', port: backend.port, targetPort: backend.port }] },
+    },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('prometheus-rules'), data: Object.fromEntries(options.rules.map((r) => [r.key, r.text])) },
     deployment(PROMETHEUS.name, {
       serviceAccountName: PROMETHEUS.name,
@@ -138,7 +145,11 @@ export function monitoringObjects(config: ProdlikeConfig, options: { images: Mon
 export async function installMonitoring(kubectl: Kubectl, objects: object[], progress?: (m: string) => void): Promise<void> {
   const namespaces = objects.filter((o) => (o as { kind: string }).kind === 'Namespace');
   await kubectl.apply(toApplyList(namespaces));
+  // Prometheus reads its configuration at start: a changed one (a new rule file, the node list) restarts it below.
+  const before = await kubectl.run(['-n', MONITORING_NAMESPACE, 'get', 'configmap', 'prometheus-config', 'prometheus-rules', '-o', 'jsonpath={.items[*].data}'], { allowFailure: true });
   await kubectl.apply(toApplyList(objects.filter((o) => !namespaces.includes(o))));
+  const after = await kubectl.run(['-n', MONITORING_NAMESPACE, 'get', 'configmap', 'prometheus-config', 'prometheus-rules', '-o', 'jsonpath={.items[*].data}'], { allowFailure: true });
+  if (before.exitCode === 0 && before.stdout !== after.stdout) await kubectl.run(['-n', MONITORING_NAMESPACE, 'rollout', 'restart', `deployment/${PROMETHEUS.name}`]);
   progress?.('waiting for Prometheus and kube-state-metrics');
   const waits = [PROMETHEUS.name, KSM.name].map((name) => kubectl.run(['-n', MONITORING_NAMESPACE, 'rollout', 'status', `deployment/${name}`, '--timeout=120s'], { timeoutMs: 140_000, allowFailure: true }));
   const results = await Promise.all(waits);

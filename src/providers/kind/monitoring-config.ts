@@ -32,6 +32,12 @@ export const EXPORTERS = {
 } as const;
 export const KSM = { name: 'kube-state-metrics', port: 8080 } as const;
 export const PROMETHEUS = { name: 'prometheus', port: 9090 } as const;
+/**
+ * A headless Service beside the backend (its selector, in its namespace) whose DNS A records are the backend's ready
+ * pods: Debian's Prometheus is built without Kubernetes service discovery (kubernetes_sd_configs is refused by its
+ * config parser), so the app's pods are found through DNS SD instead, the same for the official image.
+ */
+export const APP_METRICS_SERVICE = 'prodlike-app-metrics';
 /** The readiness period of the exporters (seconds): how long after the database goes down its exporter leaves the Service. */
 export const EXPORTER_READINESS_PERIOD_S = 2;
 /** cAdvisor (HighPodMemory's series) is large: scraped at most this often (seconds), however short `monitoring.interval`. */
@@ -87,8 +93,11 @@ export function alertingRules(files: readonly Pick<RuleFile, 'text'>[]): RuleSpe
   }))));
 }
 
-/** prometheus.yml for this environment: every job's targets come from the configuration (topology roles), none named here. */
-export function prometheusConfig(config: ProdlikeConfig): string {
+/**
+ * prometheus.yml for this environment: every job's targets come from the configuration (topology roles), none named
+ * here; `nodes` are the cluster's node names (cAdvisor through the API server, one static target each: no Kubernetes SD).
+ */
+export function prometheusConfig(config: ProdlikeConfig, nodes: readonly string[] = []): string {
   const interval = config.monitoring.interval;
   const backend = resolveWorkload(config, 'backend');
   const dataLabels = (role: 'postgres' | 'redis') => {
@@ -106,16 +115,11 @@ export function prometheusConfig(config: ProdlikeConfig): string {
       // honor_labels: the pods' namespace/pod/container labels are kube-state-metrics' series labels, not the target's.
       { job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: [svc(KSM.name, KSM.port)] }] },
       {
-        // The application's /metrics, per backend pod (replicas come and go: here a vanishing target is right).
+        // The application's /metrics, per ready backend pod (replicas come and go: here a vanishing target is right).
         job_name: 'app',
         metrics_path: config.monitoring.metricsPath,
-        kubernetes_sd_configs: [{ role: 'endpoints', namespaces: { names: [backend.namespace] } }],
-        relabel_configs: [
-          { source_labels: ['__meta_kubernetes_service_name'], regex: backend.service, action: 'keep' },
-          { source_labels: ['__meta_kubernetes_pod_ip'], regex: '(.+)', target_label: '__address__', replacement: `$1:${backend.port}` },
-          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
-          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
-        ],
+        dns_sd_configs: [{ names: [`${APP_METRICS_SERVICE}.${backend.namespace}.svc.cluster.local`], type: 'A', port: backend.port, refresh_interval: interval }],
+        relabel_configs: [{ target_label: 'namespace', replacement: backend.namespace }, { target_label: 'service', replacement: backend.service }],
       },
       {
         // HighPodMemory's container_memory_usage_bytes / container_spec_memory_limit_bytes: the kubelets' cAdvisor,
@@ -125,12 +129,7 @@ export function prometheusConfig(config: ProdlikeConfig): string {
         scheme: 'https',
         tls_config: { ca_file: `${sa}/ca.crt` },
         authorization: { credentials_file: `${sa}/token` },
-        kubernetes_sd_configs: [{ role: 'node' }],
-        relabel_configs: [
-          { target_label: '__address__', replacement: 'kubernetes.default.svc:443' },
-          { source_labels: ['__meta_kubernetes_node_name'], regex: '(.+)', target_label: '__metrics_path__', replacement: '/api/v1/nodes/$1/proxy/metrics/cadvisor' },
-          { source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' },
-        ],
+        static_configs: nodes.map((node) => ({ targets: ['kubernetes.default.svc:443'], labels: { node, __metrics_path__: `/api/v1/nodes/${node}/proxy/metrics/cadvisor` } })),
       },
     ],
   };
