@@ -68,6 +68,11 @@ kind: RoleBinding
 metadata: { name: rb, namespace: data }
 subjects: [{ kind: ServiceAccount, name: api, namespace: web }]
 ---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: job-template, namespace: web }
+data: { job.yaml: "apiVersion: batch/v1\\nkind: Job\\nmetadata:\\n  name: run-1\\n  namespace: data\\n  labels: { namespace: database }\\n" }
+---
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
 metadata: { name: nginx }
@@ -88,6 +93,7 @@ metadata: { name: nginx }
     expect(np).toContain('"name":"kube-system"'); // not a manifest namespace: left alone
     expect(np).toContain('"values":["pl-demo-web","other"]');
     expect((find('RoleBinding', 'rb') as unknown as { subjects: { namespace: string }[] }).subjects[0]!.namespace).toBe('pl-demo-web');
+    expect((find('ConfigMap', 'job-template') as unknown as { data: Record<string, string> }).data['job.yaml']).toContain('\n  namespace: pl-demo-data\n  labels: { namespace: database }');
     expect(find('IngressClass', 'nginx').metadata.labels).toMatchObject({ 'io.prodlike.env': 'demo' });
   });
 

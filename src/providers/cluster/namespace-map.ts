@@ -10,6 +10,7 @@ import { PRODLIKE_LABELS } from '../../safety/ownership.ts';
  * objects' metadata.namespace, the Namespace objects (labelled io.prodlike.managed/io.prodlike.env), Service
  * DNS names in any string (`svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`), namespaceSelectors
  * (`kubernetes.io/metadata.name` or any label whose value is a mapped namespace name), RBAC subjects,
+ * `namespace: <ns>` lines of YAML held in strings (a Job template in a ConfigMap),
  * env values that are exactly a mapped namespace (e.g. where the worker starts its Jobs) and the
  * configuration's namespaces (topology, executions, credentials), so probes and scenarios find the
  * mapped objects.
@@ -89,9 +90,15 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** `<service>.<namespace>` (followed by anything but a name character) → `<service>.<mapped>`. */
 function dnsRewriter(services: readonly string[], sources: readonly string[], map: NamespaceMap): (s: string) => string {
-  if (!services.length || !sources.length) return (s) => s;
-  const re = new RegExp(`(^|[^a-z0-9-])(${services.map(escape).join('|')})\\.(${sources.map(escape).join('|')})(?![a-z0-9-])`, 'g');
-  return (s) => s.replace(re, (_m, lead: string, svc: string, ns: string) => `${lead}${svc}.${map.of(ns)}`);
+  if (!sources.length) return (s) => s;
+  const names = sources.map(escape).join('|');
+  const dns = services.length ? new RegExp(`(^|[^a-z0-9-])(${services.map(escape).join('|')})\\.(${names})(?![a-z0-9-])`, 'g') : undefined;
+  // `namespace: <ns>` in YAML held in a string (a Job template in a ConfigMap that the app submits).
+  const yaml = new RegExp(`(^|\\n)([ \\t-]*namespace:[ \\t]*["']?)(${names})(?![a-z0-9-])`, 'g');
+  return (s) => {
+    const out = dns ? s.replace(dns, (_m, lead: string, svc: string, ns: string) => `${lead}${svc}.${map.of(ns)}`) : s;
+    return out.replace(yaml, (_m, lead: string, key: string, ns: string) => `${lead}${key}${map.of(ns)}`);
+  };
 }
 
 function mapObject(o: KubeObject, map: NamespaceMap, sources: ReadonlySet<string>, rewrite: (s: string) => string, env: string): KubeObject {
