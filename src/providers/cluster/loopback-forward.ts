@@ -23,29 +23,58 @@ export interface ForwardTarget {
   port: number;
 }
 
+/** One forwarded connection: bytes of `socket` to the pod's port and back; closed with the socket. */
+export interface ForwardedStream {
+  close(): void;
+  once(event: 'close' | 'error', listener: () => void): unknown;
+}
+export type ForwardFn = (namespace: string, pod: string, port: number, socket: Socket) => Promise<ForwardedStream>;
+
+/** A port-forward through the API server (@kubernetes/client-node's PortForward: one WebSocket per connection). */
+export function apiServerForward(kubeConfig: KubeConfig): ForwardFn {
+  const forward = new PortForward(kubeConfig, true);
+  return async (namespace, pod, port, socket) => {
+    const ws = await forward.portForward(namespace, pod, [port], socket, null, socket);
+    const stream = typeof ws === 'function' ? ws() : ws;
+    if (!stream) throw new Error(`port-forward to ${namespace}/${pod}:${port} did not open`);
+    return stream;
+  };
+}
+
 export const isReadyPod = (p: PodObject): boolean => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 export class LoopbackForward {
-  readonly #kubectl: Kubectl;
+  readonly #kubectl: Pick<Kubectl, 'json'>;
   readonly #target: ForwardTarget;
   readonly #listenPort: number;
   readonly #refreshMs: number;
-  readonly #forward: PortForward;
+  readonly #forward: ForwardFn;
   #server: Server | undefined;
   #pods: { at: number; names: Promise<string[]> } | undefined;
   #next = 0;
   readonly #sockets = new Set<Socket>();
 
-  constructor(kubectl: Kubectl, kubeConfig: KubeConfig, target: ForwardTarget, listenPort: number, options: { refreshMs?: number } = {}) {
+  constructor(kubectl: Pick<Kubectl, 'json'>, kubeConfig: KubeConfig | undefined, target: ForwardTarget, listenPort: number, options: { refreshMs?: number; forward?: ForwardFn } = {}) {
     this.#kubectl = kubectl;
     this.#target = target;
     this.#listenPort = listenPort;
     this.#refreshMs = options.refreshMs ?? 200;
-    this.#forward = new PortForward(kubeConfig, true);
+    this.#forward = options.forward ?? apiServerForward(kubeConfig!);
   }
 
   get port(): number {
     return this.#listenPort;
+  }
+
+  /** The port actually bound (differs from `port` when it was 0: tests). */
+  boundPort(): number {
+    const a = this.#server?.address();
+    return typeof a === 'object' && a ? a.port : this.#listenPort;
+  }
+
+  address(): string | undefined {
+    const a = this.#server?.address();
+    return typeof a === 'object' && a ? a.address : undefined;
   }
 
   /** Listens on 127.0.0.1 only; does not keep the process alive. PORT_IN_USE when the port is taken. */
@@ -88,11 +117,10 @@ export class LoopbackForward {
       const pods = await this.#readyPods();
       if (!pods.length) throw new Error('no ready pod');
       const pod = pods[this.#next++ % pods.length]!;
-      const ws = await this.#forward.portForward(this.#target.namespace, pod, [this.#target.port], socket, null, socket);
-      const close = typeof ws === 'function' ? ws() : ws;
-      socket.once('close', () => close?.close());
-      close?.once('close', () => socket.end());
-      close?.once('error', () => socket.destroy());
+      const stream = await this.#forward(this.#target.namespace, pod, this.#target.port, socket);
+      socket.once('close', () => stream.close());
+      stream.once('close', () => socket.end());
+      stream.once('error', () => socket.destroy());
     })().catch(() => {
       // No ready pod, or the API server refused the forward: the client sees a reset, as from a dead endpoint.
       this.#pods = undefined;
