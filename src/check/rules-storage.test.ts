@@ -90,7 +90,7 @@ describe('data-store-target-unmatched', () => {
     const f = runRule(dataStoreTargetUnmatchedRule, workload({ name: 'web', namespace: 'shop' }), await profile('onprem'));
     expect(f).toHaveLength(1);
     expect(f[0]!.severity).toBe('warning');
-    expect(f[0]!.details).toMatchObject({ targets: ['redis.rto', 'redis.rpo', 'postgres.restore.rto', 'postgres.restore.rpo', 'files.restore.rto', 'files.restore.rpo'] });
+    expect(f[0]!.details).toMatchObject({ targets: ['redis.rto', 'redis.rpo', 'postgres.restore.rto', 'postgres.restore.rpo', 'postgres.failover.rto', 'files.restore.rto', 'files.restore.rpo'] });
     expect(f[0]!.hint).toMatch(/check: \{ components: \{ redis: \[statefulset\/<name>\] \} \}/);
     expect(runRule(dataStoreTargetUnmatchedRule, MYSQL_EMPTYDIR, await profile('platform'))).toEqual([]);
   });
