@@ -124,12 +124,13 @@ export function monitoringObjects(config: ProdlikeConfig, options: { images: Mon
       securityContext: { fsGroup: 65534 },
       containers: [{
         name: PROMETHEUS.name, image: options.images.prometheus, imagePullPolicy: 'IfNotPresent',
-        args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=6h', `--web.listen-address=:${PROMETHEUS.port}`],
+        args: ['--config.file=/etc/prometheus/config/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=6h', `--web.listen-address=:${PROMETHEUS.port}`],
         ports: [{ name: 'http', containerPort: PROMETHEUS.port }],
         readinessProbe: { httpGet: { path: '/-/ready', port: PROMETHEUS.port }, periodSeconds: 2 },
         resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
         securityContext: restricted,
-        volumeMounts: [{ name: 'config', mountPath: '/etc/prometheus', readOnly: true }, { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true }, { name: 'data', mountPath: '/prometheus' }],
+        // Two sibling mounts: a volume mounted inside a ConfigMap's read-only one could not get its mount point.
+        volumeMounts: [{ name: 'config', mountPath: '/etc/prometheus/config', readOnly: true }, { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true }, { name: 'data', mountPath: '/prometheus' }],
       }],
       volumes: [{ name: 'config', configMap: { name: 'prometheus-config' } }, { name: 'rules', configMap: { name: 'prometheus-rules' } }, { name: 'data', emptyDir: {} }],
     }),
