@@ -211,7 +211,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
     const w = resolveWorkload(this.config, role);
     if (port === undefined || !w.enabled || w.port <= 0 || !(ACCESS_ROLES as readonly string[]).includes(role)) return undefined;
     // selector plus accessSelector: the pods the kind provider's access Service would reach (a replicated store's leader).
-    const forward = new LoopbackForward(this.kubectl, this.kubeConfig(), { namespace: w.namespace, selector: { ...w.selector, ...w.accessSelector }, port: w.port }, port);
+    const forward = new LoopbackForward(this.kubeConfig(), { namespace: w.namespace, selector: { ...w.selector, ...w.accessSelector }, port: w.port }, port);
     this.#forwards.set(role, forward);
     await forward.start().catch((error: unknown) => {
       this.#forwards.delete(role);

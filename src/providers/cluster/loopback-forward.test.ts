@@ -33,8 +33,7 @@ describe('LoopbackForward (host access on an existing cluster)', () => {
   it('forwards each connection to a Ready pod, round-robin, never to one being deleted or not Ready', async () => {
     const calls: string[] = [];
     const pods = [pod('b', true), pod('a', true), pod('c', false), pod('d', true, true)];
-    const kubectl = { json: async <T>() => ({ items: pods }) as T };
-    forward = new LoopbackForward(kubectl, undefined, { namespace: 'pl-x-data', selector: { app: 'pg' }, port: 5432 }, 0, { refreshMs: 0, forward: echoForward(calls) });
+    forward = new LoopbackForward(undefined, { namespace: 'pl-x-data', selector: { app: 'pg' }, port: 5432 }, 0, { refreshMs: 0, forward: echoForward(calls), listPods: async () => pods });
     await forward.start();
     const port = forward.boundPort();
     expect([await read(port), await read(port), await read(port)]).toEqual(['a', 'b', 'a']);
@@ -45,7 +44,7 @@ describe('LoopbackForward (host access on an existing cluster)', () => {
   });
 
   it('resets the connection when no pod is Ready (a dead endpoint), and listens on 127.0.0.1 only', async () => {
-    forward = new LoopbackForward({ json: async <T>() => ({ items: [pod('a', false)] }) as T }, undefined, { namespace: 'n', selector: { app: 'x' }, port: 80 }, 0, { forward: echoForward([]) });
+    forward = new LoopbackForward(undefined, { namespace: 'n', selector: { app: 'x' }, port: 80 }, 0, { forward: echoForward([]), listPods: async () => [pod('a', false)] });
     await forward.start();
     expect(await read(forward.boundPort())).toBe('');
     expect(forward.address()).toBe('127.0.0.1');

@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, PortForward, type KubeConfig } from '@kubernetes/client-node';
 import { ProdlikeError } from '../../core/errors.ts';
-import type { Kubectl } from '../../kube/kubectl.ts';
-import type { KubeList, PodObject } from '../../kube/objects.ts';
+import type { PodObject } from '../../kube/objects.ts';
 import { selectorOf } from '../kind/kind-workloads.ts';
 
 /**
@@ -11,7 +10,7 @@ import { selectorOf } from '../kind/kind-workloads.ts';
  * to a pod of the workload that is Ready now (not being deleted), chosen round-robin. One forward per
  * connection, so a killed pod breaks only the connections that were on it: the next connection goes to a
  * pod that is Ready then, the way a Service's endpoints follow readiness. The pod list is read at most every
- * `refreshMs` (default 200 ms) and shared by the connections of that window.
+ * `refreshMs` (default 200 ms; one in-process API call, no kubectl process) and shared by the connections of that window.
  *
  * What a client-observed outage measured through it includes: the pod's replacement and readiness (as through
  * a Service), up to `refreshMs` of a stale pod list, and the API server's port-forward set-up per connection
@@ -41,10 +40,19 @@ export function apiServerForward(kubeConfig: KubeConfig): ForwardFn {
   };
 }
 
+/** The target's pods as the API server lists them now. */
+export type PodLister = () => Promise<PodObject[]>;
+
+/** One in-process API call (no kubectl process per connection). */
+export function apiServerPods(kubeConfig: KubeConfig, target: ForwardTarget): PodLister {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  return async () => (await api.listNamespacedPod({ namespace: target.namespace, labelSelector: selectorOf(target.selector), timeoutSeconds: 10 })).items as unknown as PodObject[];
+}
+
 export const isReadyPod = (p: PodObject): boolean => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 export class LoopbackForward {
-  readonly #kubectl: Pick<Kubectl, 'json'>;
+  readonly #listPods: PodLister;
   readonly #target: ForwardTarget;
   readonly #listenPort: number;
   readonly #refreshMs: number;
@@ -54,8 +62,8 @@ export class LoopbackForward {
   #next = 0;
   readonly #sockets = new Set<Socket>();
 
-  constructor(kubectl: Pick<Kubectl, 'json'>, kubeConfig: KubeConfig | undefined, target: ForwardTarget, listenPort: number, options: { refreshMs?: number; forward?: ForwardFn } = {}) {
-    this.#kubectl = kubectl;
+  constructor(kubeConfig: KubeConfig | undefined, target: ForwardTarget, listenPort: number, options: { refreshMs?: number; forward?: ForwardFn; listPods?: PodLister } = {}) {
+    this.#listPods = options.listPods ?? apiServerPods(kubeConfig!, target);
     this.#target = target;
     this.#listenPort = listenPort;
     this.#refreshMs = options.refreshMs ?? 200;
@@ -101,8 +109,7 @@ export class LoopbackForward {
   async #readyPods(): Promise<string[]> {
     const now = Date.now();
     if (!this.#pods || now - this.#pods.at > this.#refreshMs) {
-      const names = this.#kubectl.json<KubeList<PodObject>>(['-n', this.#target.namespace, 'get', 'pods', '-l', selectorOf(this.#target.selector)], { timeoutMs: 10_000 })
-        .then((l) => l.items.filter(isReadyPod).map((p) => p.metadata.name).sort());
+      const names = this.#listPods().then((pods) => pods.filter(isReadyPod).map((p) => p.metadata.name).sort());
       names.catch(() => undefined);
       this.#pods = { at: now, names };
     }
