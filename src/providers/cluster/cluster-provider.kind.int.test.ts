@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -47,7 +48,7 @@ const skipReason = process.env.PRODLIKE_CLUSTER_IT !== '1'
 const say = (line: string) => process.stdout.write(`[cluster-it] ${line}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-const DECOY_NS = 'decoy';
+const DECOY_NS = 'decoy-it';
 const OTHER_NS = 'pl-other-data';
 const decoyObjects = (ns: string) => [
   { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'decoy-secret', namespace: ns }, stringData: { password: 'not-prodlikes' } },
@@ -135,7 +136,10 @@ describe.skipIf(Boolean(skipReason))(`cluster provider on an existing cluster${s
   it('serves the entry point on 127.0.0.1 through a port-forward per connection, and survives a killed frontend pod', async () => {
     const entry = await p.endpoint('frontend');
     expect(entry.host).toBe('127.0.0.1');
-    const health = async () => (await fetch(`http://127.0.0.1:${entry.port}${p.config.application.health}`, { signal: AbortSignal.timeout(5000) })).status;
+    // A new connection per request (no keep-alive): a kept connection to the killed pod would break with it.
+    const health = () => new Promise<number>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: entry.port, path: p.config.application.health, agent: false, timeout: 5000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    });
     expect(await health()).toBe(200);
     const killed = await p.kill('frontend');
     say(`killed ${killed.killed} via ${killed.via}`);
@@ -164,15 +168,21 @@ describe.skipIf(Boolean(skipReason))(`cluster provider on an existing cluster${s
         ['restore database (scenario guard)', () => guardProvider({ env: ENV }, d, 'restore database', 'postgres')],
         ['delete job / FLUSHALL (scenario guard)', () => guardProvider({ env: ENV }, d, 'FLUSHALL', 'postgres')],
         ['up (apply secrets and workloads into it)', () => d.create()],
+        // down selects by both labels, never by name: another environment's down aimed at it finds nothing.
+        ['down of environment clitd mapped onto it', async () => {
+          const { removed } = await providerOf(configOf({ ...decoyTopology(ns), name: 'clitd' })).destroy();
+          if (removed.length) throw new Error(`removed ${removed.join(', ')}`);
+          return 'NOTHING_SELECTED';
+        }],
       ];
       for (const [call, act] of calls) {
-        const outcome = await act().then(() => 'ALLOWED', (e: unknown) => (e instanceof ProdlikeError ? `${e.code}: ${e.message.split('\n')[0]!.slice(0, 110)}` : `error: ${String(e)}`));
+        const outcome = await act().then((r) => (r === 'NOTHING_SELECTED' ? 'nothing selected (no labels): nothing removed' : 'ALLOWED'), (e: unknown) => (e instanceof ProdlikeError ? `${e.code}: ${e.message.split('\n')[0]!.slice(0, 110)}` : `error: ${String(e)}`));
         rows.push([call, ns, outcome]);
       }
     }
     const after = await snapshot();
     say(`refusal table\n| call | namespace | outcome |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
-    for (const [call, ns, outcome] of rows) expect(outcome, `${call} on ${ns}`).toMatch(/^OWNERSHIP_REFUSED/);
+    for (const [call = '', ns, outcome] of rows) expect(outcome, `${call} on ${ns}`).toMatch(call.startsWith('down') ? /^nothing selected/ : /^OWNERSHIP_REFUSED/);
     expect(after).toEqual(before);
     say(`decoy objects unchanged: ${Object.keys(after).length} resourceVersions`);
   }, 300_000);
