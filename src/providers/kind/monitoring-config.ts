@@ -69,7 +69,8 @@ export async function readRuleFiles(config: Pick<ProdlikeConfig, 'monitoring'>, 
       }
     })();
     if (!Array.isArray(parsed?.groups)) throw new ConfigError(`monitoring.rules: ${entry} has no \`groups:\` list (a Prometheus rule file).`);
-    let key = basename(path).replace(/[^-._a-zA-Z0-9]/g, '_');
+    // Keys end in .yaml: rule_files globs *.yaml, which the ConfigMap volume's own ..data directories do not match.
+    let key = `${basename(path).replace(/\.ya?ml$/, '').replace(/[^-._a-zA-Z0-9]/g, '_')}.yaml`;
     while (files.some((f) => f.key === key)) key = `_${key}`;
     files.push({ key, path, text });
   }
@@ -107,7 +108,7 @@ export function prometheusConfig(config: ProdlikeConfig, nodes: readonly string[
   const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
   const doc = {
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: `${Math.max(1, seconds(interval) - 1)}s` },
-    rule_files: ['/etc/prometheus/rules/*'],
+    rule_files: ['/etc/prometheus/rules/*.yaml'],
     scrape_configs: [
       // ONE static target per data store (see the top of this file for why not per pod).
       { job_name: 'postgres', static_configs: [{ targets: [svc(EXPORTERS.postgres.name, EXPORTERS.postgres.port)], labels: dataLabels('postgres') }] },
