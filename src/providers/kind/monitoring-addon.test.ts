@@ -6,7 +6,7 @@ import { configSchema } from '../../config/schema.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { kindPortMappings, prometheusHostPort } from './cluster-config.ts';
 import { monitoringObjects } from './monitoring-addon.ts';
-import { alertingRules, exporterReadiness, MONITORING_NAMESPACE, prometheusConfig, readRuleFiles } from './monitoring-config.ts';
+import { alertingRules, exporterReadiness, MONITORING_NAMESPACE, prometheusConfig, readRuleFiles, upRules } from './monitoring-config.ts';
 
 const get = (o: unknown, ...path: Array<string | number>): unknown => path.reduce<unknown>((x, k) => (x as Record<string | number, unknown> | undefined)?.[k], o);
 const images = { prometheus: 'p:1', postgresExporter: 'pe:1', redisExporter: 're:1', kubeStateMetrics: 'k:1' };
@@ -32,8 +32,14 @@ describe('monitoring add-on', () => {
     const prom = parse(prometheusConfig(config)) as { global: Record<string, string>; scrape_configs: Record<string, unknown>[] };
     expect(prom.global).toMatchObject({ scrape_interval: '5s', evaluation_interval: '5s' });
     const job = (name: string) => prom.scrape_configs.find((j) => j.job_name === name);
-    expect(get(job('postgres'), 'static_configs', 0)).toEqual({ targets: [`prodlike-postgres-exporter.${MONITORING_NAMESPACE}.svc:9187`], labels: { role: 'postgres', service: 'db/pg' } });
-    expect(get(job('redis'), 'static_configs', 0, 'targets')).toEqual([`prodlike-redis-exporter.${MONITORING_NAMESPACE}.svc:9121`]);
+    expect(get(job('postgres-exporter'), 'static_configs', 0)).toEqual({ targets: [`prodlike-postgres-exporter.${MONITORING_NAMESPACE}.svc:9187`], labels: { role: 'postgres', service: 'db/pg' } });
+    expect(get(job('redis-exporter'), 'static_configs', 0, 'targets')).toEqual([`prodlike-redis-exporter.${MONITORING_NAMESPACE}.svc:9121`]);
+    // up{job="postgres"|"redis"} are recorded from the exporters: pg_up / redis_up, or 0 when the exporter is not scraped
+    const recorded = (parse(upRules()) as { groups: { rules: object[] }[] }).groups[0]!.rules;
+    expect(recorded).toEqual([
+      { record: 'up', expr: 'min without (job) (pg_up{job="postgres-exporter"} or (up{job="postgres-exporter"} == 0))', labels: { job: 'postgres' } },
+      { record: 'up', expr: 'min without (job) (redis_up{job="redis-exporter"} or (up{job="redis-exporter"} == 0))', labels: { job: 'redis' } },
+    ]);
     // Debian's Prometheus has no Kubernetes SD: DNS SD on a headless Service beside the backend, static nodes.
     expect(JSON.stringify(prom)).not.toMatch(/kubernetes_sd/);
     expect(get(job('app'), 'dns_sd_configs', 0)).toMatchObject({ names: ['prodlike-app-metrics.api.svc.cluster.local'], type: 'A', port: 3001 });
@@ -52,7 +58,7 @@ describe('monitoring add-on', () => {
     const secret = objects.find((o) => get(o, 'kind') === 'Secret');
     expect(get(secret, 'stringData', 'DATA_SOURCE_NAME')).toBe('postgresql://postgres:pw@pg.db.svc:5432/ai_saas_db?sslmode=disable&connect_timeout=2');
     expect(get(deployments[0], 'spec', 'template', 'spec', 'containers', 0, 'readinessProbe', 'exec', 'command')).toEqual(exporterReadiness(9187, 'pg_up'));
-    expect(get(objects.find((o) => get(o, 'kind') === 'ConfigMap' && get(o, 'metadata', 'name') === 'prometheus-rules'), 'data')).toEqual({ 'r.yaml': 'groups: []\n' });
+    expect(get(objects.find((o) => get(o, 'kind') === 'ConfigMap' && get(o, 'metadata', 'name') === 'prometheus-rules'), 'data')).toEqual({ 'r.yaml': 'groups: []\n', 'prodlike-up-from-exporters.yaml': upRules() });
     const promService = objects.find((o) => get(o, 'kind') === 'Service' && get(o, 'metadata', 'name') === 'prometheus');
     expect(get(promService, 'spec', 'ports', 0, 'nodePort')).toBe(30990);
     const appMetrics = objects.find((o) => get(o, 'metadata', 'name') === 'prodlike-app-metrics');

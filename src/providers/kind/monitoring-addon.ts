@@ -5,7 +5,7 @@ import type { Kubectl } from '../../kube/kubectl.ts';
 import type { EnvironmentSecrets } from '../docker/topology.ts';
 import { MONITORING_PORT } from './cluster-config.ts';
 import { toApplyList } from './kind-workloads.ts';
-import { APP_METRICS_SERVICE, EXPORTER_READINESS_PERIOD_S, EXPORTERS, exporterReadiness, KSM, MONITORING_NAMESPACE, PROMETHEUS, prometheusConfig, type RuleFile } from './monitoring-config.ts';
+import { APP_METRICS_SERVICE, EXPORTER_READINESS_PERIOD_S, EXPORTERS, exporterReadiness, KSM, MONITORING_NAMESPACE, PROMETHEUS, prometheusConfig, type RuleFile, UP_RULES_KEY, upRules } from './monitoring-config.ts';
 
 /**
  * The monitoring add-on of the kind provider (document 001 §High Availability 6), installed at `up` in its own
@@ -63,7 +63,8 @@ function exporter(role: 'postgres' | 'redis', image: string, env: object[], args
       containers: [{
         name: 'exporter', image, imagePullPolicy: 'IfNotPresent', args, env,
         ports: [{ name: 'http', containerPort: e.port }],
-        // In the Service (and so scrapable as job=<role>) only while it sees the database up: monitoring-config.ts.
+        // Ready (in its Service) only while it sees its database up: what `kubectl get pods` shows. (Not what up{job=…}
+        // rests on: a keep-alive scrape outlives the endpoint's removal; monitoring-config.ts records it instead.)
         readinessProbe: { exec: { command: exporterReadiness(e.port, e.upMetric) }, periodSeconds: EXPORTER_READINESS_PERIOD_S, timeoutSeconds: 4, failureThreshold: 1, successThreshold: 1 },
         resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { memory: '128Mi' } },
         securityContext: { ...restricted, runAsUser: 65534 },
@@ -118,7 +119,7 @@ export function monitoringObjects(config: ProdlikeConfig, options: { images: Mon
       apiVersion: 'v1', kind: 'Service', metadata: { name: APP_METRICS_SERVICE, namespace: backend.namespace, labels: LABELS },
       spec: { clusterIP: 'None', selector: backend.selector, ports: [{ name: 'metrics', port: backend.port, targetPort: backend.port }] },
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('prometheus-rules'), data: Object.fromEntries(options.rules.map((r) => [r.key, r.text])) },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('prometheus-rules'), data: { ...Object.fromEntries(options.rules.map((r) => [r.key, r.text])), [UP_RULES_KEY]: upRules() } },
     deployment(PROMETHEUS.name, {
       serviceAccountName: PROMETHEUS.name,
       securityContext: { fsGroup: 65534 },
