@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { configSchema, type ProdlikeConfig, type ProviderName } from '../../src/config/schema.ts';
+import { configSchema, type ProdlikeConfig, type ProdlikeConfigInput, type ProviderName } from '../../src/config/schema.ts';
 import { loadConfig, resolveFrom, type LoadedConfig } from '../../src/config/load-config.ts';
 import { findTarget, loadTargets, selectProfile, type SelectedProfile } from '../../src/config/load-targets.ts';
 import type { Target } from '../../src/config/targets-schema.ts';
@@ -46,6 +46,9 @@ import { RollbackRegistry } from '../../src/safety/rollbacks.ts';
  * test runner going away stops new faults, runs every pending undo and exits 130; `prodlike run` replays
  * the journal afterwards in case this process could not.
  */
+/** Configuration keys a suite sets over the project's (scenarioConfig). */
+export type ConfigOverrides = Partial<Omit<ProdlikeConfigInput, 'topology'>> & { topology?: ProdlikeConfigInput['topology'] };
+
 export interface ScenarioEnvironment {
   provider: Provider;
   providerName: ProviderName;
@@ -99,13 +102,19 @@ export async function scenarioSkipReason(provider: ProviderName = (process.env.P
   ]);
 }
 
-/** The configuration a scenario environment runs with: the project's, under the scenario name, provider and port. */
-export async function scenarioConfig(): Promise<{ loaded: LoadedConfig; providerName: ProviderName }> {
+/**
+ * The configuration a scenario environment runs with: the project's, under the scenario name, provider and port;
+ * `overrides` (a suite's variant of the architecture, e.g. the PostgreSQL HA overlay) replace top-level keys, and
+ * per role under `topology`.
+ */
+export async function scenarioConfig(overrides: ConfigOverrides = {}): Promise<{ loaded: LoadedConfig; providerName: ProviderName }> {
   const providerName = (process.env.PRODLIKE_PROVIDER as ProviderName | undefined) ?? 'docker';
   const base = await loadConfig({ cwd: PACKAGE_ROOT, ...(process.env.PRODLIKE_CONFIG ? { file: process.env.PRODLIKE_CONFIG } : {}) });
   const name = process.env.PRODLIKE_SCENARIO_ENV ?? 'scenarios';
   const config = configSchema.parse({
     ...structuredClone(base.config),
+    ...structuredClone(overrides),
+    topology: { ...structuredClone(base.config.topology), ...structuredClone(overrides.topology ?? {}) },
     name,
     provider: providerName,
     imageSource: base.config.imageSource,
@@ -120,8 +129,8 @@ export async function scenarioConfig(): Promise<{ loaded: LoadedConfig; provider
  * takes a shared environment as the previous suite left it — healthy, its teardown checked that — instead of
  * paying for a reset.
  */
-export async function startScenarioEnvironment(suite: string, options: { reset?: boolean } = {}): Promise<ScenarioEnvironment> {
-  const { loaded, providerName } = await scenarioConfig();
+export async function startScenarioEnvironment(suite: string, options: { reset?: boolean; config?: ConfigOverrides } = {}): Promise<ScenarioEnvironment> {
+  const { loaded, providerName } = await scenarioConfig(options.config);
   const { config } = loaded;
   const bus = new EventBus();
   const allowForeignTarget = process.env.PRODLIKE_ALLOW_FOREIGN_TARGET === '1';
@@ -175,7 +184,14 @@ export async function startScenarioEnvironment(suite: string, options: { reset?:
   // A scenario environment is disposable: data volumes left by an earlier one of the same name whose
   // credentials are gone (STALE_DATA: a killed run, a fresh clone on a host that kept its volumes) are
   // removed — through the provider's own label-checked destroy — and the environment is created anew.
-  const creation = provider.create({ signal: abort.signal }).catch(async (error: unknown) => {
+  const shared = process.env.PRODLIKE_SHARED_ENV === '1';
+  // A shared environment that exists is reset straight away, not repaired first by `create`: a suite whose
+  // configuration differs from the previous suite's (the PostgreSQL HA variant's manifests) would otherwise apply
+  // its manifests over the other's (an immutable field such as a Service's clusterIP fails that apply). A suite
+  // with `reset: false` takes it as it is only when it is healthy under its own configuration.
+  const existing = shared && canReset(provider) ? await rawProvider.status().catch(() => undefined) : undefined;
+  const resetFirst = Boolean(existing?.exists && (options.reset !== false || !existing.healthy));
+  const creation = resetFirst ? Promise.resolve(undefined) : provider.create({ signal: abort.signal }).catch(async (error: unknown) => {
     if (!(error instanceof ProdlikeError) || error.code !== 'STALE_DATA') throw error;
     bus.emit({ kind: 'log', level: 'warn', source: 'scenario.env', message: `${error.message} Removing them: scenario environments are disposable.` });
     process.stdout.write(`[${suite}] stale data of an earlier "${config.name}" environment: removing it (${error.message})\n`);
@@ -184,8 +200,7 @@ export async function startScenarioEnvironment(suite: string, options: { reset?:
   });
   creating = creation;
   let created = await creation;
-  const shared = process.env.PRODLIKE_SHARED_ENV === '1';
-  if (shared && created.outcome !== 'created' && canReset(provider) && options.reset !== false) {
+  if (shared && canReset(provider) && (resetFirst || (created !== undefined && created.outcome !== 'created' && options.reset !== false))) {
     // A shared environment another suite used (or one an earlier run kept): back to the freshly deployed state.
     const resetStarted = performance.now();
     const reset = provider.reset({ signal: abort.signal });
@@ -194,6 +209,7 @@ export async function startScenarioEnvironment(suite: string, options: { reset?:
     created = { outcome: 'created', status: result.status };
     process.stdout.write(`[${suite}] environment "${config.name}" reset in ${formatDuration(performance.now() - resetStarted)} (removed ${result.removed.join(', ') || 'nothing'})\n`);
   }
+  if (!created) throw new Error(`environment "${config.name}" was neither created nor reset`);
   const secrets = await new EnvironmentStore(loaded.baseDir, config.name).secrets();
   const targetsFile = await loadTargets(resolveFrom(loaded, config.targets.file));
   const profile = selectProfile(targetsFile, config.targets.profile);
