@@ -2,7 +2,7 @@ import { AlertTimeline, judgeAlert, renderAlertTable, type AlertExpectation, typ
 import { hrNow } from '../../src/measure/clock.ts';
 import { waitFor } from '../../src/core/wait.ts';
 import { prometheusHostPort } from '../../src/providers/kind/cluster-config.ts';
-import { alertingRules, EXPORTER_READINESS_PERIOD_S, readRuleFiles, type RuleSpec } from '../../src/providers/kind/monitoring-config.ts';
+import { alertingRules, readRuleFiles, type RuleSpec } from '../../src/providers/kind/monitoring-config.ts';
 import type { ScenarioEnvironment } from './scenario-env.ts';
 
 /**
@@ -100,9 +100,9 @@ export async function startAlertWatch(env: ScenarioEnvironment): Promise<{ watch
     return { reason: `${(error as Error).message} (a cluster created before the add-on has no such port: \`prodlike down\` then \`up\`)` };
   }
   const interval = Number(env.config.monitoring.interval.replace(/s$/, '')) * 1000;
-  // Margin: the exporter's readiness (period + probe timeout 4 s) before the scrape can fail, the endpoint update (~1 s)
-  // and the watcher's 1 s poll.
-  const timing = { scrapeMs: interval, evaluationMs: interval, marginMs: EXPORTER_READINESS_PERIOD_S * 1000 + 4000 + 1000 + 1000 };
+  // Margin: one more evaluation (up{job=…} is a recording rule over the exporter's pg_up/redis_up: monitoring-config.ts),
+  // the watcher's 1 s poll and 2 s for the exporter's own timeout to a hung database (--connection-timeout=2s).
+  const timing = { scrapeMs: interval, evaluationMs: interval, marginMs: interval + 1000 + 2000 };
   const rules = alertingRules(await readRuleFiles(env.config, env.loaded.baseDir));
   return { watch: new AlertWatch(timeline, rules, timing) };
 }
