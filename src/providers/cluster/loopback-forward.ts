@@ -36,7 +36,9 @@ export function apiServerForward(kubeConfig: KubeConfig): ForwardFn {
     const ws = await forward.portForward(namespace, pod, [port], socket, null, socket);
     const stream = typeof ws === 'function' ? ws() : ws;
     if (!stream) throw new Error(`port-forward to ${namespace}/${pod}:${port} did not open`);
-    return stream;
+    // terminate, not close: a closing handshake through a busy API server kept the pod-side connection open
+    // for seconds, and a probe opening 10 connections/s exhausted PostgreSQL's max_connections (53300).
+    return { close: () => stream.terminate(), once: (event, listener) => stream.once(event, listener) };
   };
 }
 
