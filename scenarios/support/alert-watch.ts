@@ -78,7 +78,7 @@ export class AlertWatch {
     for (const d of this.#deferred) {
       const v = this.#judge(d.expectation, until);
       const open = v.expected !== 'fire' && v.firedAfterMs === undefined && d.expectation.conditionAt + this.windowEndMs(d.expectation.alert) > until;
-      this.rows.push({ scenario: d.scenario, ...v, ...(open ? { verdict: 'OPEN' as const, reason: `${v.firedAfterMs === undefined && v.pendingAfterMs !== undefined ? 'pending' : 'not fired'} when the suite ended, ${((until - d.expectation.conditionAt) / 1000).toFixed(0)} s after the condition; its window ends at +${(this.windowEndMs(d.expectation.alert) / 1000).toFixed(0)} s` } : {}), ...(d.expectation.note ? { note: d.expectation.note } : {}) });
+      this.rows.push({ scenario: d.scenario, ...v, ...(open ? { verdict: 'OPEN' as const, expected: 'fire' as const, reason: `${v.firedAfterMs === undefined && v.pendingAfterMs !== undefined ? 'pending' : 'not fired'} when the suite ended, ${((until - d.expectation.conditionAt) / 1000).toFixed(0)} s after the condition; its window ends at +${(this.windowEndMs(d.expectation.alert) / 1000).toFixed(0)} s` } : {}), ...(d.expectation.note ? { note: d.expectation.note } : {}) });
     }
     const table = renderAlertTable(this.rows.map((r) => ({ ...r, alert: `${r.scenario.replace(/^failover\./, '')}: ${r.alert}` })));
     return { rows: this.rows, table, errors: [...new Set(this.#timeline.errors)].slice(0, 5) };
