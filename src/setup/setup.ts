@@ -12,6 +12,7 @@ import { ensureCommands, ensureDockerEngine, ensurePrivilegedRuntime } from './d
 import { IMAGE_CATALOG_FILE, loadImageCatalog, type ImageCatalog, type ResolvedSource } from './image-catalog.ts';
 import { inspectImage, readStamp, runBuildScript, writeStamp } from './image-builder.ts';
 import { inputsHash } from './inputs-hash.ts';
+import { ensureInotifyLimits, INOTIFY_MINIMUMS } from './inotify-limits.ts';
 import { resolveImageSource } from './image-source.ts';
 
 export interface SetupOptions {
@@ -105,7 +106,15 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` needs k6 on the host (offline setup builds it; online, install k6)`),
   );
 
-  if (options.kind) await kindNodeStep(options, catalog, source, cache, ci, result);
+  if (options.kind) {
+    await bus.step('inotify', 'inotify limits for kind nodes', async () => {
+      const r = await ensureInotifyLimits();
+      const text = Object.entries(r.limits).map(([k, v]) => `${k} ${v.before}${v.after !== v.before ? ` -> ${v.after}` : ''}`).join(', ');
+      if (r.low.length) return outcome('warn', r, `${text}: too low for more than one kind cluster (kube-proxy fails with "too many open files"); run ${r.low.map((k) => `sudo sysctl fs.inotify.${k}=${INOTIFY_MINIMUMS[k]}`).join(' and ')}`);
+      return outcome(r.raised.length ? 'ok' : 'cached', r, r.raised.length ? `raised (until reboot): ${text}` : text);
+    });
+    await kindNodeStep(options, catalog, source, cache, ci, result);
+  }
 
   const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
   result.summary = [
