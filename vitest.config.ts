@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Seven projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
-// `integration-kind` (the kind provider on a real cluster),
+// Eight projects: `unit` (fast, no Docker), `integration` (real containers: images from `prodlike setup`),
+// `integration-kind` (the kind provider on a real cluster), `integration-cluster` (provider: cluster on a kind
+// cluster prodlike did not create, with decoys),
 // `calibration` (the measurement primitives against known outages), `scenarios` (suites against a docker
 // environment), `scenarios-kind` (the failover, HPA, backup/restore, execution-load, ingress and PostgreSQL HA suites on kind) and
 // `scenarios-saasit` (failover and backup/restore on kind for examples/saasit, document 000's application).
-// `npm test` runs all seven; suites whose prerequisites are absent skip with the reason (with CI=true, a
+// `npm test` runs all eight; suites whose prerequisites are absent skip with the reason (with CI=true, a
 // skip of what .ci/run set up fails: src/core/prerequisites.ts).
 //
 // Order. On a 2-core machine vitest runs one worker (its default: available cores − 1), so every file runs
@@ -13,7 +14,7 @@ import { defineConfig } from 'vitest/config';
 // sequence.groupOrder orders the projects, but the projects whose files may run in parallel (unit,
 // integration-kind) go first and the fileParallelism:false ones after them — observed in CI (12/2026):
 // integration-kind, unit, calibration, scenarios, scenarios-kind, then integration. The groups:
-//   0  unit, integration (real containers), integration-kind (a kind cluster of its own)
+//   0  unit, integration (real containers), integration-kind and integration-cluster (a kind cluster each, one after the other)
 //   1  calibration
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
@@ -38,7 +39,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', 'fixtures/app/test/**/*.test.ts'],
-          exclude: ['src/measure/calibration.int.test.ts', 'src/providers/kind/kind-provider.kind.int.test.ts', '**/node_modules/**'],
+          exclude: ['src/measure/calibration.int.test.ts', 'src/providers/kind/kind-provider.kind.int.test.ts', 'src/providers/cluster/cluster-provider.kind.int.test.ts', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -55,6 +56,19 @@ export default defineConfig({
           include: ['src/providers/kind/kind-provider.kind.int.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // provider: cluster against a cluster prodlike did not create (a plain `kind create cluster` with decoy
+        // namespaces): every destructive capability refused against them, down leaves them unchanged (about 2 min).
+        extends: true,
+        test: {
+          name: 'integration-cluster',
+          include: ['src/providers/cluster/cluster-provider.kind.int.test.ts'],
+          env: { PRODLIKE_CLUSTER_IT: '1' },
+          testTimeout: 300_000,
+          hookTimeout: 1_500_000,
           sequence: { groupOrder: 0 },
         },
       },

@@ -26,7 +26,7 @@ import { ClusterProvider } from './cluster-provider.ts';
  * unchanged; `up` deploys the reference manifests into pl-clit-* namespaces, the loopback port-forward
  * serves the entry point, and `down` removes exactly prodlike's namespaces, leaving both decoys as they were.
  *
- * Opt-in (PRODLIKE_CLUSTER_IT=1): it creates a kind cluster of its own and is not part of the CI projects.
+ * Opt-in (PRODLIKE_CLUSTER_IT=1, which the CI project `integration-cluster` sets): it creates a kind cluster of its own (about 2 min).
  */
 const ENV = 'clit';
 const ENTRY = 19880;
