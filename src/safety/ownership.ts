@@ -34,6 +34,15 @@ export function allowForeignTargetFrom(opts: Record<string, unknown>): boolean {
 }
 
 export const PRODLIKE_LABELS = { managed: 'io.prodlike.managed', env: 'io.prodlike.env', role: 'io.prodlike.role' } as const;
+/** The labels prodlike puts on what it creates in a cluster for environment `env` (namespaces, access Services, policies). */
+export function ownLabels(env: string): Record<string, string> {
+  return { [PRODLIKE_LABELS.managed]: 'true', [PRODLIKE_LABELS.env]: env, 'app.kubernetes.io/managed-by': 'prodlike' };
+}
+
+/** The label selector of what prodlike created for `env`: `io.prodlike.managed=true,io.prodlike.env=<env>`. */
+export function ownLabelSelector(env: string): string {
+  return `${PRODLIKE_LABELS.managed}=true,${PRODLIKE_LABELS.env}=${env}`;
+}
 export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
 export const KIND_ROLE_LABEL = 'io.x-k8s.kind.role';
 

@@ -7,7 +7,7 @@ import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { Kubectl } from '../../kube/kubectl.ts';
 import type { KubeList, KubeObject } from '../../kube/objects.ts';
-import { PRODLIKE_LABELS, type GuardContext } from '../../safety/ownership.ts';
+import { ownLabels, ownLabelSelector, type GuardContext } from '../../safety/ownership.ts';
 import { guardCreatable, guardKubeTarget, guardNamespaces } from '../../safety/namespace-ownership.ts';
 import { EnvironmentStore, newRunId } from '../environment-state.ts';
 import { KubeWorkloadOps } from '../kube-core/workload-ops.ts';
@@ -21,7 +21,7 @@ import type {
   SupportsEndpoints, SupportsEvents, SupportsEventWatch, SupportsExec, SupportsKill, SupportsKubernetes, SupportsOwnershipCheck, SupportsPartition, SupportsScale, SupportsStats,
 } from '../provider.ts';
 import { LoopbackForward } from './loopback-forward.ts';
-import { isClusterScoped, mapConfig, mapObjects, namespaceMap, ownLabels, type NamespaceMap } from './namespace-map.ts';
+import { isClusterScoped, mapConfig, mapObjects, namespaceMap, type NamespaceMap } from './namespace-map.ts';
 
 export interface ClusterProviderOptions {
   /** The configuration as written (manifest namespaces); the provider maps it (`config`). */
@@ -36,7 +36,6 @@ export interface ClusterProviderOptions {
   readyTimeoutMs?: number;
 }
 
-const OWN_SELECTOR = (env: string) => `${PRODLIKE_LABELS.managed}=true,${PRODLIKE_LABELS.env}=${env}`;
 /** Cluster-scoped kinds `down` looks for (labelled as this environment's); Namespaces are handled on their own. */
 const CLUSTER_SCOPED_RESOURCES = ['clusterroles', 'clusterrolebindings', 'ingressclasses', 'storageclasses', 'priorityclasses', 'runtimeclasses'];
 export const partitionPolicyName = (role: WorkloadRole) => `prodlike-partition-${role}`;
@@ -163,7 +162,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
   }
 
   async #ownNamespaces(): Promise<string[]> {
-    const list = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', OWN_SELECTOR(this.#o.config.name)]);
+    const list = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', ownLabelSelector(this.#o.config.name)]);
     return list.items.map((n) => n.metadata.name);
   }
 
@@ -177,7 +176,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
     if (existsSync(this.kubeconfig)) {
       await guardKubeTarget(this.#ctx, 'remove the environment', this.kubectl);
       const namespaces = await this.#ownNamespaces();
-      const scoped = await this.kubectl.json<KubeList<KubeObject>>(['get', CLUSTER_SCOPED_RESOURCES.join(','), '-l', OWN_SELECTOR(this.#o.config.name)], { allowFailure: true }).then((l) => l.items, () => []);
+      const scoped = await this.kubectl.json<KubeList<KubeObject>>(['get', CLUSTER_SCOPED_RESOURCES.join(','), '-l', ownLabelSelector(this.#o.config.name)], { allowFailure: true }).then((l) => l.items, () => []);
       for (const o of scoped) {
         await this.kubectl.run(['delete', o.kind.toLowerCase(), o.metadata.name, '--ignore-not-found']);
         removed.push(`${o.kind} ${o.metadata.name}`);

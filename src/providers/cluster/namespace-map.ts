@@ -1,7 +1,7 @@
 import { resolveTopology, type ProdlikeConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { KubeObject } from '../../kube/objects.ts';
-import { PRODLIKE_LABELS } from '../../safety/ownership.ts';
+import { ownLabels } from '../../safety/ownership.ts';
 
 /**
  * provider: cluster deploys the manifests into namespaces prodlike creates on an existing cluster: each
@@ -80,10 +80,6 @@ export function mapObjects(objects: readonly KubeObject[], map: NamespaceMap, en
   const missing = [...sources].map((s) => map.of(s)).filter((t) => !present.has(t));
   const created: KubeObject[] = missing.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: ownLabels(env) } }));
   return [...created, ...mapped];
-}
-
-export function ownLabels(env: string): Record<string, string> {
-  return { [PRODLIKE_LABELS.managed]: 'true', [PRODLIKE_LABELS.env]: env, 'app.kubernetes.io/managed-by': 'prodlike' };
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

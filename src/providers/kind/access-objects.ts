@@ -1,6 +1,6 @@
 import { resolveWorkload, type ProdlikeConfig } from '../../config/schema.ts';
 import type { KubeObject } from '../../kube/objects.ts';
-import { PRODLIKE_LABELS } from '../../safety/ownership.ts';
+import { ownLabels } from '../../safety/ownership.ts';
 import { ACCESS_NODEPORTS, ACCESS_ROLES, type AccessRole } from './cluster-config.ts';
 
 /**
@@ -61,7 +61,7 @@ export function accessObjects(config: ProdlikeConfig): AccessObject[] {
     const metadata = () => ({
       name: accessName(role),
       namespace: w.namespace,
-      labels: { [PRODLIKE_LABELS.managed]: 'true', [PRODLIKE_LABELS.env]: config.name, 'app.kubernetes.io/managed-by': 'prodlike' },
+      labels: ownLabels(config.name),
     });
     return [
       {

@@ -8,7 +8,7 @@ import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { kind, Kubectl } from '../../kube/kubectl.ts';
 import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
-import { guardKindTarget } from '../../safety/ownership.ts';
+import { guardKindTarget, ownLabelSelector } from '../../safety/ownership.ts';
 import { EnvironmentStore, newRunId, type EnvironmentState } from '../environment-state.ts';
 import type {
   ClusterEvent, ClusterStatus, CreateResult, Endpoint, EnvironmentStatus, EventWatchOptions, KillOptions, LogOptions, NodeInfo, PauseTarget, Provider, ProviderEventWatch, ReplicaStats, ResetResult,
@@ -156,7 +156,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const rendered = await this.#steps.render();
     const adopted = teamCredentials(rendered, this.#o.config);
     const images = await this.#steps.planImages(rendered);
-    const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', `io.prodlike.managed=true,io.prodlike.env=${this.#o.config.name}`]).then((l) => l.items.map((n) => n.metadata.name), () => []);
+    const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', ownLabelSelector(this.#o.config.name)]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
     const removed = await this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
       // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
