@@ -67,7 +67,7 @@ function exporter(role: 'postgres' | 'redis', image: string, env: object[], args
         // rests on: a keep-alive scrape outlives the endpoint's removal; monitoring-config.ts records it instead.)
         readinessProbe: { exec: { command: exporterReadiness(e.port, e.upMetric) }, periodSeconds: EXPORTER_READINESS_PERIOD_S, timeoutSeconds: 4, failureThreshold: 1, successThreshold: 1 },
         resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-        securityContext: { ...restricted, runAsUser: 65534 },
+        securityContext: restricted,
       }],
     }),
     service(e.name, e.port),
@@ -148,9 +148,10 @@ export async function installMonitoring(kubectl: Kubectl, objects: object[], pro
   const namespaces = objects.filter((o) => (o as { kind: string }).kind === 'Namespace');
   await kubectl.apply(toApplyList(namespaces));
   // Prometheus reads its configuration at start: a changed one (a new rule file, the node list) restarts it below.
-  const before = await kubectl.run(['-n', MONITORING_NAMESPACE, 'get', 'configmap', 'prometheus-config', 'prometheus-rules', '-o', 'jsonpath={.items[*].data}'], { allowFailure: true });
+  const readConfiguration = () => kubectl.run(['-n', MONITORING_NAMESPACE, 'get', 'configmap', 'prometheus-config', 'prometheus-rules', '-o', 'jsonpath={.items[*].data}'], { allowFailure: true });
+  const before = await readConfiguration();
   await kubectl.apply(toApplyList(objects.filter((o) => !namespaces.includes(o))));
-  const after = await kubectl.run(['-n', MONITORING_NAMESPACE, 'get', 'configmap', 'prometheus-config', 'prometheus-rules', '-o', 'jsonpath={.items[*].data}'], { allowFailure: true });
+  const after = await readConfiguration();
   if (before.exitCode === 0 && before.stdout !== after.stdout) await kubectl.run(['-n', MONITORING_NAMESPACE, 'rollout', 'restart', `deployment/${PROMETHEUS.name}`]);
   progress?.('waiting for Prometheus and kube-state-metrics');
   const waits = [PROMETHEUS.name, KSM.name].map((name) => kubectl.run(['-n', MONITORING_NAMESPACE, 'rollout', 'status', `deployment/${name}`, '--timeout=120s'], { timeoutMs: 140_000, allowFailure: true }));
