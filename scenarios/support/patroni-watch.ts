@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { EndpointSliceObject, ObjectMeta, WatchPhase } from '../../src/kube/objects.ts';
+import { waitFor } from '../../src/core/wait.ts';
 import { ReopeningWatch } from '../../src/kube/reopening-watch.ts';
 import { hrNow } from '../../src/measure/clock.ts';
 
@@ -72,11 +73,11 @@ export class PatroniWatch implements AsyncDisposable {
     const { namespace } = this.#o;
     await this.#watch.open<Annotated>(`/api/v1/namespaces/${namespace}/${this.#o.store}`, { fieldSelector: `metadata.name=${this.leaderObject}` }, (phase, obj) => this.#onLeader(phase, obj));
     await this.#watch.open<EndpointSliceObject>(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${this.#o.service}` }, (phase, obj) => this.#onSlice(phase, obj));
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    while (!(this.leader && this.endpointPods.length === 1 && this.endpointPods[0] === this.leader)) {
-      if (Date.now() > deadline) throw new Error(`no settled Patroni leader (${this.leaderObject}: ${this.leader ?? 'none'}) behind Service ${this.#o.service} (endpoints: ${this.endpointPods.join(', ') || 'none'}) within ${options.timeoutMs ?? 60_000} ms${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(async () => {
+      if (this.leader && this.endpointPods.length === 1 && this.endpointPods[0] === this.leader) return true;
+      // Kept by waitFor as the timeout's cause: what was seen last.
+      throw new Error(`${this.leaderObject}: leader ${this.leader ?? 'none'}, endpoints ${this.endpointPods.join(', ') || 'none'}${this.errors.length ? `; watch errors: ${this.errors.join('; ')}` : ''}`);
+    }, { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 100, description: `a settled Patroni leader behind Service ${this.#o.service}` });
   }
 
   /** The first leader other than `previous` named after `after`. */
