@@ -278,7 +278,9 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       const states = queued.length ? await app.settled(queued, 'the executions queued before the Redis hang to finish') : [];
       const alerted = await judgeAlerts('failover.redis-hang', [
         { alert: 'RedisDown', labels: { job: 'redis' }, conditionAt: fault.at, conditionEndAt: resumeAt },
-        { alert: 'RedisDownWrongJob', conditionAt: fault.at, conditionEndAt: resumeAt, note: 'broken on purpose: must be caught as never fired' },
+        // The broken rule is judged only when the hang outlasts RedisDown's window: with a shorter hold (e.g.
+        // PRODLIKE_FAULT_HOLD_MS=redis-hang=5000) "never fired" would prove nothing about it.
+        ...(alerts && HOLD_MS >= alerts.windowEndMs('RedisDown') ? [{ alert: 'RedisDownWrongJob', conditionAt: fault.at, conditionEndAt: resumeAt, note: 'broken on purpose: must be caught as never fired' }] : []),
       ]);
       const verdicts = [
         env.verdict('redis.rto', { value: Math.max(0, afterResume(serverRto)), lowerBound: serverRto.lowerBound, note: `server answering new connections ${seconds(afterResume(serverRto))} after the resume; the ${HOLD_MS} ms hang is set by the harness and not counted` }),
@@ -479,7 +481,11 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   }, 400_000);
 
   it('worker node stopped (kind): what happens to its pods under the documented PDB/anti-affinity, and the time', async (ctx) => {
-    const nodes = requires(ctx, env, { suite: 'failover', id: 'failover.node-stop', title: 'Worker node stopped' }, canNodes(env.provider) && canKubernetes(env.provider) ? env.provider : undefined, `the ${env.providerName} provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)`);
+    const scenario = { suite: 'failover', id: 'failover.node-stop', title: 'Worker node stopped' };
+    // PRODLIKE_NODE_STOP=0 leaves it out (a skip with this reason): CI's second application (scenarios-saasit) does,
+    // as scenarios-kind measures the same kind node lifecycle and default tolerations in the same run (~155 s).
+    requires(ctx, env, scenario, process.env.PRODLIKE_NODE_STOP === '0' ? undefined : true, 'node stop left out by PRODLIKE_NODE_STOP=0 (about 155 s: NotReady ~50 s + the 130 s observation window); unset it to run it');
+    const nodes = requires(ctx, env, scenario, canNodes(env.provider) && canKubernetes(env.provider) ? env.provider : undefined, `the ${env.providerName} provider has no nodes: node loss needs the kind provider (PRODLIKE_PROVIDER=kind)`);
     const kube = nodes.kubectl;
     // Observe for the pod RTO plus a margin: long enough to see whether Kubernetes replaces the pods
     // within the documented 2 minutes (default tolerations evict only after 300 s NotReady).
