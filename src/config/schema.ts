@@ -278,6 +278,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('kind: Prometheus as document 001 §High Availability 6 describes it, scraping job="postgres" and job="redis" through their exporters, kube-state-metrics and the application\'s /metrics.'),
+  networkPolicies: z
+    .strictObject({
+      enforce: z.boolean().default(true).describe('kind: enforce the manifests\' NetworkPolicies (the network-policy add-on: kube-network-policies on every node, installed at `up` before the application). false: they are applied but not enforced, as by a CNI without a policy engine.'),
+    })
+    .prefault({})
+    .describe('kind: NetworkPolicy enforcement, as production\'s CNI does it: a default-deny that forgets a dependency breaks here too.'),
 });
 
 export type ProdlikeConfigInput = z.input<typeof configSchema>;

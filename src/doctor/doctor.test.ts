@@ -117,17 +117,27 @@ describe('doctor', () => {
 });
 
 describe('networkPolicyCheck', () => {
-  it('offline: not enforced whatever the kernel, and says whether the kernel could', () => {
-    const c = networkPolicyCheck('CONFIG_NF_TABLES=y\n# CONFIG_NFT_QUEUE is not set\n', 'offline');
-    expect(c.status).toBe('info');
-    expect(c.detail).toMatch(/prodlike-cni.*lacks nftables queue/);
+  // This VM (Firecracker, 6.18): no nft queue, but nfnetlink_queue, nft_compat and the xtables NFQUEUE target.
+  const here = 'CONFIG_NF_TABLES=y\n# CONFIG_NFT_QUEUE is not set\nCONFIG_NETFILTER_NETLINK_QUEUE=y\nCONFIG_NFT_COMPAT=y\nCONFIG_NETFILTER_XT_TARGET_NFQUEUE=y\n';
+  it('offline: enforced through the xtables NFQUEUE target (nft_compat) although the kernel lacks nft queue', () => {
+    const c = networkPolicyCheck(here, 'offline');
+    expect(c.status).toBe('ok');
+    expect(c.detail).toMatch(/enforced: .*xtables NFQUEUE target \(nft_compat\), which works here although the kernel lacks nft queue/);
+    const none = networkPolicyCheck('# CONFIG_NFT_QUEUE is not set\nCONFIG_NETFILTER_NETLINK_QUEUE=y\n', 'offline');
+    expect(none.status).toBe('warn');
+    expect(none.detail).toMatch(/not enforced/);
+    expect(none.blocks).toEqual([]);
   });
-  it('online: ok with CONFIG_NFT_QUEUE=m, a warning without it, info when the config is unreadable', () => {
-    expect(networkPolicyCheck('CONFIG_NFT_QUEUE=m\n', 'online').status).toBe('ok');
-    const missing = networkPolicyCheck('# CONFIG_NFT_QUEUE is not set\n', 'online');
+  it('online: upstream\'s image needs nft queue; without it a warning that points to the offline build when the kernel has the compat target', () => {
+    expect(networkPolicyCheck('CONFIG_NFT_QUEUE=m\nCONFIG_NETFILTER_NETLINK_QUEUE=y\n', 'online').status).toBe('ok');
+    const missing = networkPolicyCheck(here, 'online');
     expect(missing.status).toBe('warn');
-    expect(missing.hint).toMatch(/not enforced/);
-    expect(networkPolicyCheck(undefined, 'online').status).toBe('info');
-    expect(missing.blocks).toEqual([]);
+    expect(missing.hint).toMatch(/imageSource: offline/);
+  });
+  it('info when the configuration is unreadable or enforcement is turned off', () => {
+    expect(networkPolicyCheck(undefined, 'offline').status).toBe('info');
+    const off = networkPolicyCheck(here, 'offline', { enforce: false });
+    expect(off.status).toBe('info');
+    expect(off.detail).toMatch(/networkPolicies.enforce is false/);
   });
 });

@@ -93,7 +93,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   await toolChecks(probes, add);
   await resourceChecks(probes, config, add);
   const source = await imageChecks(probes, config, catalog, engineOk, add);
-  add(networkPolicyCheck(await probes.kernelConfig?.(), source));
+  add(networkPolicyCheck(await probes.kernelConfig?.(), source, { enforce: config.networkPolicies.enforce }));
   const provider = config.provider;
   const ready = !checks.some((c) => c.status === 'fail' && c.blocks.includes(provider));
   return { provider, checks, ready };
@@ -222,23 +222,31 @@ async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog
 }
 
 /**
- * Whether NetworkPolicies can be enforced on kind here (issue #20). The offline node image's CNI
- * (prodlike-cni, ptp routes) has no policy engine. kind's own kindnet (the online kindest/node image, since
- * kind v0.24) embeds kube-network-policies, which sends each new connection to user space with the nftables
- * `queue` statement: a kernel built without CONFIG_NFT_QUEUE refuses that rule, so nothing is enforced.
+ * Whether NetworkPolicies are enforced on kind here (issue #20). prodlike's network-policy add-on
+ * (src/providers/kind/network-policy-addon.ts, `networkPolicies.enforce`, default on) runs kube-network-policies on
+ * every node; it hands the first packet of each pod flow to user space through nfnetlink_queue. Upstream's image
+ * (online) queues with nftables' `queue` expression, which needs CONFIG_NFT_QUEUE. prodlike's offline build is patched
+ * to queue with the xtables NFQUEUE target through nft_compat instead (CONFIG_NFT_COMPAT,
+ * CONFIG_NETFILTER_XT_TARGET_NFQUEUE), which kernels without NFT_QUEUE often have — this Firecracker VM's does.
+ * Both need CONFIG_NETFILTER_NETLINK_QUEUE.
  */
-export function networkPolicyCheck(kernelConfig: string | undefined, imageSource: 'online' | 'offline'): DoctorCheck {
-  const queue = kernelConfig === undefined ? undefined : /^CONFIG_NFT_QUEUE=[ym]$/m.test(kernelConfig);
-  const kernel = queue === undefined ? 'the kernel configuration is not readable (/proc/config.gz, /boot/config-<release>)' : queue ? 'the kernel has nftables queue (CONFIG_NFT_QUEUE)' : 'the kernel lacks nftables queue (CONFIG_NFT_QUEUE is not set), which kube-network-policies and kindnet need';
+export function networkPolicyCheck(kernelConfig: string | undefined, imageSource: 'online' | 'offline', options: { enforce?: boolean } = {}): DoctorCheck {
   const base = { id: 'kind.network-policy', title: 'NetworkPolicy enforcement (kind)', blocks: [] as ProviderName[] };
+  if (options.enforce === false) return { ...base, status: 'info', detail: 'off: networkPolicies.enforce is false, NetworkPolicies are applied and checked (`prodlike check`), not enforced', hint: 'Remove networkPolicies.enforce: false from prodlike.yaml to enforce them (the network-policy add-on).' };
+  if (kernelConfig === undefined) return { ...base, status: 'info', detail: 'the kernel configuration is not readable (/proc/config.gz, /boot/config-<release>): whether the network-policy add-on can queue packets is known only at `up` (it waits for its nftables table in every node)' };
+  const has = (option: string) => new RegExp(`^CONFIG_${option}=[ym]$`, 'm').test(kernelConfig);
+  const nfqueue = has('NETFILTER_NETLINK_QUEUE');
+  const nftQueue = nfqueue && has('NFT_QUEUE');
+  const xtQueue = nfqueue && has('NFT_COMPAT') && has('NETFILTER_XT_TARGET_NFQUEUE');
+  const kernel = `kernel: nft queue (CONFIG_NFT_QUEUE) ${nftQueue ? 'yes' : 'no'}, xtables NFQUEUE target through nft_compat ${xtQueue ? 'yes' : 'no'}`;
   if (imageSource === 'offline') {
-    return { ...base, status: 'info', detail: `not enforced: the offline node image's CNI (prodlike-cni) has no policy engine; ${kernel}`, hint: 'NetworkPolicies are applied and checked (`prodlike check`), not enforced; partitions use iptables in the nodes.' };
+    if (xtQueue) return { ...base, status: 'ok', detail: `enforced: prodlike's network-policy add-on (kube-network-policies, built offline) queues through the xtables NFQUEUE target (nft_compat)${nftQueue ? '' : ', which works here although the kernel lacks nft queue'}; ${kernel}` };
+    return { ...base, status: 'warn', detail: `not enforced: the network-policy add-on queues through the xtables NFQUEUE target, which this kernel lacks; ${kernel}`, hint: 'A kernel with CONFIG_NFT_COMPAT and CONFIG_NETFILTER_XT_TARGET_NFQUEUE (and CONFIG_NETFILTER_NETLINK_QUEUE) is needed; else set networkPolicies.enforce: false (`up` would wait for the agent\'s table in vain).' };
   }
+  if (nftQueue) return { ...base, status: 'ok', detail: `enforced: the network-policy add-on (upstream kube-network-policies image) queues with nft queue; ${kernel}` };
   return {
-    ...base,
-    status: queue === false ? 'warn' : queue ? 'ok' : 'info',
-    detail: `kindnet (online kindest/node image) enforces through kube-network-policies; ${kernel}`,
-    ...(queue === false ? { hint: 'NetworkPolicies will be applied but not enforced on this kernel: a default-deny that breaks production will not break here.' } : {}),
+    ...base, status: 'warn', detail: `not enforced online: upstream's kube-network-policies image queues with nft queue, which this kernel lacks; ${kernel}`,
+    hint: xtQueue ? 'imageSource: offline uses prodlike\'s build, patched to the xtables NFQUEUE target this kernel has.' : 'Set networkPolicies.enforce: false, or use a kernel with CONFIG_NFT_QUEUE.',
   };
 }
 

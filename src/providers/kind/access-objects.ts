@@ -2,6 +2,7 @@ import { resolveWorkload, type ProdlikeConfig } from '../../config/schema.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { ownLabels } from '../../safety/ownership.ts';
 import { ACCESS_NODEPORTS, ACCESS_ROLES, type AccessRole } from './cluster-config.ts';
+import { isolatedForIngress } from './policy-isolation.ts';
 
 /**
  * Docker's default address pools, from which the kind network's node addresses come. Pod addresses
@@ -50,14 +51,18 @@ export function accessName(role: AccessRole): string {
  *   addresses only (NODE_ADDRESS_BLOCKS). WHY: NodePort traffic reaches the pods from a node address
  *   (kube-proxy masquerades it), which the manifests' own policies (other pods and namespaces) do not
  *   admit under a default-deny; pod addresses (10.244.0.0/16) are not included, so other pods stay denied.
+ *   Given the rendered manifests, only for a role whose pods their policies already isolate for ingress
+ *   (policy-isolation.ts): on pods nothing isolates (the frontend of document 001) the policy would itself isolate
+ *   them, and with the network-policy add-on enforcing, every pod client (the ingress controller) would be cut off.
  *
  * Every object is labelled as prodlike's own for this environment. The kind provider applies them with
  * the rendered manifests (server-side apply, after the manifests' namespaces exist).
  */
-export function accessObjects(config: ProdlikeConfig): AccessObject[] {
+export function accessObjects(config: ProdlikeConfig, rendered?: readonly KubeObject[]): AccessObject[] {
   return ACCESS_ROLES.flatMap((role): AccessObject[] => {
     const w = resolveWorkload(config, role);
     if (!w.enabled || w.port <= 0) return [];
+    const needsPolicy = !rendered || isolatedForIngress(rendered, w.namespace, w.selector);
     const metadata = () => ({
       name: accessName(role),
       namespace: w.namespace,
@@ -70,7 +75,7 @@ export function accessObjects(config: ProdlikeConfig): AccessObject[] {
         metadata: metadata(),
         spec: { type: 'NodePort', selector: { ...w.selector, ...w.accessSelector }, ports: [{ name: 'access', protocol: 'TCP', port: w.port, targetPort: w.port, nodePort: ACCESS_NODEPORTS[role] }] },
       },
-      {
+      ...(needsPolicy ? [{
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
         metadata: metadata(),
@@ -79,7 +84,7 @@ export function accessObjects(config: ProdlikeConfig): AccessObject[] {
           policyTypes: ['Ingress'],
           ingress: [{ from: NODE_ADDRESS_BLOCKS.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: w.port }] }],
         },
-      },
+      } satisfies AccessNetworkPolicy] : []),
     ];
   });
 }

@@ -50,7 +50,11 @@ export function ingressControllerObjects(options: { image: string; classes: read
   return [
     // Pod Security "privileged": hostPorts are refused by baseline and restricted (as for ingress-nginx's own kind
     // deployment); the container itself runs as nobody, read-only, with every capability dropped.
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { ...LABELS, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
+    // `name: ingress-nginx`: document 001's backend policy admits the ingress controller by that namespace label (§Security 1,
+    // "Allow from ingress controller"); with NetworkPolicies enforced (network-policy-addon.ts) /api through the
+    // ingress passes only with it. Production's ingress namespace must carry it too: a plain install has only
+    // kubernetes.io/metadata.name (`prodlike check` warns).
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { ...LABELS, name: 'ingress-nginx', 'pod-security.kubernetes.io/enforce': 'privileged' } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(`prodlike-${NAME}-ingress`, false),

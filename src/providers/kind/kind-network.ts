@@ -5,6 +5,7 @@ import { KIND_CLUSTER_LABEL } from '../../safety/ownership.ts';
 import type { ClusterStatus, NodeInfo } from '../provider.ts';
 import { hpaStatus, partitionRules, pvcStatus, rulesToDelete, type HpaJson, type PvcJson } from './cluster-views.ts';
 import { ingressNotices } from './ingress-controller.ts';
+import { networkPolicyNotices } from './network-policy-addon.ts';
 
 /**
  * The cluster's network and nodes as prodlike sees them: the cluster view of `status`, and a network partition on kind: prodlike-cni (ptp) does not enforce NetworkPolicy, so the cut is iptables
@@ -38,7 +39,7 @@ export async function healPodIps(nodes: readonly string[], comments: string | re
   }));
 }
 
-/** Nodes, HPAs (current/target), PVCs and what the offline CNI does not do (NetworkPolicy), for `status`. */
+/** Nodes, HPAs (current/target), PVCs and who enforces NetworkPolicies (the network-policy add-on or nobody), for `status`. */
 export async function clusterStatus(kubectl: Kubectl, cluster: string, nodes: () => Promise<NodeInfo[]>): Promise<ClusterStatus> {
   const [nodeList, hpas, pvcs, cni] = await Promise.all([
     nodes().catch(() => []),
@@ -47,9 +48,8 @@ export async function clusterStatus(kubectl: Kubectl, cluster: string, nodes: ()
     run('docker', ['exec', `${cluster}-control-plane`, 'sh', '-c', 'cat /etc/cni/net.d/*.conflist 2>/dev/null'], { allowFailure: true, timeoutMs: 15_000 }).then((r) => r.stdout, () => ''),
   ]);
   const notices: string[] = [];
-  if (cni.includes('"ptp"') || cni.includes('prodlike')) {
-    notices.push('NetworkPolicies are applied but NOT enforced: the offline CNI (prodlike-cni, ptp) has no policy engine; partition uses iptables in the nodes instead.');
-  }
+  // The offline CNI (prodlike-cni, ptp) has no policy engine: the network-policy add-on enforces, when installed.
+  if (cni.includes('"ptp"') || cni.includes('prodlike')) notices.push(...(await networkPolicyNotices(kubectl)));
   notices.push(...(await ingressNotices(kubectl)));
   for (const h of hpas) if (h.metrics.some((m) => m.current === undefined)) notices.push(`HPA ${h.namespace}/${h.name} has no metrics yet (<unknown>): metrics-server needs about a minute after start.`);
   return { nodes: nodeList, hpas, pvcs, notices };

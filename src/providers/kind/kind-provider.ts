@@ -122,7 +122,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       const loading = this.#steps.loadImages(images, existed, signal);
       const preparing = (async () => {
         await this.#steps.nodesReady(signal);
-        await this.#steps.addons(rendered);
+        await Promise.all([this.#steps.addons(rendered), this.#steps.networkPolicies(signal)]);
         await this.#store.adoptSecrets(adopted);
         await this.#steps.namespacesAndSecrets(rendered);
         await this.#steps.monitoring();

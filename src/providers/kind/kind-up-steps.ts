@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ProdlikeConfig } from '../../config/schema.ts';
 import type { EventBus } from '../../core/events.ts';
 import { ProdlikeError } from '../../core/errors.ts';
+import { run } from '../../core/exec.ts';
 import { waitFor } from '../../core/wait.ts';
 import { kind, type Kubectl } from '../../kube/kubectl.ts';
 import type { KubeObject } from '../../kube/objects.ts';
@@ -19,6 +20,7 @@ import { ingressTlsNeeds, ingressTlsSecrets } from './ingress-tls.ts';
 import { imagesMissingOnNodes } from './kind-reset.ts';
 import { imagePlanTitle, planImages, type ImagePlan } from './manifest-images.ts';
 import { installMetricsServer, renderManifests, secretObjects, toApplyList, waitReady } from './kind-workloads.ts';
+import { addonNetworkPolicies, installNetworkPolicyAgent, missingAgentImage, NETWORK_POLICY_TABLE } from './network-policy-addon.ts';
 
 /** What the steps need of the kind provider's options (KindProviderOptions extends it). */
 export interface KindUpStepOptions {
@@ -130,6 +132,23 @@ export class KindUpSteps {
   }
 
   /**
+   * The network-policy add-on (network-policy-addon.ts, `networkPolicies.enforce`): kube-network-policies on every node,
+   * ready and its nftables table programmed before the application is applied, so no application pod ever runs
+   * unenforced. Offline its image is preloaded by a node image built with it (else loaded into the nodes here).
+   */
+  async networkPolicies(signal?: AbortSignal): Promise<void> {
+    if (!this.#o.config.networkPolicies.enforce) return;
+    await this.step('kind:network-policy', 'Add-on: NetworkPolicy enforcement (kube-network-policies on every node)', async (progress) => {
+      const image = (await loadImageCatalog()).kindAddons?.['kube-network-policies']?.[this.#o.imageSource];
+      if (!image) throw missingAgentImage();
+      const nodes = (await this.#kubectl.json<{ items: KubeObject[] }>(['get', 'nodes'])).items.map((n) => n.metadata.name);
+      if (this.#o.imageSource === 'offline') for (const node of nodes) await ensureImageOnNode(node, image, this.#cluster, progress);
+      const nftTable = async (node: string) => (await run('docker', ['exec', node, 'nft', 'list', 'table', 'inet', NETWORK_POLICY_TABLE], { allowFailure: true, timeoutMs: 15_000 })).exitCode === 0;
+      await installNetworkPolicyAgent(this.#kubectl, { image, nodes, nftTable, progress, ...(signal ? { signal } : {}) });
+    });
+  }
+
+  /**
    * The monitoring add-on (monitoring-addon.ts), once the environment's credentials exist: offline its images go to the
    * control plane first (kube-state-metrics is preloaded by a node image built with it).
    */
@@ -167,7 +186,7 @@ export class KindUpSteps {
 
   /** The rendered manifests and prodlike's host-access objects (access-objects.ts), once the manifests' namespaces exist. */
   async applyAndWait(rendered: KubeObject[], existed: boolean, signal?: AbortSignal): Promise<void> {
-    const objects = [...rendered, ...accessObjects(this.#o.config)];
+    const objects = [...rendered, ...accessObjects(this.#o.config, rendered), ...addonNetworkPolicies(this.#o.config, rendered)];
     await this.step('kind:apply', `Apply ${objects.length} objects (server-side apply)`, async () => {
       // A Job's template is immutable: a re-run replaces the manifests' Jobs (the bucket Job) instead of failing on them.
       if (existed) {
