@@ -23,6 +23,8 @@ export interface DevCycleOptions {
   /** Warnings and errors of the builds are forwarded to it; step lines are not (one line per cycle). */
   bus: EventBus;
   signal?: AbortSignal;
+  /** kind: replace every replica of a Deployment at once (maxSurge 100% during the roll-out only). */
+  surge?: boolean;
   /** Whether `docker buildx` exists (probed once by the loop). */
   buildx?: boolean;
 }
@@ -73,7 +75,7 @@ export async function runDevCycle(batch: ChangeBatch, cycle: number, options: De
   if (!built.some((b) => b.status === 'built')) return { ...base, outcome: 'up-to-date', buildMs, rolloutMs: 0, readyMs: 0, totalMs: Date.now() - batch.firstChangeAt };
   const rolloutStarted = performance.now();
   try {
-    const { rolled } = await rollOutBuilt({ provider: options.provider, loaded: options.loaded, built: built.filter((b) => b.status === 'built'), bus: inner, startedAt: rolloutStarted, ...(options.signal ? { signal: options.signal } : {}) });
+    const { rolled } = await rollOutBuilt({ provider: options.provider, loaded: options.loaded, built: built.filter((b) => b.status === 'built'), bus: inner, startedAt: rolloutStarted, surge: options.surge === true, ...(options.signal ? { signal: options.signal } : {}) });
     const docker = rolled.filter(isDocker);
     const kind = rolled.filter((r): r is KindRolledWorkload => !isDocker(r));
     return {

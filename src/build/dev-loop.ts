@@ -22,6 +22,8 @@ export interface DevLoopOptions {
   debounceMs?: number;
   /** End after the first cycle (scripts, tests). */
   once?: boolean;
+  /** kind: each cycle replaces every replica of a Deployment at once (see rollOutOnKind). */
+  surge?: boolean;
   /** Called once every watcher is armed: a change from now on starts a cycle. */
   onWatching?: (roots: readonly WatchRoot[]) => void;
 }
@@ -53,7 +55,7 @@ export async function devLoop(options: DevLoopOptions): Promise<DevCycleEvent[]>
   const queue: CycleQueue = new CycleQueue({
     debounceMs: options.debounceMs ?? 300,
     run: async (batch) => {
-      const event = await runDevCycle(batch, queue.cycles, { provider: options.provider, loaded: options.loaded, plans, catalog, source: options.source, bus: options.bus, signal: cycleSignal, ...(buildx === undefined ? {} : { buildx }) });
+      const event = await runDevCycle(batch, queue.cycles, { provider: options.provider, loaded: options.loaded, plans, catalog, source: options.source, bus: options.bus, signal: cycleSignal, surge: options.surge === true, ...(buildx === undefined ? {} : { buildx }) });
       if (options.signal.aborted) return; // cancelled by Ctrl-C: not a cycle to report
       events.push(event);
       options.bus.emit(event);

@@ -7,9 +7,9 @@ import { devTag, rollOutOnKind, runsImage, type NodeImages } from './kind-roll-o
 const ID = 'sha256:0123456789abcdef0123';
 const image = (status: BuiltImage['status'], name = 'prodlike.local/app:0.1.0'): BuiltImage => ({ image: name, status, id: ID, inputs: 'x', redirects: [], durationMs: 1, roles: ['backend', 'worker'] });
 
-function fakeCluster(containerImage = 'prodlike.local/app:0.1.0') {
+function fakeCluster(containerImage = 'prodlike.local/app:0.1.0', strategy?: object) {
   const calls: string[] = [];
-  const deployment = { spec: { template: { spec: { initContainers: [{ name: 'migrate', image: 'busybox' }], containers: [{ name: 'app', image: containerImage }, { name: 'sidecar', image: 'nginx:1' }] } } } };
+  const deployment = { kind: 'Deployment', spec: { ...(strategy ? { strategy } : {}), template: { spec: { initContainers: [{ name: 'migrate', image: 'busybox' }], containers: [{ name: 'app', image: containerImage }, { name: 'sidecar', image: 'nginx:1' }] } } } };
   const target = {
     cluster: 'prodlike-dev',
     kubectl: {
@@ -63,6 +63,23 @@ describe('rollOutOnKind', () => {
     expect(rolled.map((r) => [r.role, r.image])).toEqual([['backend', tag], ['worker', tag]]);
     expect(rolled[1]!.loadMs).toBe(0);
     expect(calls.at(-1)).toBe(`forget prodlike.local/app:0.1.0 but ${tag}`);
+  });
+
+  it('--surge: maxSurge 100% for the roll-out only, the manifests\' value restored after it (deleted when they had none)', async () => {
+    const tag = 'prodlike.local/app:0.1.0-dev.0123456789ab';
+    const set = (ns: string, w: string) => `kubectl set image deployment/${w} -n ${ns} app=${tag}`;
+    const patch = (ns: string, w: string, v: unknown) => `kubectl patch deployment/${w} -n ${ns} --type merge -p ${JSON.stringify({ spec: { strategy: { rollingUpdate: { maxSurge: v } } } })}`;
+    const withValue = fakeCluster('prodlike.local/app:0.1.0', { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } });
+    await rollOutOnKind(withValue.target, configSchema.parse({ topology: { worker: { enabled: false } } }), [image('built')], { timeoutMs: 60_000, images: withValue.images, surge: true });
+    expect(withValue.calls.filter((c) => c.includes(' -n app-backend') && !c.includes(' get '))).toEqual([
+      patch('app-backend', 'backend', '100%'), set('app-backend', 'backend'), 'kubectl rollout status deployment/backend -n app-backend --timeout=60s', patch('app-backend', 'backend', 1),
+    ]);
+    const without = fakeCluster();
+    await rollOutOnKind(without.target, configSchema.parse({ topology: { worker: { enabled: false } } }), [image('built')], { images: without.images, surge: true });
+    expect(without.calls.filter((c) => c.includes(' patch '))).toEqual([patch('app-backend', 'backend', '100%'), patch('app-backend', 'backend', null)]);
+    const recreate = fakeCluster('prodlike.local/app:0.1.0', { type: 'Recreate' });
+    await rollOutOnKind(recreate.target, configSchema.parse({ topology: { worker: { enabled: false } } }), [image('built')], { images: recreate.images, surge: true });
+    expect(recreate.calls.filter((c) => c.includes(' patch '))).toEqual([]);
   });
 
   it('touches nothing for images that were up to date, and skips disabled roles', async () => {

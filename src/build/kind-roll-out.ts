@@ -1,9 +1,11 @@
 import { resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../config/schema.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import { run } from '../core/exec.ts';
+import type { DevRegistry } from '../providers/kind/dev-registry.ts';
 import { imageNodes } from '../providers/kind/kind-images.ts';
 import type { SupportsKubernetes } from '../providers/provider.ts';
 import type { BuiltImage } from './image-build.ts';
+import { pushAndPullToNodes } from './registry-to-nodes.ts';
 import { streamImagesToNodes } from './stream-to-nodes.ts';
 
 export interface KindRolledWorkload {
@@ -64,6 +66,12 @@ export const kindNodeImages = (cluster: string): NodeImages => ({
   },
 });
 
+/** As kindNodeImages, but the images reach the nodes through the environment's dev registry: only new layers move. */
+export const registryNodeImages = (cluster: string, registry: DevRegistry): NodeImages => ({
+  ...kindNodeImages(cluster),
+  load: (images, nodes, progress) => pushAndPullToNodes(images, nodes, registry, progress),
+});
+
 interface PodSpecLike { containers?: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }
 
 /**
@@ -79,7 +87,7 @@ export async function rollOutOnKind(
   target: Pick<SupportsKubernetes, 'kubectl' | 'cluster'>,
   config: ProdlikeConfig,
   built: readonly BuiltImage[],
-  options: { timeoutMs?: number; progress?: (line: string) => void; images?: NodeImages } = {},
+  options: { timeoutMs?: number; progress?: (line: string) => void; images?: NodeImages; surge?: boolean } = {},
 ): Promise<KindRolledWorkload[]> {
   const timeoutMs = options.timeoutMs ?? 5 * 60_000;
   const images = options.images ?? kindNodeImages(target.cluster);
@@ -91,13 +99,13 @@ export async function rollOutOnKind(
     const tag = devTag(image.image, image.id);
     const loadStarted = performance.now();
     await images.tag(image.image, tag);
-    options.progress?.(`kind load ${tag} into ${nodes.join(', ')}`);
+    options.progress?.(`load ${tag} into ${nodes.join(', ')}`);
     await images.load([tag, image.image], nodes, options.progress);
     const loadMs = performance.now() - loadStarted;
     const workloads = image.roles.map((role) => resolveWorkload(config, role)).filter((w) => w.enabled);
     const rolled = await Promise.all(workloads.map(async (w) => {
       const setStarted = performance.now();
-      const object = await target.kubectl.json<{ spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: unknown } }>(['get', w.workload, '-n', w.namespace, '-o', 'json'], { timeoutMs: 60_000 });
+      const object = await target.kubectl.json<{ kind?: string; spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: unknown; strategy?: { type?: string; rollingUpdate?: { maxSurge?: string | number } } } }>(['get', w.workload, '-n', w.namespace, '-o', 'json'], { timeoutMs: 60_000 });
       const pod = object.spec?.template?.spec ?? {};
       const names = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].filter((c) => runsImage(c.image, image.image)).map((c) => c.name);
       if (!names.length) {
@@ -107,12 +115,22 @@ export async function rollOutOnKind(
           details: { workload: w.workload, namespace: w.namespace, image: image.image },
         });
       }
-      await target.kubectl.run(['set', 'image', w.workload, '-n', w.namespace, ...names.map((n) => `${n}=${tag}`)], { timeoutMs: 60_000 });
-      const set = performance.now();
-      await target.kubectl.run(['rollout', 'status', w.workload, '-n', w.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], {
-        timeoutMs: timeoutMs + 15_000,
-        ...(options.progress ? { onLine: (line: string) => options.progress?.(`${w.namespace}/${w.workload}: ${line}`) } : {}),
-      });
+      // --surge: every replica replaced at once (maxSurge 100% for this roll-out only; not in the pod template, so
+      // restoring the manifests' value afterwards starts no second roll-out).
+      const surge = options.surge === true && object.kind === 'Deployment' && object.spec?.strategy?.type !== 'Recreate';
+      const patchSurge = (value: string | number | null) => target.kubectl.run(['patch', w.workload, '-n', w.namespace, '--type', 'merge', '-p', JSON.stringify({ spec: { strategy: { rollingUpdate: { maxSurge: value } } } })], { timeoutMs: 60_000 });
+      if (surge) await patchSurge('100%');
+      let set = performance.now();
+      try {
+        await target.kubectl.run(['set', 'image', w.workload, '-n', w.namespace, ...names.map((n) => `${n}=${tag}`)], { timeoutMs: 60_000 });
+        set = performance.now();
+        await target.kubectl.run(['rollout', 'status', w.workload, '-n', w.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], {
+          timeoutMs: timeoutMs + 15_000,
+          ...(options.progress ? { onLine: (line: string) => options.progress?.(`${w.namespace}/${w.workload}: ${line}`) } : {}),
+        });
+      } finally {
+        if (surge) await patchSurge(object.spec?.strategy?.rollingUpdate?.maxSurge ?? null);
+      }
       return { role: w.role, workload: w.workload, namespace: w.namespace, image: tag, loadMs: 0, restartMs: set - setStarted, readyMs: performance.now() - set } satisfies KindRolledWorkload;
     }));
     if (rolled[0]) rolled[0].loadMs = loadMs; // counted once per image

@@ -28,7 +28,7 @@ export function phaseTable(result: BuildRollout): string {
       rows.push(['recreate', r.name, `on ${r.imageId.slice(7, 19)}`, formatDuration(r.recreateMs)]);
       rows.push(['ready', r.name, 'documented probe answers', formatDuration(r.readyMs)]);
     } else {
-      if (r.loadMs > 0) rows.push(['load', r.image, 'kind load into the worker nodes', formatDuration(r.loadMs)]);
+      if (r.loadMs > 0) rows.push(['load', r.image, 'into the worker nodes (new layers via the dev registry, or the whole image)', formatDuration(r.loadMs)]);
       rows.push(['set image', `${r.namespace}/${r.workload}`, r.image, formatDuration(r.restartMs)]);
       rows.push(['ready', `${r.namespace}/${r.workload}`, 'kubectl rollout status', formatDuration(r.readyMs)]);
     }

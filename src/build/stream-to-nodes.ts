@@ -4,7 +4,7 @@ import { run, runStreaming } from '../core/exec.ts';
 const TIMEOUT_MS = 10 * 60_000;
 
 /** The node's containerd snapshotter (what `kind load` passes to `ctr import` too), overlayfs when not configured. */
-async function snapshotter(node: string): Promise<string> {
+export async function snapshotter(node: string): Promise<string> {
   const r = await run('docker', ['exec', node, 'cat', '/etc/containerd/config.toml'], { allowFailure: true, timeoutMs: 30_000 });
   return /^\s*snapshotter\s*=\s*"([^"]+)"/m.exec(r.stdout)?.[1] ?? 'overlayfs';
 }

@@ -36,20 +36,23 @@ export function registerDev(program: Command, ctx: CliContext): void {
     .description('The inner loop: bring the environment up if needed (as `up --build`), then watch the build '
       + 'contexts of build: in prodlike.yaml (default: the reference app, fixtures/app), respecting each '
       + 'context\'s .dockerignore. After a quiet moment, rebuild only the images whose inputs changed, roll out '
-      + 'the roles that run them (docker: replicas re-created one at a time; kind: loaded into the worker nodes under a '
-      + 'per-build tag, then `kubectl set image` and the manifests\' rolling update) and print one line per cycle: '
+      + 'the roles that run them (docker: replicas re-created one at a time; kind: pushed to the environment\'s dev '
+      + 'registry, which holds the layers of earlier builds, and pulled by the worker nodes under a per-build tag — only '
+      + 'new layers move — then `kubectl set image` and the manifests\' rolling update, or all replicas at once with '
+      + '--surge) and print one line per cycle: '
       + 'build, load (kind), roll-out, ready and edit→ready measured from the file\'s save. A change during a cycle '
       + 'runs one more cycle after it; a failed build prints its last lines and the previous image keeps running. '
       + 'Ctrl-C stops watching and leaves the environment running (`prodlike down` removes it).')
     .addOption(new Option('-p, --provider <provider>', 'override provider from the config').choices(PROVIDERS))
     .option('--once', 'exit after the first cycle (scripts, tests)')
+    .option('--surge', 'kind: start every new replica of a Deployment at once (maxSurge 100% during each roll-out, the manifests\' value restored after it) instead of the manifests\' rolling update; faster, but not the roll-out production does')
     .option('--debounce <duration>', 'quiet time after the last change before a cycle starts', '300ms')
     .addHelpText('after', `
 Example:
   $ prodlike dev
   watching fixtures/app — Ctrl-C stops watching (the environment keeps running)
   ✔ 14:09:51 #3 fixtures/app/src/backend.ts → backend ×3, worker ×1 on prodlike.local/app:0.1.0 · build 4.92s · roll-out 4.00s · ready 1.90s · edit→ready 11.2s`)
-    .action(act(ctx, async (opts: { provider?: ProviderName; once?: boolean; debounce: string }) => {
+    .action(act(ctx, async (opts: { provider?: ProviderName; once?: boolean; surge?: boolean; debounce: string }) => {
       const debounceMs = durationOption('--debounce', opts.debounce);
       const loaded = await ctx.load(opts.provider ? { provider: opts.provider } : {});
       const { provider, result } = await bringUp(ctx, loaded, { ...(opts.provider ? { provider: opts.provider } : {}), build: true, command: 'dev' });
@@ -63,7 +66,7 @@ Example:
       let events: DevCycleEvent[];
       try {
         events = await devLoop({
-          provider, loaded, bus: ctx.bus, signal: ctx.abort.signal, debounceMs, once: Boolean(opts.once),
+          provider, loaded, bus: ctx.bus, signal: ctx.abort.signal, debounceMs, once: Boolean(opts.once), surge: Boolean(opts.surge),
           source: await environmentImageSource(loaded),
           onWatching: (roots) => {
             const what = roots.map((r) => `${relative(loaded.baseDir, r.dir) || '.'}${r.recursive ? '' : ` (${r.files.join(', ')})`}`);

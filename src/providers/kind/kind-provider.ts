@@ -20,6 +20,7 @@ import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { containerIdOf, pauseTargetOf, pauseTasks, resumeTasks, type ResumeOutcome } from './kind-pause.ts';
 import { workloadStatus } from './workload-status.ts';
+import { removeDevRegistry } from './dev-registry.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
 import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
@@ -196,6 +197,9 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
       await kind(['delete', 'cluster', '--name', this.cluster, '--kubeconfig', this.kubeconfig], { timeoutMs: 5 * 60_000 });
       removed.push(`kind cluster ${this.cluster}`);
     }
+    // The dev loop's layer cache (up --build / dev), when one was started for this environment.
+    const registry = await removeDevRegistry(this.#o.config.name);
+    if (registry) removed.push(registry);
     // The state dir also holds this command's lock: only a recorded environment counts as removed.
     if (existsSync(join(this.#store.dir, 'state.json'))) {
       await this.#store.remove();
