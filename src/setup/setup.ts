@@ -35,7 +35,7 @@ export interface SetupResult {
   summary: string;
 }
 
-const IMAGE_ORDER = ['debian-base', 'postgres', 'patroni', 'redis', 'nginx', 'node', 'minio', 'k6', 'prometheus', 'postgres-exporter', 'redis-exporter'] as const;
+const IMAGE_ORDER = ['debian-base', 'postgres', 'patroni', 'redis', 'nginx', 'node', 'minio', 'k6', 'prometheus', 'postgres-exporter', 'redis-exporter', 'registry'] as const;
 /** Offline images built on another catalogue image than the Debian base (one earlier in IMAGE_ORDER). */
 const BASE_OF: Readonly<Record<string, string>> = { patroni: 'postgres' };
 const IMAGES_DIR = join(PACKAGE_ROOT, 'fixtures', 'images');
