@@ -40,6 +40,12 @@ const IMAGE_ORDER = ['debian-base', 'postgres', 'patroni', 'redis', 'nginx', 'no
 const BASE_OF: Readonly<Record<string, string>> = { patroni: 'postgres' };
 const IMAGES_DIR = join(PACKAGE_ROOT, 'fixtures', 'images');
 const BUILD_TIMEOUT_MS = 60 * 60_000;
+/**
+ * Images only some commands need, built after IMAGE_ORDER (k6-operator: `prodlike load --parallelism N`): a build
+ * that cannot get its source (the module proxy here refuses github.com/grafana/k6-operator) is a warning and a
+ * `skipped:` line, not a failed setup; the command that needs the image says so (IMAGE_MISSING).
+ */
+const OPTIONAL_IMAGES = ['k6-operator'] as const;
 
 /** `prodlike setup`: from nothing to ready, online or fully offline; idempotent and resumable. */
 export async function runSetup(options: SetupOptions): Promise<SetupResult> {
@@ -79,14 +85,24 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     });
   }
 
-  for (const name of IMAGE_ORDER) {
+  for (const name of [...IMAGE_ORDER, ...OPTIONAL_IMAGES]) {
     const entry = catalog.images[name];
     if (!entry) continue;
     if (source === 'online' && name === 'debian-base') continue;
-    const image = await bus.step<ImageRecord>(`image:${name}`, `Image ${name}`, (progress) =>
-      source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images[BASE_OF[name] ?? 'debian-base']?.offline, signal: options.signal }),
-    );
-    result.images[name] = image;
+    const optional = (OPTIONAL_IMAGES as readonly string[]).includes(name);
+    const image = await bus.step<ImageRecord | undefined>(`image:${name}`, `Image ${name}${optional ? ' (optional)' : ''}`, async (progress) => {
+      const made = () => (source === 'online' ? pullImage(entry.online, progress) : buildImage({ name, catalog, cache, progress, baseImage: catalog.images[BASE_OF[name] ?? 'debian-base']?.offline, signal: options.signal }));
+      if (!optional) return made();
+      try {
+        return await made();
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        const why = (error as Error).message.split('\n')[0]!;
+        result.skipped.push(`${name} (optional): ${why}`);
+        return outcome<ImageRecord | undefined>('warn', undefined, `not built: ${why}`);
+      }
+    });
+    if (image) result.images[name] = image;
   }
 
   if (source === 'offline') {

@@ -8,6 +8,7 @@ import { formatDuration } from '../../core/duration.ts';
 import { EXIT_CODES } from '../../core/errors.ts';
 import { UsageError } from '../../core/errors.ts';
 import { attachEnvironment } from '../../load/environment.ts';
+import { distributedContext, runDistributedLoad, type DistributedLoadResult } from '../../load/distributed-load.ts';
 import { inClusterContext, inClusterEntry, runLoadInCluster } from '../../load/k6-job.ts';
 import { findK6 } from '../../load/k6.ts';
 import { QueueSampler } from '../../load/queue-sampler.ts';
@@ -37,17 +38,20 @@ export function registerLoad(program: Command, ctx: CliContext): void {
     .option('--targets <profiles>', 'target profiles to check, comma-separated (default per script, e.g. performance,execution)')
     .option('--saturate', 'execution-load only: step the arrival rate up (2, 4, 8, 16… /s, 20 s steps, at most ~3 min) and report the highest rate that met every target')
     .option('--in-cluster', 'kind only: run k6 as a Kubernetes Job inside the cluster against the frontend Service (measures the in-cluster path, not the host port mapping)')
-    .action(act(ctx, async (scriptRef: string, opts: { profile: LoadProfileName; vus?: number; duration?: string; rate?: number; targets?: string; saturate?: boolean; inCluster?: boolean }) => {
+    .option('--parallelism <n>', 'kind only: run the script as a k6 operator TestRun with N runners sharing the load (execution segments) against the frontend Service; the runners\' raw samples are merged and the targets judged once. Installs the k6 operator add-on on first use', positiveInteger)
+    .action(act(ctx, async (scriptRef: string, opts: { profile: LoadProfileName; vus?: number; duration?: string; rate?: number; targets?: string; saturate?: boolean; inCluster?: boolean; parallelism?: number }) => {
       const loaded = await ctx.load();
       await using _lock = await lockEnvironment(loaded, 'load', ctx);
       const script = resolveScript(scriptRef);
       if (opts.saturate && !script.drivesQueue) throw new UsageError(`--saturate needs a script that submits executions (execution-load), not ${script.name}.`);
       if (opts.saturate && opts.inCluster) throw new UsageError('--saturate runs k6 on this host; it cannot be combined with --in-cluster.');
+      if (opts.parallelism !== undefined && (opts.saturate || opts.inCluster)) throw new UsageError(`--parallelism runs k6 through the k6 operator; it cannot be combined with --${opts.saturate ? 'saturate' : 'in-cluster'}.`);
+      if (opts.parallelism !== undefined && script.drivesQueue) throw new UsageError(`--parallelism merges HTTP samples; ${script.name} is judged on its queue and execution metrics too.`, { hint: 'Use read-heavy, api-smoke or hpa-drive, or drop --parallelism.' });
       const shape = resolveShape(script, opts.profile, { vus: opts.vus, duration: opts.duration, rate: opts.rate });
       const targetsFile = await loadTargets(resolveFrom(loaded, loaded.config.targets.file));
       const names = (opts.targets ?? script.defaultTargets.join(',')).split(',').map((n) => n.trim()).filter(Boolean);
       const targets = names.map((n) => selectProfile(targetsFile, n, loaded.config.targets.file));
-      const k6 = opts.inCluster ? undefined : await findK6();
+      const k6 = opts.inCluster || opts.parallelism !== undefined ? undefined : await findK6();
       const environment = await attachEnvironment(loaded, ctx.bus);
       const dir = await createRunDirectory({ root: resolveFrom(loaded, 'runs'), id: opts.saturate ? 'saturation' : 'load' });
       const sampler = script.drivesQueue && environment.redis ? new QueueSampler(environment.redis, { limit: queueTargets(targets)[0]?.limit }) : undefined;
@@ -72,7 +76,9 @@ export function registerLoad(program: Command, ctx: CliContext): void {
           }
           return EXIT_CODES.ok;
         }
-        const result = opts.inCluster
+        const result = opts.parallelism !== undefined
+          ? await runDistributedLoad({ ...common, ...(await distributedContext(environment.provider, loaded.baseDir, loaded.config.name)), envName: loaded.config.name, baseUrl: inClusterEntry(loaded.config), loadProfile: opts.profile, shape, parallelism: opts.parallelism })
+          : opts.inCluster
           ? await runLoadInCluster({ ...common, ...(await inClusterContext(environment.provider, loaded.baseDir, loaded.config.name)), envName: loaded.config.name, baseUrl: inClusterEntry(loaded.config), loadProfile: opts.profile, shape })
           : await runLoad({ ...common, loadProfile: opts.profile, shape });
         ctx.renderer.close();
@@ -80,11 +86,12 @@ export function registerLoad(program: Command, ctx: CliContext): void {
           ctx.stdout(JSON.stringify({ runDirectory: dir.path, ...result, queue: result.queue ? { ...result.queue, samples: undefined } : undefined, error: result.error?.toJSON() }, null, 2));
           return result.error ? result.error.exitCode : EXIT_CODES.ok;
         }
+        if ('runners' in result) ctx.stdout(`\n${runnerTable(result as DistributedLoadResult)}`);
         const view = resultTable(result.rows);
         ctx.stdout(`\n${table(view.headers, view.cells)}`);
         ctx.stdout(`\nsources:\n  ${view.footnotes.join('\n  ')}`);
         for (const u of result.plan.unmapped.filter((x) => !x.measuredBy)) ctx.stdout(`  not a k6 threshold: ${u.targetId} (${u.profile}): ${u.reason}`);
-        ctx.stdout(`\n${script.name} · ${opts.profile} · ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration} · ${result.baseUrl}${opts.inCluster ? ' (k6 as a Job in the cluster)' : ''} · load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs)`);
+        ctx.stdout(`\n${script.name} · ${opts.profile} · ${shape.rate !== undefined ? `${shape.rate}/s` : `${shape.vus} VUs`} for ${shape.duration} · ${result.baseUrl}${opts.inCluster ? ' (k6 as a Job in the cluster)' : ''}${opts.parallelism !== undefined ? ` (k6 operator TestRun, ${opts.parallelism} runners, judged on the merged samples)` : ''} · load average ${loadavg()[0]!.toFixed(1)} (${availableParallelism()} CPUs)`);
         ctx.stdout(`results: ${dir.path} (k6-summary.json, result.json${result.files.queue ? ', queue-samples.json' : ''})`);
         if (result.error) throw result.error;
         ctx.stdout('all targets met');
@@ -93,4 +100,20 @@ export function registerLoad(program: Command, ctx: CliContext): void {
         await sampler?.close();
       }
     }));
+}
+
+/** One row per runner and the merged row: what each runner saw alone, and what the targets are judged on. */
+function runnerTable(result: DistributedLoadResult): string {
+  const row = (label: string, n: DistributedLoadResult['merged'], extra: string) => [label, String(n.requests), formatValue(n.ratePerSecond, 'req/s'), formatValue(n.p95Ms, 'ms'), n.errorRate === undefined ? '-' : formatValue(n.errorRate * 100, '%'), extra];
+  return table(['runner', 'requests', 'rate', 'p95 (all requests)', 'error rate', 'pod (node)'], [
+    ...result.runners.map((r) => row(`${r.index} of ${result.parallelism}`, r.numbers, `${r.pod} (${r.node ?? '?'})`)),
+    row('merged (judged)', result.merged, `TestRun ${result.testRun}`),
+  ]);
+}
+
+/** commander parser for --parallelism: a whole number of runners, 1..20. */
+function positiveInteger(value: string): number {
+  const n = positiveNumber(value);
+  if (!Number.isInteger(n) || n > 20) throw new UsageError(`--parallelism "${value}": a whole number of runners from 1 to 20.`);
+  return n;
 }
