@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `integration-kind` (the kind provider on a real cluster), `integration-cluster` (provider: cluster on a kind
 // cluster prodlike did not create, with decoys),
 // `calibration` (the measurement primitives against known outages), `scenarios` (suites against a docker
-// environment), `scenarios-kind` (the failover, HPA, backup/restore, execution-load, ingress and PostgreSQL HA suites on kind) and
+// environment), `scenarios-kind` (the failover, HPA, backup/restore, execution-load, ingress, network-policy and PostgreSQL HA suites on kind) and
 // `scenarios-saasit` (failover and backup/restore on kind for examples/saasit, document 000's application).
 // `npm test` runs all eight; suites whose prerequisites are absent skip with the reason (with CI=true, a
 // skip of what .ci/run set up fails: src/core/prerequisites.ts).
@@ -101,7 +101,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'scenarios-kind',
-          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts', 'scenarios/ingress.test.ts', 'scenarios/postgres-ha.test.ts'],
+          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts', 'scenarios/ingress.test.ts', 'scenarios/network-policy.test.ts', 'scenarios/postgres-ha.test.ts'],
           // One cluster for the whole project: the first suite creates it, the next ones reset it
           // (`prodlike reset`: namespaces re-applied, no new cluster), the global teardown removes it.
           env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280', PRODLIKE_SHARED_ENV: '1' },
