@@ -8,10 +8,13 @@ import { join, relative, resolve } from 'node:path';
 import type { SelectedProfile } from '../config/load-targets.ts';
 import { resolveTopology, type ProdlikeConfig } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
-import { PACKAGE_VERSION } from '../core/paths.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
+import { readRuleFiles } from '../providers/kind/monitoring-config.ts';
+import { parseRuleFiles } from './alert-rules.ts';
 import { computeCoverage, type Coverage } from './coverage.ts';
-import { SEVERITIES, type Allocatable, type CheckContext, type CheckOptions, type Finding, type LoadTestScript, type Rule, type Severity } from './finding.ts';
+import { SEVERITIES, type Allocatable, type AlertRulesInput, type CheckContext, type CheckOptions, type Finding, type LoadTestScript, type Rule, type Severity } from './finding.ts';
 import { loadManifests, type LoadedManifests } from './load-manifests.ts';
+import { loadMetricCatalogue, METRIC_CATALOGUE_FILE, monitoringStack } from './metric-catalogue.ts';
 import type { Manifests } from './model.ts';
 import { KIND_POD_CIDR } from './network.ts';
 import { cpuMillis, formatBytes, formatCpu, parseQuantity } from '../core/quantity.ts';
@@ -44,6 +47,11 @@ export interface RunCheckOptions {
   localCluster?: boolean;
   /** Directory of k6 scripts (default <baseDir>/loadtests). */
   loadtestsDir?: string;
+  /**
+   * Compare the alert rules of monitoring.rules with the stack's series (default: when checking the configured
+   * manifests with provider kind and monitoring.enabled, the environment the monitoring add-on runs in).
+   */
+  alertRules?: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
@@ -63,8 +71,23 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     ?? (configured ? parseAllocatable(`cpu=${configured.cpu},memory=${configured.memory}`, 'check.allocatable in prodlike.yaml') : undefined)
     ?? (localCluster ? KIND_ALLOCATABLE : undefined);
   const checkOptions: CheckOptions = { ...(allocatable ? { allocatable } : {}), localCluster, podCidr: KIND_POD_CIDR };
-  const { findings, ctx } = evaluate({ manifests: loaded.manifests, selected: options.selected, config: options.config, options: checkOptions, loadtests });
-  return buildReport(loaded, options.selected, checkOptions, loadtests, findings, computeCoverage(ctx, findings, loaded.notes));
+  const configuredManifests = resolve(options.manifestsPath) === resolve(options.baseDir, options.config.manifests);
+  const wantAlerts = options.alertRules ?? (options.config.provider === 'kind' && options.config.monitoring.enabled && configuredManifests);
+  const alerts = wantAlerts ? await readAlertRules(options.config, options.baseDir) : undefined;
+  const alertsNote = wantAlerts ? undefined
+    : !options.config.monitoring.enabled ? 'not evaluated: monitoring.enabled is false'
+    : options.config.provider !== 'kind' ? `not evaluated: provider ${options.config.provider} has no monitoring add-on`
+    : 'not evaluated: these are not the configured manifests (the monitoring add-on watches the configured environment)';
+  const { findings, ctx } = evaluate({ manifests: loaded.manifests, selected: options.selected, config: options.config, options: checkOptions, loadtests, ...(alerts ? { alerts } : {}) });
+  return buildReport(loaded, options.selected, checkOptions, loadtests, findings, computeCoverage(ctx, findings, loaded.notes, alertsNote));
+}
+
+/** The rule files of monitoring.rules, parsed with their lines, and the series of the stack they run against. */
+export async function readAlertRules(config: ProdlikeConfig, baseDir: string): Promise<AlertRulesInput> {
+  const display = (path: string) => [baseDir, PACKAGE_ROOT].map((b) => relative(b, path)).find((r) => r && !r.startsWith('..')) ?? path;
+  const files = (await readRuleFiles(config, baseDir)).map((f) => ({ file: display(f.path), text: f.text }));
+  const rules = parseRuleFiles(files);
+  return { rules, stack: monitoringStack(config, await loadMetricCatalogue(), rules), files: files.map((f) => f.file), catalogueFile: display(METRIC_CATALOGUE_FILE) };
 }
 
 export interface CheckManifestsInput {
@@ -74,6 +97,8 @@ export interface CheckManifestsInput {
   options?: Partial<CheckOptions>;
   loadtests?: LoadTestScript[];
   rules?: readonly Rule[];
+  /** Alert rules to compare with the stack's series (readAlertRules); none: not evaluated. */
+  alerts?: AlertRulesInput;
 }
 
 /** Runs the rules on parsed manifests (pure: no files, no processes). Findings in a stable order. */
@@ -89,6 +114,7 @@ function evaluate(input: CheckManifestsInput): { findings: Finding[]; ctx: Check
     options: { localCluster: input.config.provider === 'kind', podCidr: KIND_POD_CIDR, ...input.options },
     loadtests: input.loadtests ?? [],
     componentMap: input.config.check?.components ?? {},
+    ...(input.alerts ? { alerts: input.alerts } : {}),
   };
   const rules = input.rules ?? RULES;
   const findings = rules.flatMap((r) => r.run(ctx));

@@ -50,6 +50,8 @@ export interface Coverage {
   /** Capacity comparison: which cluster, or why not. */
   capacity: string;
   localCluster: boolean;
+  /** The alert rules of monitoring.rules: what was compared with what, or why not. */
+  alertRules: string;
   notes: string[];
 }
 
@@ -97,7 +99,16 @@ function targetEntry(ctx: CheckContext, t: Target, findings: Finding[]): Coverag
   return { ...base, status: 'evaluated', workloads: covered(match), rules, findings: count, ...(match.fallback ? { note: `no workload is named ${t.component}: applied to every application workload` } : {}) };
 }
 
-export function computeCoverage(ctx: CheckContext, findings: Finding[], notes: string[] = []): Coverage {
+function alertRulesCoverage(ctx: CheckContext, findings: Finding[], note: string | undefined): string {
+  const a = ctx.alerts;
+  if (!a) return note ?? 'not evaluated (no rule files given)';
+  const alerts = a.rules.filter((r) => r.type === 'alert');
+  const cited = alerts.filter((r) => r.citation).length;
+  const count = findings.filter((f) => f.ruleId.startsWith('alert-rule-')).length;
+  return `${alerts.length} alert rule${alerts.length === 1 ? '' : 's'} of ${a.files.join(', ')} (${cited} citing a document line) compared with the scrape jobs ${a.stack.jobs.map((j) => j.job).join(', ')} and ${a.catalogueFile} · ${count} finding${count === 1 ? '' : 's'}`;
+}
+
+export function computeCoverage(ctx: CheckContext, findings: Finding[], notes: string[] = [], alertsNote?: string): Coverage {
   const entries: CoverageEntry[] = ctx.selected.profile.targets.map((t) => targetEntry(ctx, t, findings));
   for (const a of ctx.selected.profile.autoscaling) {
     const ft = fromAutoscaling(ctx, a);
@@ -126,6 +137,7 @@ export function computeCoverage(ctx: CheckContext, findings: Finding[], notes: s
     dataStores,
     capacity: alloc ? `compared with ${alloc.source}` : 'not evaluated: no cluster described (give --allocatable cpu=<q>,memory=<q> or check.allocatable in prodlike.yaml)',
     localCluster: ctx.options.localCluster,
+    alertRules: alertRulesCoverage(ctx, findings, alertsNote),
     notes,
   };
 }

@@ -8,6 +8,8 @@ import { describeSource, type SelectedProfile } from '../config/load-targets.ts'
 import type { ResolvedWorkload } from '../config/schema.ts';
 import type { AutoscalingTarget, DisruptionBudgetTarget, Target, TargetSource } from '../config/targets-schema.ts';
 import { formatDuration } from '../core/duration.ts';
+import type { ParsedRule } from './alert-rules.ts';
+import type { MonitoringStack } from './metric-catalogue.ts';
 import type { Manifests, ObjectRef, SourceLocation } from './model.ts';
 
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
@@ -18,8 +20,8 @@ export interface FindingObject extends ObjectRef {
 }
 
 export interface FindingTarget {
-  /** `target` (RTO/RPO/latency…), `autoscaling` or `disruptionBudget` entry of the profile. */
-  type: 'target' | 'autoscaling' | 'disruptionBudget';
+  /** `target` (RTO/RPO/latency…), `autoscaling` or `disruptionBudget` entry of the profile; `alert`: a documented alert rule. */
+  type: 'target' | 'autoscaling' | 'disruptionBudget' | 'alert';
   /** Target id (targets only), e.g. pods.rto. */
   id?: string;
   component: string;
@@ -27,6 +29,8 @@ export interface FindingTarget {
   /** The documented value as written, e.g. "max 2m", "minAvailable 2", "minReplicas 2, maxReplicas 10". */
   value: string;
   source: TargetSource;
+  /** The document line (alert rules: the rule file's `# source: doc NNN line N`). */
+  line?: number;
   /** describeSource(): "doc 001 (On-Premise (In-Cluster) Architecture) §High Availability › 3. Pod Disruption Budgets" */
   reference: string;
 }
@@ -73,6 +77,17 @@ export interface CheckContext {
   loadtests: LoadTestScript[];
   /** `check.components` of prodlike.yaml: component -> [namespace/]kind/name workloads. */
   componentMap: Readonly<Record<string, readonly string[]>>;
+  /** The configured Prometheus rules and the stack's series (monitoring.rules); undefined: not evaluated. */
+  alerts?: AlertRulesInput;
+}
+
+export interface AlertRulesInput {
+  rules: ParsedRule[];
+  stack: MonitoringStack;
+  /** The rule files as displayed. */
+  files: string[];
+  /** The catalogue file as displayed. */
+  catalogueFile: string;
 }
 
 export interface Rule {

@@ -25,7 +25,7 @@ export function formatTable(report: CheckReport): string {
     `${SYMBOL[f.severity]} ${i + 1}`,
     f.ruleId,
     truncate(f.objects.slice(0, 2).map(objectText).join(', ') + (f.objects.length > 2 ? ` +${f.objects.length - 2}` : ''), 60),
-    truncate(f.targets.map((t) => `doc ${t.source.doc} §${t.source.section}`).join('; ') || '—', 60),
+    truncate(f.targets.map((t) => `doc ${t.source.doc}${t.line ? ` line ${t.line}` : ''} §${t.source.section}`).join('; ') || '—', 60),
   ]);
   lines.push(table(['#', 'rule', 'objects', 'document'], rows));
   lines.push('');
@@ -63,6 +63,7 @@ export function formatCoverage(c: Coverage): string {
     : '  data stores recognised: none');
   lines.push(`  capacity: ${c.capacity}`);
   lines.push(`  local-cluster advice (pull policy, kind overlay): ${c.localCluster ? 'on (checking for the local kind cluster)' : 'off (--local to check for the local kind cluster)'}`);
+  lines.push(`  alert rules: ${c.alertRules}`);
   for (const n of c.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
 }

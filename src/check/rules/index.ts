@@ -1,4 +1,5 @@
 import type { Rule } from '../finding.ts';
+import { alertNoSeriesRule, alertSingleRestartRule, alertUnknownMetricRule, alertUnsetLimitRule } from './alerts.ts';
 import { documentedAutoscalingRule, hpaRequestsRule, hpaScaleUpRule } from './autoscaling.ts';
 import { backupRule } from './backup.ts';
 import { clusterCapacityRule, quotaRule } from './capacity.ts';
@@ -38,6 +39,10 @@ export const RULES: readonly Rule[] = [
   ingressNginxRetiredRule,
   ingressAnnotationUnknownRule,
   k6ThresholdRule,
+  alertNoSeriesRule,
+  alertUnknownMetricRule,
+  alertSingleRestartRule,
+  alertUnsetLimitRule,
   documentedAutoscalingRule,
   documentedDisruptionRule,
   dataStoreTargetUnmatchedRule,
