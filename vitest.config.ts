@@ -101,7 +101,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'scenarios-kind',
-          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts', 'scenarios/ingress.test.ts', 'scenarios/network-policy.test.ts', 'scenarios/postgres-ha.test.ts'],
+          include: ['scenarios/failover.test.ts', 'scenarios/hpa.test.ts', 'scenarios/backup-restore.test.ts', 'scenarios/execution-load.test.ts', 'scenarios/ingress.test.ts', 'scenarios/network-policy.test.ts', 'scenarios/postgres-ha.test.ts', 'scenarios/distributed-load.test.ts'],
           // One cluster for the whole project: the first suite creates it, the next ones reset it
           // (`prodlike reset`: namespaces re-applied, no new cluster), the global teardown removes it.
           env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_SCENARIO_ENV: 'scenarios-kind', PRODLIKE_SCENARIO_PORT: '18280', PRODLIKE_SHARED_ENV: '1' },
