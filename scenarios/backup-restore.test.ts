@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canBackup } from '../src/backup/common.ts';
 import { describeChecksums, seedRows, seedTable, tableChecksums, type TableChecksums } from '../src/backup/pg-dump.ts';
+import type { WalArchiveProcedure } from '../src/backup/procedure.ts';
 import { redisChecksum, seedRedis } from '../src/backup/redis-backup.ts';
-import type { DockerWalProcedure } from '../src/backup/docker-wal-procedure.ts';
 import { backupProcedures } from '../src/backup/select-procedure.ts';
 import { currentSegment, disableWalArchiving, recoveryTargetTime, switchWal, waitArchived, waitShipped } from '../src/backup/wal-archive.ts';
 import { resolveFrom } from '../src/config/load-config.ts';
@@ -353,7 +353,7 @@ describe.skipIf(Boolean(skip))(`backup-restore${skip ? ` (skipped: ${skip})` : '
    * shipper, data, a steady sentinel through the app, the base backup, then data (wal_items) that only the
    * WAL replay can bring back.
    */
-  async function walSetup(s: BackupScenario, wal: DockerWalProcedure) {
+  async function walSetup(s: BackupScenario, wal: WalArchiveProcedure) {
     walEnabled = true;
     const enabled = await wal.start(ARCHIVE_TIMEOUT_S, SHIP_INTERVAL_S);
     s.timeline.mark('note', 'harness', { subject: 'postgres', detail: `archive_mode=on, archive_timeout=${ARCHIVE_TIMEOUT_S}s${enabled.restarted ? ' (PostgreSQL restarted)' : ' (already active)'}` });

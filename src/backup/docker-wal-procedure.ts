@@ -5,7 +5,7 @@ import type { TopologyImages } from '../providers/docker/topology.ts';
 import type { ProviderEventWatch, SupportsLifecycle } from '../providers/provider.ts';
 import { backupStore, dataVolume } from './common.ts';
 import { providerWatch, type DockerDumpProvider } from './docker-pg-dump-procedure.ts';
-import type { ProcedureContext } from './procedure.ts';
+import type { ProcedureContext, WalArchiveProcedure } from './procedure.ts';
 import { baseBackup, enableWalArchiving, restorePointInTime, startWalShipper, wipeVolume, type BaseBackup, type PitrResult, type WalShipper } from './wal-archive.ts';
 
 /** What continuous archiving needs: job containers on the PostgreSQL volume, exec, lifecycle (pause, stop), scaling. */
@@ -17,7 +17,7 @@ export type WalProvider = DockerDumpProvider & SupportsLifecycle;
  * volume, a shipper job container mirrors it to MinIO, the base backup and the restore are job containers on
  * that volume. Each step is one call; the scenario decides the fault and measures.
  */
-export class DockerWalProcedure implements AsyncDisposable {
+export class DockerWalProcedure implements WalArchiveProcedure {
   readonly #ctx: ProcedureContext;
   readonly #provider: WalProvider;
   readonly #volume: string;

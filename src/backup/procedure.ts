@@ -1,9 +1,11 @@
+import type { Client as MinioClient } from 'minio';
 import type pg from 'pg';
 import type { ProdlikeConfig, WorkloadRole } from '../config/schema.ts';
 import type { Timeline } from '../measure/timeline.ts';
 import type { EnvironmentSecrets, TopologyImages } from '../providers/docker/topology.ts';
 import type { Provider, ProviderEventWatch } from '../providers/provider.ts';
 import type { TableChecksums } from './pg-dump.ts';
+import type { BaseBackup, PitrResult } from './wal-archive.ts';
 
 /**
  * Backup/restore procedures as objects (issue #15): one interface per data store, a docker and a kind
@@ -86,4 +88,34 @@ export interface FilesMirrorProcedure extends ProcedureBase {
   destroy(objects: readonly string[]): Promise<number>;
   /** Copies them back from the backup bucket. */
   restore(objects: readonly string[]): Promise<void>;
+}
+
+/**
+ * Continuous WAL archiving to MinIO and the point-in-time restore (not in document 001: the design that
+ * meets document 004's 15 min RPO; src/backup/wal-archive.ts): archive_command into PostgreSQL's own volume,
+ * a shipper mirroring it to MinIO, a base backup, and the restore of base + WAL. Each step is one call; the
+ * scenario decides the fault and measures.
+ */
+export interface WalArchiveProcedure extends AsyncDisposable {
+  /** The backup bucket's client (on MinIO's published endpoint); set by `start`. */
+  readonly s3: MinioClient;
+  /** PostgreSQL's admin connection (database `postgres`) on its published endpoint. */
+  readonly admin: pg.ClientConfig;
+  /** The provider's events for the scenario's timeline, opened now. */
+  watch(): Promise<ProviderEventWatch>;
+  /** archive_mode on (ALTER SYSTEM + one restart the first time), then the shipper to MinIO every `shipIntervalS`. */
+  start(archiveTimeoutSeconds: number, shipIntervalS: number): Promise<{ restarted: boolean; settings: Record<string, string> }>;
+  /** Stops the shipper after one last pass (once); its result. */
+  stopShipping(): Promise<{ exitCode: number; logs: string }>;
+  /** `pg_basebackup` uploaded to MinIO with its SHA-256 (backup.started/completed on the timeline). */
+  baseBackup(): Promise<BaseBackup>;
+  /** The server and its disk lost: frozen first so nothing written after `faultAt` reaches MinIO, stopped, its volume wiped. */
+  loseDisk(): Promise<{ faultAt: number; shipped: { exitCode: number } }>;
+  /** The application to 0 (worker, backend), scaled back by `resume`. */
+  quiesce(): Promise<void>;
+  /** Base + WAL from MinIO replayed to `targetTime` (or to the end of the archive), promoted. */
+  restore(base: BaseBackup, options?: { targetTime?: number; alreadyStopped?: boolean }): Promise<PitrResult>;
+  resume(): Promise<void>;
+  /** Stops the shipper and removes what the procedure left behind; never fails the scenario. */
+  cleanup(): Promise<void>;
 }

@@ -72,7 +72,7 @@ export async function waitPostgresPrimary(config: pg.ClientConfig, timeoutMs = 3
  * Turns archiving on (ALTER SYSTEM) and restarts PostgreSQL when archive_mode changed (it needs a
  * restart). Idempotent: nothing happens when the settings are already active.
  */
-export async function enableWalArchiving(options: { provider: BackupProvider; admin: pg.ClientConfig; archiveTimeoutSeconds: number }): Promise<{ restarted: boolean; settings: Record<string, string> }> {
+export async function enableWalArchiving(options: { provider: Pick<BackupProvider, 'exec' | 'restart'>; admin: pg.ClientConfig; archiveTimeoutSeconds: number }): Promise<{ restarted: boolean; settings: Record<string, string> }> {
   const settings = walArchiveSettings(options);
   const mk = await options.provider.exec('postgres', ['sh', '-c', `mkdir -p ${ARCHIVE_DIR} ${ARCHIVE_TMP} ${STAGING} && chown postgres:postgres ${ARCHIVE_DIR} ${ARCHIVE_TMP}`]);
   if (mk.exitCode !== 0) throw new Error(`could not create the WAL archive folders: ${mk.stderr}`);
@@ -116,15 +116,25 @@ export interface WalShipper extends AsyncDisposable {
 }
 
 /**
+ * The shipper's loop, where the volume is mounted at /pgvol with the `backup` mc alias: `wal-archive/` mirrored
+ * to MinIO every `intervalSeconds` until the file `<ctl>/stop` appears, then one last pass; prints the last
+ * mirror errors (in `<ctl>/shipper.err`).
+ */
+export function walShipperScript(options: { bucket: string; intervalSeconds: number; ctl: string }): string {
+  const { ctl } = options;
+  if (!Number.isInteger(options.intervalSeconds) || options.intervalSeconds < 1) throw new RangeError(`ship interval ${options.intervalSeconds} s must be a whole number of seconds >= 1`);
+  const mirror = `mc mirror --quiet /pgvol/wal-archive backup/${options.bucket}/${WAL_PREFIX} >/dev/null 2>>${ctl}/shipper.err || echo "mirror failed at $(date -u +%FT%TZ)" >>${ctl}/shipper.err`;
+  return `rm -f ${ctl}/stop; while [ ! -f ${ctl}/stop ]; do ${mirror}; sleep ${options.intervalSeconds}; done; ${mirror}; cat ${ctl}/shipper.err 2>/dev/null | tail -5; true`;
+}
+
+/**
  * Ships `wal-archive/` to MinIO every `intervalSeconds` (`mc mirror`, new files only) from a job container
  * mounting the data volume read-only. It runs until `stop()` (a flag file in the host folder `work`).
  */
 export function startWalShipper(options: { provider: BackupProvider; bucket: string; image: string; volume: string; work: string; secrets: EnvironmentSecrets; intervalSeconds?: number; maxRunMs?: number }): WalShipper {
-  const every = options.intervalSeconds ?? 1;
-  const mirror = `mc mirror --quiet /pgvol/wal-archive backup/${options.bucket}/${WAL_PREFIX} >/dev/null 2>>/ctl/shipper.err || echo "mirror failed at $(date -u +%FT%TZ)" >>/ctl/shipper.err`;
   const job = options.provider.runJob({
     name: 'wal-shipper', image: options.image,
-    command: ['sh', '-c', `rm -f /ctl/stop; while [ ! -f /ctl/stop ]; do ${mirror}; sleep ${every}; done; ${mirror}; cat /ctl/shipper.err 2>/dev/null | tail -5; true`],
+    command: ['sh', '-c', walShipperScript({ bucket: options.bucket, intervalSeconds: options.intervalSeconds ?? 1, ctl: '/ctl' })],
     env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol:ro' }, { host: options.work, container: '/ctl' }],
     timeoutMs: options.maxRunMs ?? 60 * 60_000,
@@ -169,11 +179,14 @@ export async function waitArchived(admin: pg.ClientConfig, segment: string, time
   }, { timeoutMs, intervalMs: 250, description: `PostgreSQL to archive WAL segment ${segment} by itself (archive_timeout)` });
 }
 
+/** Run where the volume is mounted at /pgvol: everything on it removed, and proven empty. */
+export const WIPE_VOLUME_SCRIPT = 'find /pgvol -mindepth 1 -maxdepth 1 -exec rm -rf {} + && test -z "$(ls -A /pgvol)"';
+
 /** The disk is gone: everything on the PostgreSQL volume (PGDATA, pg_wal, the local archive) removed. */
 export async function wipeVolume(options: { provider: BackupProvider; image: string; volume: string }): Promise<void> {
   assertJobOk('wipe of the PostgreSQL volume', await options.provider.runJob({
     name: 'pg-disk-loss', image: options.image,
-    command: ['sh', '-c', 'find /pgvol -mindepth 1 -maxdepth 1 -exec rm -rf {} + && test -z "$(ls -A /pgvol)"'],
+    command: ['sh', '-c', WIPE_VOLUME_SCRIPT],
     mounts: [{ host: options.volume, container: '/pgvol' }],
   }));
 }
@@ -181,6 +194,22 @@ export async function wipeVolume(options: { provider: BackupProvider; image: str
 /** Waits until the segment is in MinIO; returns when it was seen. */
 export async function waitShipped(s3: MinioClient, bucket: string, segment: string, timeoutMs = 180_000): Promise<number> {
   return waitFor(async () => ((await s3.statObject(bucket, `${WAL_PREFIX}/${segment}`).then(() => true, () => false)) ? hrNow() : undefined), { timeoutMs, intervalMs: 200, description: `WAL segment ${segment} to reach MinIO` });
+}
+
+/** The base backup's id: its start time, `20261204T200000Z`. */
+export function baseBackupId(startedAt: number): string {
+  return new Date(startedAt).toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Run in the PostgreSQL container (local socket): `pg_basebackup` into the volume's staging folder, with its SHA-256. */
+export function basebackupScript(id: string): string {
+  const dir = `${STAGING}/${id}`;
+  return `set -e; rm -rf ${dir}; mkdir -p ${dir}; pg_basebackup -U postgres -D ${dir} -Ft -z -X fetch --checkpoint=fast -l ${shq(`prodlike ${id}`)}; cd ${dir}; sha256sum base.tar.gz > base.tar.gz.sha256`;
+}
+
+/** Run where the volume is mounted at /pgvol with the `backup` mc alias: the staged base backup uploaded, then removed. */
+export function baseUploadScript(id: string, bucket: string): string {
+  return `set -e; mc cp --quiet --recursive /pgvol/backup-staging/${id}/ backup/${bucket}/${BASE_PREFIX}/${id}/ >/dev/null; rm -rf /pgvol/backup-staging/${id}`;
 }
 
 export interface BaseBackup {
@@ -198,14 +227,13 @@ export interface BaseBackup {
  */
 export async function baseBackup(options: { provider: BackupProvider; s3: MinioClient; bucket: string; image: string; volume: string; secrets: EnvironmentSecrets }): Promise<BaseBackup> {
   const startedAt = hrNow();
-  const id = new Date(startedAt).toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
-  const dir = `${STAGING}/${id}`;
-  const made = await options.provider.exec('postgres', ['sh', '-c', `set -e; rm -rf ${dir}; mkdir -p ${dir}; pg_basebackup -U postgres -D ${dir} -Ft -z -X fetch --checkpoint=fast -l ${shq(`prodlike ${id}`)}; cd ${dir}; sha256sum base.tar.gz > base.tar.gz.sha256`], { timeoutMs: 30 * 60_000 });
+  const id = baseBackupId(startedAt);
+  const made = await options.provider.exec('postgres', ['sh', '-c', basebackupScript(id)], { timeoutMs: 30 * 60_000 });
   if (made.exitCode !== 0) throw new Error(`pg_basebackup failed (exit ${made.exitCode}): ${made.stderr || made.stdout}`);
   const prefix = `${BASE_PREFIX}/${id}`;
   const upload = await options.provider.runJob({
     name: 'pg-basebackup-upload', image: options.image,
-    command: ['sh', '-c', `set -e; mc cp --quiet --recursive /pgvol/backup-staging/${id}/ backup/${options.bucket}/${prefix}/ >/dev/null; rm -rf /pgvol/backup-staging/${id}`],
+    command: ['sh', '-c', baseUploadScript(id, options.bucket)],
     env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol' }],
   });
@@ -233,6 +261,53 @@ export interface PitrResult {
 }
 
 /**
+ * The restore, run where PostgreSQL's volume is mounted at /pgvol (PostgreSQL stopped) with the `backup` mc
+ * alias: base + WAL archive fetched from MinIO, the base's SHA-256 verified (nothing touched when it does not
+ * match), the broken cluster moved to `pgdata.before-restore`, the base unpacked, recovery.signal and the
+ * recovery settings written, the archive folders made again (gone with a lost disk), all owned by `owner`
+ * (uid:gid PostgreSQL runs as). Prints `segments: N`.
+ */
+export function pitrRestoreScript(options: { bucket: string; basePrefix: string; targetTime?: number; owner: string }): string {
+  if (!/^\d+:\d+$/.test(options.owner)) throw new RangeError(`owner "${options.owner}" must be uid:gid`);
+  const R = '/pgvol/restore-staging';
+  const recovery = [
+    `restore_command = 'cp ${PG_VOLUME_ROOT}/restore-staging/wal/%f %p'`,
+    ...(options.targetTime === undefined ? [] : [`recovery_target_time = '${recoveryTargetTime(options.targetTime)}'`, "recovery_target_action = 'promote'"]),
+  ];
+  return [
+    'set -e',
+    `rm -rf ${R}; mkdir -p ${R}/base ${R}/wal`,
+    `mc cp --quiet --recursive backup/${options.bucket}/${options.basePrefix}/ ${R}/base/ >/dev/null`,
+    `cd ${R}/base && sha256sum -c base.tar.gz.sha256`,
+    `mc mirror --quiet backup/${options.bucket}/${WAL_PREFIX} ${R}/wal >/dev/null`,
+    'rm -rf /pgvol/pgdata.before-restore',
+    'if [ -d /pgvol/pgdata ]; then mv /pgvol/pgdata /pgvol/pgdata.before-restore; fi',
+    `mkdir /pgvol/pgdata && tar -xzf ${R}/base/base.tar.gz -C /pgvol/pgdata`,
+    'touch /pgvol/pgdata/recovery.signal',
+    `printf '%s\\n' ${recovery.map(shq).join(' ')} >> /pgvol/pgdata/postgresql.auto.conf`,
+    // After a lost disk the archive folders are gone too: archive_command needs them back.
+    'mkdir -p /pgvol/wal-archive /pgvol/wal-tmp /pgvol/backup-staging',
+    `chown -R ${options.owner} /pgvol/pgdata ${R} /pgvol/wal-archive /pgvol/wal-tmp && chmod 700 /pgvol/pgdata`,
+    `echo "segments: $(ls ${R}/wal | grep -c '^[0-9A-F]\\{24\\}$' || true)"`,
+  ].join('\n');
+}
+
+/** The recovery settings reset after the restore (postgresql.auto.conf as it was before it). */
+export async function resetRecoverySettings(admin: pg.ClientConfig): Promise<void> {
+  await withPg({ ...admin, database: 'postgres' }, async (c) => {
+    for (const k of ['restore_command', 'recovery_target_time', 'recovery_target_action']) await c.query(`ALTER SYSTEM RESET ${k}`);
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+/** PostgreSQL's own account of its last recovery, from its log: where it started, stopped and promoted. */
+export function recoveryLogLines(logs: string): string[] {
+  const lines = logs.split('\n');
+  const start = lines.map((l) => /starting (point-in-time|archive) recovery/.test(l)).lastIndexOf(true);
+  return lines.slice(Math.max(0, start)).filter((l) => /recovery stopping|redo done|selected new timeline|archive recovery complete|starting (point-in-time|archive) recovery|last completed transaction/.test(l)).map((l) => l.replace(/^.*?(LOG|FATAL|ERROR):\s*/, '')).slice(-8);
+}
+
+/**
  * The point-in-time restore. Stops PostgreSQL; a job fetches the base backup and the WAL archive from
  * MinIO, verifies the base's SHA-256 (nothing is touched when it does not match), moves the broken cluster
  * to `pgdata.before-restore`, unpacks the base and writes the recovery settings; PostgreSQL is started,
@@ -241,29 +316,9 @@ export interface PitrResult {
 export async function restorePointInTime(options: { provider: BackupProvider; bucket: string; image: string; volume: string; secrets: EnvironmentSecrets; base: Pick<BaseBackup, 'prefix'>; targetTime?: number; admin: pg.ClientConfig; alreadyStopped?: boolean }): Promise<PitrResult> {
   // Not stopped again when the server was lost with its disk (the caller stopped it).
   if (!options.alreadyStopped) await options.provider.stop('postgres');
-  const R = '/pgvol/restore-staging';
-  const recovery = [
-    `restore_command = 'cp ${PG_VOLUME_ROOT}/restore-staging/wal/%f %p'`,
-    ...(options.targetTime === undefined ? [] : [`recovery_target_time = '${recoveryTargetTime(options.targetTime)}'`, "recovery_target_action = 'promote'"]),
-  ];
   const job = await options.provider.runJob({
     name: 'pg-pitr-restore', image: options.image,
-    command: ['sh', '-c', [
-      'set -e',
-      `rm -rf ${R}; mkdir -p ${R}/base ${R}/wal`,
-      `mc cp --quiet --recursive backup/${options.bucket}/${options.base.prefix}/ ${R}/base/ >/dev/null`,
-      `cd ${R}/base && sha256sum -c base.tar.gz.sha256`,
-      `mc mirror --quiet backup/${options.bucket}/${WAL_PREFIX} ${R}/wal >/dev/null`,
-      'rm -rf /pgvol/pgdata.before-restore',
-      'if [ -d /pgvol/pgdata ]; then mv /pgvol/pgdata /pgvol/pgdata.before-restore; fi',
-      `mkdir /pgvol/pgdata && tar -xzf ${R}/base/base.tar.gz -C /pgvol/pgdata`,
-      'touch /pgvol/pgdata/recovery.signal',
-      `printf '%s\\n' ${recovery.map(shq).join(' ')} >> /pgvol/pgdata/postgresql.auto.conf`,
-      // After a lost disk the archive folders are gone too: archive_command needs them back.
-      'mkdir -p /pgvol/wal-archive /pgvol/wal-tmp /pgvol/backup-staging',
-      `chown -R 999:999 /pgvol/pgdata ${R} /pgvol/wal-archive /pgvol/wal-tmp && chmod 700 /pgvol/pgdata`,
-      `echo "segments: $(ls ${R}/wal | grep -c '^[0-9A-F]\\{24\\}$' || true)"`,
-    ].join('\n')],
+    command: ['sh', '-c', pitrRestoreScript({ bucket: options.bucket, basePrefix: options.base.prefix, ...(options.targetTime === undefined ? {} : { targetTime: options.targetTime }), owner: '999:999' })],
     env: mcEnv(options.secrets, options.provider.jobAddress('minio')),
     mounts: [{ host: options.volume, container: '/pgvol' }],
     timeoutMs: 30 * 60_000,
@@ -273,13 +328,7 @@ export async function restorePointInTime(options: { provider: BackupProvider; bu
   await options.provider.start('postgres');
   const readyAt = await waitPostgresPrimary(options.admin);
   // The recovery settings did their job; leave postgresql.auto.conf as it was before the restore.
-  await withPg({ ...options.admin, database: 'postgres' }, async (c) => {
-    for (const k of ['restore_command', 'recovery_target_time', 'recovery_target_action']) await c.query(`ALTER SYSTEM RESET ${k}`);
-    await c.query('SELECT pg_reload_conf()');
-  });
-  const logs = await options.provider.logs('postgres', { tail: 200 }).catch(() => '');
-  const lines = logs.split('\n');
-  const start = lines.map((l) => /starting (point-in-time|archive) recovery/.test(l)).lastIndexOf(true);
-  const recoveryLog = lines.slice(Math.max(0, start)).filter((l) => /recovery stopping|redo done|selected new timeline|archive recovery complete|starting (point-in-time|archive) recovery|last completed transaction/.test(l)).map((l) => l.replace(/^.*?(LOG|FATAL|ERROR):\s*/, '')).slice(-8);
+  await resetRecoverySettings(options.admin);
+  const recoveryLog = recoveryLogLines(await options.provider.logs('postgres', { tail: 200 }).catch(() => ''));
   return { segments, jobMs: job.durationMs, readyAt, recoveryLog };
 }
