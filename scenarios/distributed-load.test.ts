@@ -12,6 +12,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveFrom } from '../src/config/load-config.ts';
+import { loadTargets, selectProfile } from '../src/config/load-targets.ts';
 import { inClusterEntry } from '../src/load/k6-job.ts';
 import { distributedContext, runDistributedLoad } from '../src/load/distributed-load.ts';
 import { k6Percentile, type RawSample } from '../src/load/raw-metrics-merge.ts';
@@ -26,7 +28,7 @@ const log = (message: string) => process.stdout.write(`[distributed-load ${new D
 async function missingPrerequisite(): Promise<string | undefined> {
   if ((process.env.PRODLIKE_PROVIDER ?? 'docker') !== 'kind') return 'the k6 operator is a kind add-on: run with PRODLIKE_PROVIDER=kind';
   const operator = (await loadImageCatalog()).images['k6-operator']?.offline;
-  if (!operator || !(await imagePresent(operator))) return `${operator ?? 'the k6-operator image'} is not built (npx prodlike setup; the module proxy here refuses the module: see fixtures/images/k6-operator/build.sh)`;
+  if (!operator || !(await imagePresent(operator))) return `${operator ?? 'the k6-operator image'} is not built (npx prodlike setup: fixtures/images/k6-operator/build.sh)`;
   return scenarioSkipReason('kind', { k6: 'image' });
 }
 const skip = await missingPrerequisite();
@@ -45,9 +47,11 @@ describe.skipIf(Boolean(skip))(`distributed load${skip ? ` (skipped: ${skip})` :
     const script = resolveScript('read-heavy');
     const shape = resolveShape(script, 'smoke', { rate: 20, duration: '10s' });
     const outDir = await mkdtemp(join(tmpdir(), 'prodlike-distributed-'));
+    // read-heavy's own targets (document 003: p95 per request name, error rate), as `prodlike load` picks them.
+    const perfTargets = selectProfile(await loadTargets(resolveFrom(env.loaded, env.config.targets.file)), 'performance', env.config.targets.file);
     const result = await runDistributedLoad({
       ...(await distributedContext(env.provider, env.loaded.baseDir, env.config.name)),
-      envName: env.config.name, script, loadProfile: 'smoke', shape, targets: [env.profile], parallelism: 2,
+      envName: env.config.name, script, loadProfile: 'smoke', shape, targets: [perfTargets], parallelism: 2,
       baseUrl: inClusterEntry(env.config), outDir, bus: env.bus, signal: env.signal,
     });
     const elapsed = (performance.now() - started) / 1000;

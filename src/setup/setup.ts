@@ -42,8 +42,8 @@ const IMAGES_DIR = join(PACKAGE_ROOT, 'fixtures', 'images');
 const BUILD_TIMEOUT_MS = 60 * 60_000;
 /**
  * Images only some commands need, built after IMAGE_ORDER (k6-operator: `prodlike load --parallelism N`): a build
- * that cannot get its source (the module proxy here refuses github.com/grafana/k6-operator) is a warning and a
- * `skipped:` line, not a failed setup; the command that needs the image says so (IMAGE_MISSING).
+ * that cannot get its source (a module proxy that does not serve the pinned release) is a warning and a `skipped:`
+ * line, not a failed setup; the command that needs the image says so (IMAGE_MISSING).
  */
 const OPTIONAL_IMAGES = ['k6-operator'] as const;
 
