@@ -8,6 +8,7 @@ import { DockerWalProcedure } from './docker-wal-procedure.ts';
 import { FilesMirror } from './files-mirror-procedure.ts';
 import { KindPgDumpProcedure } from './kind-pg-dump-procedure.ts';
 import { KindRedisProcedure } from './kind-redis-procedure.ts';
+import { KindWalProcedure } from './kind-wal-procedure.ts';
 import type { ProcedureContext } from './procedure.ts';
 import { backupProcedures } from './select-procedure.ts';
 
@@ -30,13 +31,18 @@ describe('backupProcedures: chosen by capability', () => {
     expect(backupProcedures.filesMirror(ctx(containers)).procedure).toBeInstanceOf(FilesMirror);
   });
 
-  it('a Kubernetes cluster that scales gets the kind procedures; WAL archiving is skipped with its reason', () => {
+  it('a Kubernetes cluster that scales gets the kind procedures; WAL archiving only when it also execs, kills and freezes with a target', () => {
     expect(backupProcedures.postgresDump(ctx(cluster)).procedure).toBeInstanceOf(KindPgDumpProcedure);
     expect(backupProcedures.redisSnapshot(ctx(cluster)).procedure).toBeInstanceOf(KindRedisProcedure);
     expect(backupProcedures.filesMirror(ctx(cluster)).procedure).toBeInstanceOf(FilesMirror);
     const wal = backupProcedures.walArchive(ctx(cluster));
     expect(wal.procedure).toBeUndefined();
-    expect(wal.reason).toMatch(/docker provider only/);
+    expect(wal.reason).toMatch(/freezes a pod with its target/);
+    const kind = { ...cluster, exec: fn, kill: fn, pauseTarget: fn, pauseContainers: fn, resumeContainers: fn } as unknown as Provider;
+    expect(backupProcedures.walArchive(ctx(kind)).procedure).toBeInstanceOf(KindWalProcedure);
+    // A cluster is never handed the docker procedure, whatever else it has.
+    const both = { ...containers, ...cluster } as unknown as Provider;
+    expect(backupProcedures.walArchive(ctx(both)).procedure).toBeUndefined();
   });
 
   it('a provider with neither: no procedure, a reason that says what is missing', () => {

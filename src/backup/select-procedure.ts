@@ -1,4 +1,4 @@
-import { canEndpoint, canKubernetes, canLifecycle, canScale, type Provider } from '../providers/provider.ts';
+import { canEndpoint, canExec, canKill, canKubernetes, canLifecycle, canPauseTarget, canScale, type Provider } from '../providers/provider.ts';
 import { canBackup } from './common.ts';
 import { DockerPgDumpProcedure, type DockerDumpProvider } from './docker-pg-dump-procedure.ts';
 import { DockerRedisProcedure } from './docker-redis-procedure.ts';
@@ -6,7 +6,8 @@ import { DockerWalProcedure, type WalProvider } from './docker-wal-procedure.ts'
 import { FilesMirror } from './files-mirror-procedure.ts';
 import { KindPgDumpProcedure, type KubeProvider } from './kind-pg-dump-procedure.ts';
 import { KindRedisProcedure } from './kind-redis-procedure.ts';
-import type { FilesMirrorProcedure, PostgresDumpProcedure, ProcedureContext, RedisSnapshotProcedure } from './procedure.ts';
+import { KindWalProcedure, type KubeWalProvider } from './kind-wal-procedure.ts';
+import type { FilesMirrorProcedure, PostgresDumpProcedure, ProcedureContext, RedisSnapshotProcedure, WalArchiveProcedure } from './procedure.ts';
 
 /**
  * The procedure of each data store for the environment's provider, chosen by what the provider can do
@@ -24,6 +25,7 @@ export interface ProcedureChoice<P> {
 const kubernetes = (p: Provider): p is KubeProvider => canKubernetes(p) && canScale(p) && canEndpoint(p);
 const containers = (p: Provider): p is DockerDumpProvider => canBackup(p) && canScale(p);
 const wal = (p: Provider): p is WalProvider => containers(p) && canLifecycle(p);
+const kubeWal = (p: Provider): p is KubeWalProvider => kubernetes(p) && canExec(p) && canPauseTarget(p) && canKill(p);
 
 function choose<P>(ctx: ProcedureContext, what: string, kind: (p: KubeProvider) => P, docker: (p: DockerDumpProvider) => P): ProcedureChoice<P> {
   const p = ctx.provider;
@@ -40,9 +42,14 @@ export const backupProcedures = {
     procedure: canEndpoint(ctx.provider) ? new FilesMirror(ctx, ctx.provider) : undefined,
     reason: 'the files backup needs MinIO\'s published endpoint; this provider publishes none',
   }),
-  /** Docker only: archive_command, the shipper and the restore act on PostgreSQL's data volume through job containers. */
-  walArchive: (ctx: ProcedureContext): ProcedureChoice<DockerWalProcedure> => ({
-    procedure: !canKubernetes(ctx.provider) && wal(ctx.provider) ? new DockerWalProcedure(ctx, ctx.provider) : undefined,
-    reason: 'WAL archiving and point-in-time restore run on the docker provider only: archive_command, the shipper and the restore act on PostgreSQL\'s data volume through job containers (the kind variant is not built: issue #8)',
-  }),
+  /**
+   * archive_command, the shipper and the restore act on PostgreSQL's data volume: through job containers on
+   * docker, through a helper pod on its claim (kubectl exec) on a Kubernetes cluster that can also freeze
+   * (pause with its target) and kill PostgreSQL.
+   */
+  walArchive: (ctx: ProcedureContext): ProcedureChoice<WalArchiveProcedure> => {
+    const p = ctx.provider;
+    const procedure = canKubernetes(p) ? (kubeWal(p) ? new KindWalProcedure(ctx, p) : undefined) : wal(p) ? new DockerWalProcedure(ctx, p) : undefined;
+    return { procedure, reason: 'WAL archiving and point-in-time restore need job containers, exec, lifecycle, endpoints and scaling (the docker provider), or a Kubernetes cluster that scales, publishes endpoints, execs, kills and freezes a pod with its target (kind); this provider has neither' };
+  },
 };
