@@ -123,9 +123,10 @@ export default defineConfig({
           include: ['scenarios/failover.test.ts', 'scenarios/backup-restore.test.ts'],
           // What scenarios-kind already measures on the same kind platform in the same run is not repeated here
           // (CI budget, issue #18): the worker node stop (~155 s: kind's node lifecycle and default tolerations)
-          // and the 85 s Redis hang that RedisDown's for: 1m needs (here a 5 s hang: RedisDown must stay unfired).
-          // Run them for this application: PRODLIKE_NODE_STOP=1 PRODLIKE_FAULT_HOLD_MS=redis-hang=85000 npm test -- --project scenarios-saasit.
-          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_CONFIG: 'examples/saasit/prodlike.yaml', PRODLIKE_SCENARIO_ENV: 'scenarios-saasit', PRODLIKE_SCENARIO_PORT: '18680', PRODLIKE_SHARED_ENV: '1', PRODLIKE_NODE_STOP: process.env.PRODLIKE_NODE_STOP ?? '0', PRODLIKE_FAULT_HOLD_MS: process.env.PRODLIKE_FAULT_HOLD_MS ?? 'redis-hang=5000' },
+          // and the 85 s Redis hang that RedisDown's for: 1m needs (here a 5 s hang: RedisDown must stay unfired), and the
+          // two WAL archiving scenarios (~5 min: the same kind procedure; PRODLIKE_WAL=0, a skip with its reason).
+          // Run them for this application: PRODLIKE_NODE_STOP=1 PRODLIKE_WAL=1 PRODLIKE_FAULT_HOLD_MS=redis-hang=85000 npm test -- --project scenarios-saasit.
+          env: { PRODLIKE_PROVIDER: 'kind', PRODLIKE_CONFIG: 'examples/saasit/prodlike.yaml', PRODLIKE_SCENARIO_ENV: 'scenarios-saasit', PRODLIKE_SCENARIO_PORT: '18680', PRODLIKE_SHARED_ENV: '1', PRODLIKE_NODE_STOP: process.env.PRODLIKE_NODE_STOP ?? '0', PRODLIKE_WAL: process.env.PRODLIKE_WAL ?? '0', PRODLIKE_FAULT_HOLD_MS: process.env.PRODLIKE_FAULT_HOLD_MS ?? 'redis-hang=5000' },
           globalSetup: ['scenarios/support/shared-env-teardown.ts'],
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
