@@ -129,7 +129,19 @@ export async function ensureK6Operator(kubectl: Kubectl, o: K6OperatorOptions & 
     progress('CRDs (TestRun, PrivateLoadZone) from the operator image');
     const crds = labelCrds(await readCrds(o.image), o.envName);
     await kubectl.apply(toApplyList(crds), { timeoutMs: 120_000 });
-    await kubectl.run(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c.metadata.name}`)], { timeoutMs: 70_000 });
+    // Polled, not `kubectl wait --for=condition=Established`: right after the apply a CRD may have no status yet, and
+    // kubectl wait then fails at once ("error: .status.conditions") instead of waiting (seen in CI).
+    const names = crds.map((c) => c.metadata.name);
+    await waitFor(async () => {
+      type Crd = { status?: { conditions?: { type: string; status: string }[] } };
+      const got = await kubectl.json<{ items?: Crd[] } & Crd>(['get', 'crd', ...names]);
+      const items = got.items ?? [got]; // one name: kubectl prints the object, not a List
+      return items.length === names.length && items.every((c) => (c.status?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True'));
+    }, {
+      timeoutMs: 60_000, intervalMs: 500, description: `the k6 operator's CRDs (${names.join(', ')}) to be Established`,
+      hint: `kubectl --kubeconfig ${kubectl.kubeconfig} get crd ${names.join(' ')} -o yaml`,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     await kubectl.apply(toApplyList(k6OperatorObjects(o)));
     progress(`waiting for the controller (deployment ${K6_OPERATOR_NAMESPACE}/${NAME}) to be ready`);
     await waitFor(async () => ready(await kubectl.json<DeploymentStatus>(['-n', K6_OPERATOR_NAMESPACE, 'get', 'deployment', NAME])), {
