@@ -5,7 +5,7 @@
 #   kind create cluster   (the same rendered cluster config and node image)
 #   kubectl wait nodes Ready
 #   kind load docker-image (the same locally built images)
-#   kubectl apply metrics-server (the manifest the node image preloads)
+#   kubectl apply metrics-server (the manifest the node image preloads) and the NetworkPolicy agent's objects
 #   kubectl apply --server-side -k <overlay> (the same manifests and image mapping) + the same secrets
 #   kubectl rollout status / kubectl wait (every Deployment, StatefulSet and Job)
 #
@@ -85,6 +85,11 @@ addons() {
   local image
   image="$(docker exec "$NAME-control-plane" cat /kind/metrics-server-image 2>/dev/null || echo prodlike.local/metrics-server:v0.8.0)"
   sed "s|__METRICS_SERVER_IMAGE__|$image|g" "$ROOT/kind/node-image/manifests/metrics-server.yaml" | "${K[@]}" apply -f - >/dev/null
+  # The NetworkPolicy agent prodlike's `up` installs (networkPolicies.enforce, default true): the same objects,
+  # applied by hand, and its DaemonSet waited for on every node.
+  (cd "$ROOT" && npx --no-install tsx -e "import('./src/providers/kind/network-policy-addon.ts').then(async (m) => { const c = await import('./src/setup/image-catalog.ts'); const image = (await c.loadImageCatalog()).kindAddons['kube-network-policies'].offline; process.stdout.write(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: m.networkPolicyObjects({ image }) })); })") \
+    | "${K[@]}" apply -f - >/dev/null
+  "${K[@]}" -n prodlike-network-policy rollout status daemonset/kube-network-policies --timeout=300s >/dev/null
 }
 apply() {
   local pw rpw mk ms key
