@@ -1,7 +1,7 @@
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
 import { waitFor } from '../../core/wait.ts';
-import { PRODLIKE_LABELS } from '../../safety/ownership.ts';
+import { labelProblem, PRODLIKE_LABELS } from '../../safety/ownership.ts';
 
 /** The registry's port inside its container (the official image's). */
 const PORT = 5000;
@@ -36,7 +36,8 @@ async function inspect(name: string): Promise<Inspected | undefined> {
   return { running: running === 'true', labels: (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {}, ...(hostPort ? { hostPort } : {}) };
 }
 
-const owned = (c: Inspected, env: string) => c.labels[PRODLIKE_LABELS.managed] === 'true' && c.labels[PRODLIKE_LABELS.env] === env && c.labels[PRODLIKE_LABELS.role] === DEV_REGISTRY_ROLE;
+/** Why the container is not this environment's dev registry (safety/ownership.ts labelProblem), or undefined. */
+const notOwned = (c: Inspected, env: string) => labelProblem(c.labels, env, DEV_REGISTRY_ROLE);
 
 /**
  * The dev loop's layer cache on kind, started on first use and kept with the environment (`down` removes it):
@@ -49,9 +50,11 @@ const owned = (c: Inspected, env: string) => c.labels[PRODLIKE_LABELS.managed] =
 export async function ensureDevRegistry(options: { env: string; image: string; network: string; progress?: (line: string) => void; timeoutMs?: number }): Promise<DevRegistry> {
   const name = devRegistryName(options.env);
   let found = await inspect(name);
-  if (found && !owned(found, options.env)) {
-    throw new ProdlikeError('OWNERSHIP_REFUSED', `Refusing to use container ${name}: it is not prodlike's dev registry for environment "${options.env}" (labels ${PRODLIKE_LABELS.managed}, ${PRODLIKE_LABELS.env}, ${PRODLIKE_LABELS.role}=${DEV_REGISTRY_ROLE}).`, {
+  const problem = found ? notOwned(found, options.env) : undefined;
+  if (problem) {
+    throw new ProdlikeError('OWNERSHIP_REFUSED', `Refusing to use container ${name} as the dev registry of environment "${options.env}": it ${problem}.`, {
       hint: `Rename or remove that container yourself (docker rm -f ${name}); prodlike only touches what it created.`,
+      details: { container: name },
     });
   }
   if (!found) {
@@ -79,7 +82,7 @@ export async function ensureDevRegistry(options: { env: string; image: string; n
 export async function removeDevRegistry(env: string): Promise<string | undefined> {
   const name = devRegistryName(env);
   const found = await inspect(name);
-  if (!found || !owned(found, env)) return undefined;
+  if (!found || notOwned(found, env)) return undefined;
   await run('docker', ['rm', '-f', '-v', name], { timeoutMs: 60_000 });
   return `dev registry ${name}`;
 }
