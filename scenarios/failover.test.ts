@@ -11,8 +11,8 @@ import { clientObservedRto, type AnalysisOptions, type RtoMeasurement } from '..
 import { SentinelWriter } from '../src/measure/sentinel-writer.ts';
 import { postgresSentinelSink } from '../src/measure/sinks/postgres-sentinel-sink.ts';
 import { redisSentinelSink } from '../src/measure/sinks/redis-sentinel-sink.ts';
-import { resolveTopology, resolveWorkload, type WorkloadRole } from '../src/config/schema.ts';
-import { canEndpoint, canKill, canKubernetes, canPause, canNodes, canScale, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
+import { resolveAdditional, resolveTopology, resolveWorkload, type ResolvedWorkload, type WorkloadRef, type WorkloadRole } from '../src/config/schema.ts';
+import { canEndpoint, canKill, canKubernetes, canPause, canNodes, canScale, serviceRef, type Provider, type SupportsEndpoints, type SupportsKill } from '../src/providers/provider.ts';
 import { compareCrossCheck, parseCrossCheckLog, renderCrossCheckTable } from '../src/report/crosscheck-compare.ts';
 import { readRunResults } from '../src/report/report-writer.ts';
 import { startCrossCheck, type CrossCheck } from '../scripts/crosscheck/start.ts';
@@ -75,8 +75,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     log(`documented alerts, ${scenario}:\n${table}`);
     return { rows, notes: rows.map((r) => `alert ${r.alert}: ${r.verdict} (${r.reason})${r.note ? ` [${r.note}]` : ''}`) };
   };
-  const crashLooping = (role: WorkloadRole, pod: string | undefined, at: number): ScenarioAlert => ({
-    alert: 'PodCrashLooping', labels: { namespace: resolveWorkload(env.config, role).namespace, ...(pod ? { pod } : {}) }, conditionAt: at, note: 'ONE restart: rate(restarts[15m]) > 0 holds for 15 min',
+  const crashLooping = (ref: WorkloadRef, pod: string | undefined, at: number): ScenarioAlert => ({
+    alert: 'PodCrashLooping', labels: { namespace: resolveWorkload(env.config, ref).namespace, ...(pod ? { pod } : {}) }, conditionAt: at, note: 'ONE restart: rate(restarts[15m]) > 0 holds for 15 min',
   });
   /** Every alert judged in a scenario must PASS (the broken rule aside, which must be caught as never fired). */
   const expectAlerts = (rows: { alert: string; verdict: string; reason: string }[]) => {
@@ -139,9 +139,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     }
   }, 300_000);
 
-  const replicasOf = async (role: WorkloadRole) => (await provider.status()).services.find((s) => s.role === role)?.replicas ?? [];
-  const restartsOf = async (role: WorkloadRole, replica?: number) => {
-    const replicas = await replicasOf(role);
+  /** The replicas of a role's primary workload, or of `<role>/<name>`, an additional one (topology.<role>.additional). */
+  const replicasOf = async (ref: WorkloadRef) => (await provider.status()).services.find((s) => serviceRef(s) === ref)?.replicas ?? [];
+  const restartsOf = async (ref: WorkloadRef, replica?: number) => {
+    const replicas = await replicasOf(ref);
     return replica === undefined ? replicas.reduce((sum, r) => sum + r.restarts, 0) : (replicas[replica]?.restarts ?? 0);
   };
   /** RTO of one probe, with the analysis options it was started with (entry: slow answers are failures). */
@@ -153,7 +154,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
    * died and was started again — read from the provider, not inferred from a probe: a probe can also fail
    * from load alone (the no-op fault test caught exactly that), so a probe failure never proves a crash.
    */
-  const crash = async (s: ScenarioRun, role: WorkloadRole, options: { replica?: number; within?: number } = {}) => {
+  const crash = async (s: ScenarioRun, role: WorkloadRef, options: { replica?: number; within?: number } = {}) => {
     const before = await restartsOf(role, options.replica);
     const name = `${role}${options.replica === undefined ? '' : `-${options.replica}`}`;
     let killed: { name: string; id?: string | undefined } | undefined;
@@ -176,8 +177,8 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
     });
   };
   /** The crashed replica is back: restarted in place and Ready, or (pod killed) replaced and every replica Ready. */
-  const backAfterCrash = async (role: WorkloadRole, before: { id: string; name: string; restarts: number }) => {
-    const service = (await provider.status()).services.find((x) => x.role === role);
+  const backAfterCrash = async (role: WorkloadRef, before: { id: string; name: string; restarts: number }) => {
+    const service = (await provider.status()).services.find((x) => serviceRef(x) === role);
     const replicas = service?.replicas ?? [];
     const same = replicas.find((r) => r.id === before.id);
     if (same) return same.restarts > before.restarts && same.health === 'healthy';
@@ -432,7 +433,7 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
   it('MinIO crashes: S3 fails and recovers within the file-storage RTO; no acknowledged object is lost', async () => {
     await runScenario(env, { id: 'failover.minio-crash', title: 'MinIO crash (SIGKILL)' }, async (s) => {
       const minio = await provider.endpoint('minio');
-      const s3 = s.probe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: 'saasit-artifacts' }), { name: PROBES.s3 });
+      const s3 = s.probe(s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket }), { name: PROBES.s3 });
       const entry = s.entryProbe();
       const objects = objectSentinels(app, { endpoint: minio, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket });
       const uploaded: { id: string; body: string }[] = [];
@@ -479,6 +480,54 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
       expectHeld(verdicts);
     });
   }, 400_000);
+
+  it('each additional data-store workload crashes (SIGKILL) under traffic: Ready again within the pod RTO, its role\'s primary keeps serving', async (ctx) => {
+    // topology.<role>.additional: a read replica, a second database (document 000's RDS read replica in examples/saasit).
+    const scenario = { suite: 'failover', id: 'failover.additional-crash', title: 'Additional data-store workloads crash (SIGKILL)' };
+    const declared = resolveAdditional(env.config);
+    const additional = requires(ctx, env, scenario, declared.length ? declared : undefined, 'the configuration declares no additional data-store workload (topology.<role>.additional)');
+    requires(ctx, env, scenario, env.providerName === 'docker' ? undefined : true, 'the docker provider runs the reference topology without topology.<role>.additional (kind and cluster deploy them from the manifests)');
+    // The primary each one belongs to, probed from the host as the other scenarios do: a replica's crash must not take it down.
+    const primaryProbe = async (w: ResolvedWorkload) => {
+      if (w.role === 'postgres') return { check: sqlCheck(pgConfig, { mode: 'per-attempt' }), name: PROBES.postgres };
+      if (w.role === 'redis') return { check: redisCheck(redisUrl), name: PROBES.redis };
+      const minio = await provider.endpoint('minio');
+      return { check: s3Check({ endpoint: `http://${minio.host}:${minio.port}`, accessKey: env.secrets.minioAccessKey, secretKey: env.secrets.minioSecretKey, bucket: env.config.objectStore.bucket }), name: PROBES.s3 };
+    };
+    for (const w of additional) {
+      const id = `failover.additional-crash.${w.role}-${w.instance}`;
+      await runScenario(env, { id, title: `${w.ref} crash (SIGKILL): ${w.workload} in ${w.namespace}` }, async (s) => {
+        const entry = s.entryProbe();
+        const p = await primaryProbe(w);
+        const primary = s.probe(p.check, { name: `${w.role} primary: ${p.name}` });
+        await s.baseline([entry, primary]);
+        const before = (await replicasOf(w.ref))[0];
+        expect(before, `${w.ref} has no pod: is ${w.workload} in ${w.namespace} deployed with labels ${JSON.stringify(w.selector)}?`).toBeDefined();
+        const fault = await crash(s, w.ref, { replica: 0 });
+        // Server back as Kubernetes sees it: the container restarted (or the pod replaced) and its own readiness probe passing.
+        const readyAt = await waitFor(async () => ((await backAfterCrash(w.ref, before!)) ? hrNow() : undefined), { timeoutMs: 180_000, intervalMs: 200, description: `the crashed ${w.ref} pod to be Ready again` });
+        s.timeline.add({ at: readyAt, type: 'container.ready', source: 'provider', subject: w.ref });
+        await s.recovered([entry], fault.at, { timeoutMs: 60_000 });
+        const primaryRto = rtoOf(primary, fault.at);
+        const alerted = await judgeAlerts(id, [crashLooping(w.ref, before!.name, fault.at)]);
+        const verdicts = [
+          env.verdict('pods.rto', { value: readyAt - fault.at, note: `${w.ref}'s pod restarted and Ready again (its own readiness probe, reported by the ${env.providerName} provider) ${seconds(readyAt - fault.at)} after the kill (server back; it has no host endpoint, so no client-side figure)` }),
+        ];
+        showVerdicts(verdicts);
+        await s.record({
+          verdicts,
+          notes: [
+            `effect: ${fault.effect.seen}`,
+            `the ${w.role} primary (${p.name}) during ${w.ref}'s crash: outage ${outageText(primaryRto)}`,
+            userFacing(entry, fault.at),
+            ...alerted.notes,
+          ],
+        });
+        expectAlerts(alerted.rows);
+        expectHeld(verdicts);
+      });
+    }
+  }, 900_000);
 
   it('worker node stopped (kind): what happens to its pods under the documented PDB/anti-affinity, and the time', async (ctx) => {
     const scenario = { suite: 'failover', id: 'failover.node-stop', title: 'Worker node stopped' };

@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { DOCUMENTED_DEFAULTS } from './defaults.ts';
+import { ProdlikeError } from '../core/errors.ts';
 
 /** The roles prodlike knows in the documented topology (document 001 + the object store of 000/004). */
 export const WORKLOAD_ROLES = ['postgres', 'redis', 'minio', 'backend', 'worker', 'frontend'] as const;
 export type WorkloadRole = (typeof WORKLOAD_ROLES)[number];
+/** The roles that may have several workloads (`topology.<role>.additional`): a read replica, a second database. */
+export const DATA_STORE_ROLES = ['postgres', 'redis', 'minio'] as const;
+export type DataStoreRole = (typeof DATA_STORE_ROLES)[number];
+/**
+ * A workload prodlike addresses: a role (its primary workload, the one credentials, probes, sentinels and
+ * backups refer to) or one of a data-store role's additional workloads, `<role>/<name>` (e.g. postgres/replica).
+ */
+export type WorkloadRef = WorkloadRole | `${DataStoreRole}/${string}`;
 
 /**
  * What only some applications offer (the reference app does): endpoints that scenarios use to show what a
@@ -48,6 +57,27 @@ const workloadSchema = z.strictObject({
     .optional(),
 });
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
+
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const additionalWorkloadSchema = z.strictObject({
+  name: z.string().regex(INSTANCE_NAME, 'must be 2-32 chars of lowercase letters, digits and dashes, starting with a letter').describe('Its name in prodlike: <role>/<name> in `status`, `logs` and the scenarios, e.g. replica.'),
+  namespace: z.string().min(1).describe('Its namespace (default: the role\'s).').optional(),
+  workload: z
+    .string()
+    .regex(/^(deployment|statefulset)\/[a-z0-9-]+$/, 'must look like deployment/<name> or statefulset/<name>')
+    .describe('The workload object in the manifests, e.g. statefulset/postgres-replica.'),
+  service: z.string().min(1).describe('Its Service, if it has one.').optional(),
+  selector: z.record(z.string(), z.string()).describe('Pod labels that select this workload and not the role\'s primary (e.g. { app: postgres-replica }).'),
+  port: z.number().int().min(1).max(65535).describe('Port its pods serve on (default: the role\'s).').optional(),
+});
+export type AdditionalWorkloadConfig = z.infer<typeof additionalWorkloadSchema>;
+const dataStoreSchema = workloadSchema.extend({
+  additional: z
+    .array(additionalWorkloadSchema)
+    .max(8)
+    .describe('kind and cluster: further workloads of this data-store role besides its primary (document 000\'s RDS read replica, a second database): prodlike waits for them at `up`, shows them in `status` as <role>/<name>, addresses them in `logs`, kill and exec, and the failover suite crashes each one under traffic. Credentials, probes from the host, sentinels, backups and exporters stay the primary\'s. The docker provider runs the reference topology and leaves them out.')
+    .optional(),
+});
 
 /** A URL path at the entry point. */
 const PATH = /^\/[^\s?#]*$/;
@@ -119,7 +149,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   topology: z
-    .strictObject(Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, workloadSchema.optional()])) as Record<WorkloadRole, z.ZodOptional<typeof workloadSchema>>)
+    .strictObject(
+      Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, ((DATA_STORE_ROLES as readonly string[]).includes(role) ? dataStoreSchema : workloadSchema).optional()])) as Record<Exclude<WorkloadRole, DataStoreRole>, z.ZodOptional<typeof workloadSchema>> & Record<DataStoreRole, z.ZodOptional<typeof dataStoreSchema>>,
+    )
+    .superRefine((topology, ctx) => {
+      for (const role of DATA_STORE_ROLES) {
+        const primary = topology[role]?.selector ?? { app: role };
+        const seen = new Set<string>();
+        (topology[role]?.additional ?? []).forEach((a, i) => {
+          if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: [role, 'additional', i, 'name'], message: `${role}/${a.name} is named twice: each additional workload needs its own name` });
+          seen.add(a.name);
+          const sameKeys = Object.keys(a.selector).length === Object.keys(primary).length;
+          if (sameKeys && Object.entries(primary).every(([k, v]) => a.selector[k] === v)) {
+            ctx.addIssue({ code: 'custom', path: [role, 'additional', i, 'selector'], message: `selects the same pods as the ${role} role's primary (${Object.entries(primary).map(([k, v]) => `${k}=${v}`).join(',')}): give it its own labels` });
+          }
+        });
+      }
+    })
     .prefault({})
     .describe('Which workloads exist and how to find them in the manifests.'),
   check: z
@@ -292,6 +338,10 @@ export type BuildEntryConfig = NonNullable<ProdlikeConfig['build']>[number];
 
 export interface ResolvedWorkload {
   role: WorkloadRole;
+  /** How prodlike addresses it: the role for its primary workload, `<role>/<name>` for an additional one. */
+  ref: WorkloadRef;
+  /** An additional workload's name (topology.<role>.additional[].name); absent for the role's primary. */
+  instance?: string;
   enabled: boolean;
   replicas: number;
   namespace: string;
@@ -311,6 +361,7 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
     const user = config.topology[role] ?? { enabled: true };
     return {
       role,
+      ref: role,
       enabled: user.enabled,
       replicas: user.replicas ?? base.replicas,
       namespace: user.namespace ?? base.namespace,
@@ -324,12 +375,52 @@ export function resolveTopology(config: ProdlikeConfig): ResolvedWorkload[] {
   });
 }
 
-/** One role's resolved workload (namespace, Service, port… from the configuration over document 001's defaults). */
-export function resolveWorkload(config: ProdlikeConfig, role: WorkloadRole): ResolvedWorkload {
-  return resolveTopology(config).find((w) => w.role === role)!;
+/** The data-store roles' additional workloads (topology.<role>.additional), of enabled roles, each resolved over its role's. */
+export function resolveAdditional(config: ProdlikeConfig): ResolvedWorkload[] {
+  return resolveTopology(config).filter((w) => w.enabled && isDataStoreRole(w.role)).flatMap((primary) =>
+    (config.topology[primary.role as DataStoreRole]?.additional ?? []).map((a): ResolvedWorkload => ({
+      role: primary.role,
+      ref: `${primary.role as DataStoreRole}/${a.name}`,
+      instance: a.name,
+      enabled: true,
+      replicas: 1,
+      namespace: a.namespace ?? primary.namespace,
+      workload: a.workload,
+      service: a.service ?? '',
+      port: a.port ?? primary.port,
+      selector: a.selector,
+      accessSelector: {},
+    })));
 }
 
-/** The environment's namespaces: every role's and the executions namespace, each once. */
+/** Every workload prodlike knows: each role's primary, then the data stores' additional ones. */
+export function resolveWorkloads(config: ProdlikeConfig): ResolvedWorkload[] {
+  return [...resolveTopology(config), ...resolveAdditional(config)];
+}
+
+export function isDataStoreRole(role: string): role is DataStoreRole {
+  return (DATA_STORE_ROLES as readonly string[]).includes(role);
+}
+
+/** A role or `<role>/<name>` as typed by a user (the CLI), checked against the configuration; undefined when it names nothing. */
+export function parseWorkloadRef(config: ProdlikeConfig, text: string): WorkloadRef | undefined {
+  return resolveWorkloads(config).find((w) => w.ref === text)?.ref;
+}
+
+/**
+ * One workload, resolved (namespace, Service, port… from the configuration over document 001's defaults): a
+ * role's primary, or `<role>/<name>`, one of its additional workloads. Throws for a name the configuration lacks.
+ */
+export function resolveWorkload(config: ProdlikeConfig, ref: WorkloadRef): ResolvedWorkload {
+  const found = (ref.includes('/') ? resolveAdditional(config) : resolveTopology(config)).find((w) => w.ref === ref);
+  if (!found) {
+    const known = resolveAdditional(config).map((w) => w.ref);
+    throw new ProdlikeError('USAGE', `No workload ${ref} in the configuration.`, { hint: `Additional data-store workloads are declared under topology.<role>.additional${known.length ? `; declared: ${known.join(', ')}` : ' (none is)'}.` });
+  }
+  return found;
+}
+
+/** The environment's namespaces: every workload's and the executions namespace, each once. */
 export function environmentNamespaces(config: ProdlikeConfig): string[] {
-  return [...new Set([...resolveTopology(config).map((w) => w.namespace), config.executions.namespace])];
+  return [...new Set([...resolveWorkloads(config).map((w) => w.namespace), config.executions.namespace])];
 }

@@ -3,7 +3,7 @@ import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { createProvider } from '../providers/create-provider.ts';
 import { EnvironmentStore } from '../providers/environment-state.ts';
-import { canEndpoint, type EnvironmentStatus, type Provider } from '../providers/provider.ts';
+import { canEndpoint, serviceRef, type EnvironmentStatus, type Provider } from '../providers/provider.ts';
 import type { RedisTarget } from './queue-sampler.ts';
 
 export interface LoadEnvironment {
@@ -31,7 +31,7 @@ export async function attachEnvironment(loaded: LoadedConfig, bus?: EventBus): P
     });
   }
   if (!status.healthy) {
-    const bad = status.services.filter((s) => s.replicas.length !== s.desired || s.replicas.some((r) => r.health !== 'healthy')).map((s) => s.role);
+    const bad = status.services.filter((s) => s.replicas.length !== s.desired || s.replicas.some((r) => r.health !== 'healthy')).map(serviceRef);
     throw new ProdlikeError('PROVIDER_FAILED', `Environment "${env}" is up but not healthy (${bad.join(', ')}): a load test now would measure a broken system.`, {
       hint: '`prodlike status` shows what is wrong; `prodlike up` repairs it.',
     });

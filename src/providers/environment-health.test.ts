@@ -37,6 +37,11 @@ describe('brokenParts', () => {
     expect(brokenParts({ ...s, exists: false })).toEqual(['the environment is gone']);
   });
 
+  it('names an additional data-store workload as <role>/<name>', () => {
+    const replica = { role: 'postgres' as const, instance: 'replica', desired: 1, replicas: [{ id: 'r', name: 'postgres-replica-0', health: 'starting' as const, state: 'running', restarts: 1 }] };
+    expect(brokenParts(status([replica]), { everyReplica: true })).toEqual(['postgres/replica 0/1 ready']);
+  });
+
   it('ignores a workload scaled to 0 and finds nothing in a healthy environment', () => {
     expect(brokenParts(status([service('worker', 0, [])]), { everyReplica: true })).toEqual([]);
     expect(brokenParts(healthy, { everyReplica: true })).toEqual([]);

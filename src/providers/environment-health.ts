@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { waitFor } from '../core/wait.ts';
-import type { EnvironmentStatus, Provider } from './provider.ts';
+import { serviceRef, type EnvironmentStatus, type Provider } from './provider.ts';
 
 /**
  * What keeps an environment from being usable, in words, from one status. Default: what a reset cannot
@@ -15,8 +15,8 @@ export function brokenParts(status: EnvironmentStatus, options: { everyReplica?:
     ...(status.cluster?.nodes ?? []).filter((n) => !n.ready).map((n) => `node ${n.name} NotReady`),
     ...status.services.filter((s) => s.desired > 0).flatMap((s) => {
       const ready = s.replicas.filter((r) => r.health === 'healthy').length;
-      if (ready === 0) return [options.everyReplica ? `${s.role} 0/${s.desired} ready` : `${s.role} has no ready replica`];
-      return options.everyReplica && ready < s.desired ? [`${s.role} ${ready}/${s.desired} ready`] : [];
+      if (ready === 0) return [options.everyReplica ? `${serviceRef(s)} 0/${s.desired} ready` : `${serviceRef(s)} has no ready replica`];
+      return options.everyReplica && ready < s.desired ? [`${serviceRef(s)} ${ready}/${s.desired} ready`] : [];
     }),
   ];
 }

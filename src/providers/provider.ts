@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { WorkloadRole } from '../config/schema.ts';
+import type { WorkloadRef, WorkloadRole } from '../config/schema.ts';
 import type { Kubectl } from '../kube/kubectl.ts';
 import type { TimelineEvent } from '../measure/timeline.ts';
 
@@ -21,6 +21,8 @@ export interface ReplicaStatus {
 
 export interface ServiceStatus {
   role: WorkloadRole | 'ingress';
+  /** One of the role's additional workloads (topology.<role>.additional[].name): `status` shows it as <role>/<instance>. Absent for the role's primary. */
+  instance?: string | undefined;
   desired: number;
   replicas: ReplicaStatus[];
   /** host:port on 127.0.0.1, when the service is published. */
@@ -56,7 +58,7 @@ export interface Provider {
    * source (docker: the container; kind: pod/container), then resolves with ''; `follow` keeps streaming until
    * `signal` aborts (then it resolves, it does not throw) or the replicas end.
    */
-  logs(service: WorkloadRole, options?: LogOptions): Promise<string>;
+  logs(service: WorkloadRef, options?: LogOptions): Promise<string>;
 }
 
 /** One line of a replica's log. */
@@ -113,13 +115,13 @@ export interface SupportsScale {
   scale(service: WorkloadRole, count: number): Promise<void>;
 }
 export interface SupportsKill {
-  kill(service: WorkloadRole, options?: KillOptions): Promise<{ killed: string; at: number; via: string }>;
+  kill(service: WorkloadRef, options?: KillOptions): Promise<{ killed: string; at: number; via: string }>;
 }
 /** Freezes one replica's processes (a hang: its port accepts connections nothing answers) and thaws them. */
 export interface SupportsPause {
-  pause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
+  pause(service: WorkloadRef, options?: { replica?: number }): Promise<void>;
   /** Thaws the replica; a replica that is not paused is left alone (docker: rejects with "not paused"). */
-  unpause(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
+  unpause(service: WorkloadRef, options?: { replica?: number }): Promise<void>;
 }
 export interface SupportsLifecycle extends SupportsPause {
   stop(service: WorkloadRole, options?: { replica?: number }): Promise<void>;
@@ -137,7 +139,7 @@ export interface PauseTarget {
  * so the undo does not depend on which pod is `replica` by the time it runs.
  */
 export interface SupportsPauseTarget {
-  pauseTarget(service: WorkloadRole, options?: { replica?: number }): Promise<PauseTarget>;
+  pauseTarget(service: WorkloadRef, options?: { replica?: number }): Promise<PauseTarget>;
   pauseContainers(target: PauseTarget): Promise<void>;
   /** Thaws what is still paused; containers that are gone or running are not an error. */
   resumeContainers(target: PauseTarget): Promise<{ resumed: string[]; running: string[]; gone: string[] }>;
@@ -147,7 +149,7 @@ export interface SupportsPartition {
   heal(service: WorkloadRole): Promise<void>;
 }
 export interface SupportsExec {
-  exec(service: WorkloadRole, argv: string[], options?: { replica?: number; timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  exec(service: WorkloadRef, argv: string[], options?: { replica?: number; timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 export interface ReplicaStats {
   name: string;
@@ -156,7 +158,7 @@ export interface ReplicaStats {
   memoryLimitBytes: number;
 }
 export interface SupportsStats {
-  stats(service: WorkloadRole): Promise<ReplicaStats[]>;
+  stats(service: WorkloadRef): Promise<ReplicaStats[]>;
 }
 
 /** A one-off job: a command in an image, on the environment's network, removed afterwards. */
@@ -201,7 +203,7 @@ export interface SupportsKubernetes {
  * carries prodlike's labels for this environment (src/safety/namespace-ownership.ts).
  */
 export interface SupportsOwnershipCheck {
-  checkOwnership(operation: string, service?: WorkloadRole): Promise<void>;
+  checkOwnership(operation: string, service?: WorkloadRef): Promise<void>;
 }
 
 /** A running watch of the provider's own events (containers died/started, pods scheduled/Ready, Jobs). */
@@ -233,6 +235,9 @@ export interface RolledReplica {
 export interface SupportsRollOut {
   rollOut(roles: readonly WorkloadRole[], options?: { signal?: AbortSignal; progress?: (m: string) => void }): Promise<RolledReplica[]>;
 }
+
+/** How a service of `status` is addressed: its role, or <role>/<instance> for an additional workload. */
+export const serviceRef = (s: Pick<ServiceStatus, 'role' | 'instance'>): string => (s.instance ? `${s.role}/${s.instance}` : s.role);
 
 const has = <K extends string>(p: object, ...keys: K[]): boolean => keys.every((k) => typeof (p as Record<string, unknown>)[k] === 'function');
 

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS, resolveTopology, WORKLOAD_ROLES, type ProviderName, type WorkloadRole } from '../../config/schema.ts';
+import { PROVIDERS, resolveTopology, resolveWorkloads, WORKLOAD_ROLES, type ProdlikeConfig, type ProviderName, type WorkloadRef } from '../../config/schema.ts';
 import { EXIT_CODES, UsageError } from '../../core/errors.ts';
 import type { LogLine } from '../../providers/provider.ts';
 import { act, durationOption, type CliContext } from '../context.ts';
@@ -15,12 +15,16 @@ interface LogsOptions {
   provider?: ProviderName;
 }
 
-/** The roles whose logs are read: the one named, or every enabled one. */
-function rolesOf(service: string | undefined, enabled: WorkloadRole[]): WorkloadRole[] {
+/**
+ * The workloads whose logs are read: the one named (a role, or <role>/<name> for an additional data-store
+ * workload), or every enabled role's (additional ones too on the kind and cluster providers, which deploy them).
+ */
+function workloadsOf(service: string | undefined, config: ProdlikeConfig, provider: string): WorkloadRef[] {
+  const enabled = (provider === 'docker' ? resolveTopology(config) : resolveWorkloads(config)).filter((w) => w.enabled).map((w) => w.ref);
   if (service === undefined) return enabled;
-  const role = WORKLOAD_ROLES.find((r) => r === service);
-  if (!role) throw new UsageError(`Unknown service "${service}".`, { hint: `Services: ${WORKLOAD_ROLES.join(', ')}.` });
-  return [role];
+  const ref = resolveWorkloads(config).find((w) => w.ref === service)?.ref;
+  if (!ref) throw new UsageError(`Unknown service "${service}".`, { hint: `Services: ${resolveWorkloads(config).map((w) => w.ref).join(', ')}.` });
+  return [ref];
 }
 
 /** --tail: a count, or `all`; default 100 lines per replica, all with --since. */
@@ -44,7 +48,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
     .description('Print the logs of a service across all its replicas (docker: its containers; kind: its pods, '
       + 'found by the role\'s selector in its namespace), each line prefixed by container or pod/container '
       + '(a colour per source on a terminal). Without a service: every service. -f follows until Ctrl-C.')
-    .argument('[service]', `one of ${WORKLOAD_ROLES.join(', ')} (default: all)`)
+    .argument('[service]', `one of ${WORKLOAD_ROLES.join(', ')}, or <role>/<name> for a data store's additional workload (topology.<role>.additional) (default: all)`)
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .option('--since <duration>', 'only lines of the last <duration>, e.g. 30s, 5m, 1h')
     .option('--tail <n>', `lines per replica from the end of its log, or "all" (default ${DEFAULT_TAIL}; all with --since)`)
@@ -58,7 +62,7 @@ Examples:
       const tail = tailOf(opts);
       const sinceSeconds = sinceOf(opts);
       const { loaded, provider } = await runningEnvironment(ctx, opts.provider);
-      const roles = rolesOf(service, resolveTopology(loaded.config).filter((w) => w.enabled).map((w) => w.role));
+      const roles = workloadsOf(service, loaded.config, provider.name);
       // Ctrl-C is how a followed log ends; a reader that goes away (`| head`) ends it too.
       ctx.interrupt = 'end';
       const stop = new AbortController();

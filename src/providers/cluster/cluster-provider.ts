@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { environmentNamespaces, resolveWorkload, type ProdlikeConfig, type WorkloadRole } from '../../config/schema.ts';
+import { environmentNamespaces, resolveWorkload, type ProdlikeConfig, type WorkloadRef, type WorkloadRole } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import { Kubectl } from '../../kube/kubectl.ts';
@@ -100,7 +100,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
   }
 
   /** The ownership check (SupportsOwnershipCheck): the kube target is explicit, the namespace(s) carry our labels. */
-  async checkOwnership(operation: string, service?: WorkloadRole): Promise<void> {
+  async checkOwnership(operation: string, service?: WorkloadRef): Promise<void> {
     await guardKubeTarget(this.#ctx, operation, this.kubectl);
     const namespaces = service ? [resolveWorkload(this.config, service).namespace] : environmentNamespaces(this.config);
     await guardNamespaces(this.#ctx, operation, namespaces, (ns) => this.#labels('namespace', ns));
@@ -191,7 +191,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
     return { removed };
   }
 
-  async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
+  async logs(service: WorkloadRef, options: LogOptions = {}): Promise<string> {
     return this.#ops.logs(service, options);
   }
 
@@ -246,7 +246,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
    * A pod crash as the API offers it without node access: the pod is deleted with no grace period (its
    * containers get SIGKILL) and its controller replaces it. Restarting a container in place needs the node.
    */
-  async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
+  async kill(service: WorkloadRef, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
     await this.checkOwnership(`kill ${service}`, service);
     const pod = await this.#ops.pod(service, options.replica ?? 0, 'kill');
     const at = Date.now();
@@ -254,7 +254,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
     return { killed: pod.metadata.name, at, via: 'pod delete --grace-period=0 --force (the controller replaces it)' };
   }
 
-  async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(service: WorkloadRef, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     await this.checkOwnership(`exec in ${service}`, service);
     return this.#ops.exec(service, argv, options);
   }
@@ -282,7 +282,7 @@ export class ClusterProvider implements Provider, SupportsEndpoints, SupportsSca
     return (await Promise.all(environmentNamespaces(this.config).map((n) => this.#ops.events(n).catch(() => [])))).flat().sort((a, b) => a.lastSeen.localeCompare(b.lastSeen));
   }
 
-  async stats(service: WorkloadRole): Promise<ReplicaStats[]> {
+  async stats(service: WorkloadRef): Promise<ReplicaStats[]> {
     return this.#ops.stats(service);
   }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { configSchema, resolveWorkload } from '../../config/schema.ts';
+import { configSchema, resolveAdditional, resolveWorkload } from '../../config/schema.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { mapConfig, mapObjects, namespaceMap } from './namespace-map.ts';
@@ -105,5 +105,12 @@ metadata: { name: nginx }
     for (const ns of ['app-backend', 'app-frontend', 'saasit-executions']) expect(text).not.toMatch(new RegExp(`-service\\.${ns}\\b`));
     expect(out.filter((o) => o.kind !== 'Namespace' && o.kind !== 'IngressClass').every((o) => o.metadata.namespace?.startsWith('pl-demo-'))).toBe(true);
     expect(out.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort()).toEqual(['pl-demo-app-frontend', 'pl-demo-data', 'pl-demo-saasit-executions', 'pl-demo-shared']);
+  });
+
+  it('maps a data store\'s additional workloads that have their own namespace (topology.<role>.additional)', () => {
+    const replica = { name: 'replica', workload: 'statefulset/postgres-replica', selector: { app: 'postgres-replica' } };
+    const config = configSchema.parse({ provider: 'cluster', cluster: { context: 'x' }, topology: { postgres: { additional: [replica, { ...replica, name: 'other', namespace: 'reports', selector: { app: 'other' } }] } } });
+    const mapped = mapConfig(config, namespaceMap(config));
+    expect(resolveAdditional(mapped).map((w) => w.namespace)).toEqual(['pl-prodlike-app-backend', 'pl-prodlike-reports']);
   });
 });

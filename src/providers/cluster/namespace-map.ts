@@ -1,4 +1,4 @@
-import { resolveTopology, type ProdlikeConfig } from '../../config/schema.ts';
+import { DATA_STORE_ROLES, resolveTopology, type ProdlikeConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { KubeObject } from '../../kube/objects.ts';
 import { ownLabels } from '../../safety/ownership.ts';
@@ -56,6 +56,11 @@ export function mapConfig(config: ProdlikeConfig, map: NamespaceMap): ProdlikeCo
   const out = structuredClone(config);
   // Every role, including those left to the documented defaults (resolveTopology fills them in).
   for (const w of resolveTopology(config)) out.topology[w.role] = { ...(config.topology[w.role] ?? { enabled: w.enabled }), namespace: map.of(w.namespace) };
+  // A data store's additional workloads: those with their own namespace get it mapped (the others follow the role's).
+  for (const role of DATA_STORE_ROLES) {
+    const t = out.topology[role];
+    if (t?.additional) t.additional = t.additional.map((a) => (a.namespace ? { ...a, namespace: map.of(a.namespace) } : a));
+  }
   out.executions.namespace = map.of(config.executions.namespace);
   for (const c of Object.values(out.credentials)) if (c?.namespace) c.namespace = map.of(c.namespace);
   return out;

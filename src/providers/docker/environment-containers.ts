@@ -59,6 +59,9 @@ export class EnvironmentContainers {
 
   async container(role: ServiceRole, replica = 0): Promise<Container> {
     const match = (await this.list()).find((c) => c.Labels[LABELS.role] === role && Number(c.Labels[LABELS.replica]) === replica);
+    if (!match && String(role).includes('/')) {
+      throw new ProdlikeError('USAGE', `${role} is an additional data-store workload (topology.<role>.additional): the docker provider runs the reference topology without them.`, { hint: 'Use the kind or cluster provider, which deploy your manifests with it.' });
+    }
     if (!match) {
       throw new ProdlikeError('PROVIDER_FAILED', `No ${role} replica ${replica} in environment "${this.#o.config.name}".`, { hint: 'Check `prodlike status`; is the environment up?' });
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { WorkloadRole } from '../../config/schema.ts';
+import type { WorkloadRef, WorkloadRole } from '../../config/schema.ts';
 import { resolveTopology } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
@@ -209,7 +209,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   /** kubectl logs of the workload's pods, by its selector (kind-logs.ts). */
-  async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
+  async logs(service: WorkloadRef, options: LogOptions = {}): Promise<string> {
     return this.#ops.logs(service, options);
   }
 
@@ -229,7 +229,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   }
 
   /** A crash: the container is killed in its node with crictl (SIGKILL); the kubelet restarts it. */
-  async kill(service: WorkloadRole, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
+  async kill(service: WorkloadRef, options: KillOptions = {}): Promise<{ killed: string; at: number; via: string }> {
     await this.#own(`kill ${service}`);
     const w = this.#workload(service);
     const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]);
@@ -243,12 +243,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return { killed: pod.metadata.name, at, via: 'crictl stop --timeout 0' };
   }
 
-  async #pod(service: WorkloadRole, replica: number, operation: string): Promise<PodObject> {
+  async #pod(service: WorkloadRef, replica: number, operation: string): Promise<PodObject> {
     return this.#ops.pod(service, replica, operation);
   }
 
   /** What pausing replica `replica` freezes: its pod's node and running container ids (kind-pause.ts). */
-  async pauseTarget(service: WorkloadRole, options: { replica?: number } = {}): Promise<PauseTarget> {
+  async pauseTarget(service: WorkloadRef, options: { replica?: number } = {}): Promise<PauseTarget> {
     await this.#own(`pause ${service}`);
     return pauseTargetOf(await this.#pod(service, options.replica ?? 0, 'pause'));
   }
@@ -275,12 +275,12 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return outcome;
   }
 
-  async pause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+  async pause(service: WorkloadRef, options: { replica?: number } = {}): Promise<void> {
     await this.pauseContainers(await this.pauseTarget(service, options));
   }
 
   /** Thaws the replica's pod if it is paused (a pod with no paused container is left alone). */
-  async unpause(service: WorkloadRole, options: { replica?: number } = {}): Promise<void> {
+  async unpause(service: WorkloadRef, options: { replica?: number } = {}): Promise<void> {
     await this.#own(`unpause ${service}`);
     const pod = await this.#pod(service, options.replica ?? 0, 'unpause');
     const node = pod.spec?.nodeName;
@@ -288,7 +288,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     if (node && containers.length) await this.resumeContainers({ pod: pod.metadata.name, node, containers });
   }
 
-  async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(service: WorkloadRef, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     await this.#own(`exec in ${service}`);
     return this.#ops.exec(service, argv, options);
   }
@@ -335,7 +335,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     return this.#ops.events(namespace);
   }
 
-  async stats(service: WorkloadRole): Promise<ReplicaStats[]> {
+  async stats(service: WorkloadRef): Promise<ReplicaStats[]> {
     return this.#ops.stats(service);
   }
 
@@ -370,7 +370,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     await guardKindTarget({ env: this.#o.config.name, bus: this.#o.bus, allowForeignTarget: this.#o.allowForeignTarget }, operation, { cluster: this.cluster, kubeconfig: this.kubeconfig, context: this.kubectl.context }, { forDelete });
   }
 
-  #workload(role: WorkloadRole) {
+  #workload(role: WorkloadRef) {
     return this.#ops.workload(role);
   }
 }

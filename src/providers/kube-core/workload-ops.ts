@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { resolveTopology, resolveWorkload, type ProdlikeConfig, type ResolvedWorkload, type WorkloadRole } from '../../config/schema.ts';
+import { resolveWorkload, type ProdlikeConfig, type ResolvedWorkload, type WorkloadRef, type WorkloadRole } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
 import type { Kubectl } from '../../kube/kubectl.ts';
@@ -20,10 +20,9 @@ import { selectorOf } from '../kind/kind-workloads.ts';
 export class KubeWorkloadOps {
   constructor(readonly kubectl: Kubectl, readonly config: ProdlikeConfig, readonly bus?: EventBus) {}
 
-  workload(role: WorkloadRole): ResolvedWorkload {
-    const w = resolveTopology(this.config).find((x) => x.role === role);
-    if (!w) throw new ProdlikeError('USAGE', `Unknown workload ${role}.`);
-    return w;
+  /** A role's primary workload or `<role>/<name>`, an additional one (USAGE error for a name the configuration lacks). */
+  workload(ref: WorkloadRef): ResolvedWorkload {
+    return resolveWorkload(this.config, ref);
   }
 
   kubeConfig(): KubeConfig {
@@ -50,7 +49,7 @@ export class KubeWorkloadOps {
   }
 
   /** The pod that is `replica` of the service: its pods by name, those being deleted left out. */
-  async pod(service: WorkloadRole, replica: number, operation: string): Promise<PodObject> {
+  async pod(service: WorkloadRef, replica: number, operation: string): Promise<PodObject> {
     const w = this.workload(service);
     const pods = await this.kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
     const pod = pods.items.filter((p) => !p.metadata.deletionTimestamp).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[replica];
@@ -58,13 +57,13 @@ export class KubeWorkloadOps {
     return pod;
   }
 
-  async exec(service: WorkloadRole, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(service: WorkloadRef, argv: string[], options: { replica?: number; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const w = this.workload(service);
     const r = await this.kubectl.run(['-n', w.namespace, 'exec', w.workload, '--', ...argv], { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000 });
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }
 
-  async logs(service: WorkloadRole, options: LogOptions = {}): Promise<string> {
+  async logs(service: WorkloadRef, options: LogOptions = {}): Promise<string> {
     return readKindLogs(this.kubectl, this.workload(service), options);
   }
 
@@ -75,7 +74,7 @@ export class KubeWorkloadOps {
   }
 
   /** Per-pod CPU (percent of one core) and memory from the metrics API (metrics-server). */
-  async stats(service: WorkloadRole): Promise<ReplicaStats[]> {
+  async stats(service: WorkloadRef): Promise<ReplicaStats[]> {
     const w = this.workload(service);
     const pods = await this.kubectl.json<{ items: PodSpecJson[] }>(['-n', w.namespace, 'get', 'pods', '-l', selectorOf(w.selector)]);
     const raw = await this.kubectl.run(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(selectorOf(w.selector))}`], { allowFailure: true, timeoutMs: 30_000 });
