@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { SelectedProfile } from '../config/load-targets.ts';
-import { resolveTopology, type ProdlikeConfig } from '../config/schema.ts';
+import { resolveWorkloads, type ProdlikeConfig } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { readRuleFiles } from '../providers/kind/monitoring-config.ts';
@@ -110,7 +110,7 @@ function evaluate(input: CheckManifestsInput): { findings: Finding[]; ctx: Check
   const ctx: CheckContext = {
     manifests: input.manifests,
     selected: input.selected,
-    topology: resolveTopology(input.config),
+    topology: resolveWorkloads(input.config),
     options: { localCluster: input.config.provider === 'kind', podCidr: KIND_POD_CIDR, ...input.options },
     loadtests: input.loadtests ?? [],
     componentMap: input.config.check?.components ?? {},

@@ -119,6 +119,12 @@ function computeMatch(ctx: CheckContext, component: string, options: MatchOption
   if (ctx.topology.some((t) => t.role === role)) {
     const named = workloadOfRole(ctx, role);
     if (named) how.set(named, `topology.${role} (${named.kind.toLowerCase()}/${named.name})`);
+    // The role's additional workloads (topology.<role>.additional: a read replica, a second database) by their object's name.
+    for (const t of ctx.topology.filter((x) => x.role === role && x.instance)) {
+      const [prefix, name] = t.workload.split('/');
+      const w = ctx.manifests.workloads.find((x) => x.kind === KIND_BY_PREFIX[prefix ?? ''] && x.name === name && x.namespace === t.namespace);
+      if (w && !how.has(w)) how.set(w, `topology.${role}.additional ${t.instance} (${t.workload})`);
+    }
     const category = STORE_CATEGORY_OF_ROLE[role];
     if (category) {
       for (const w of ctx.manifests.workloads) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.ts';
-import { resolveTopology } from '../config/schema.ts';
+import { resolveWorkloads } from '../config/schema.ts';
 import { KIND_POD_CIDR } from './network.ts';
 import { matchComponent, workloadsForTarget } from './components.ts';
 import type { CheckContext } from './finding.ts';
@@ -8,12 +8,12 @@ import { parseManifestText } from './model.ts';
 import { imageTokens, recognize } from './recognize.ts';
 import { manifests, testProfile, workload } from './test-helpers.ts';
 
-function ctxOf(yaml: string, components: Record<string, string[]> = {}): CheckContext {
-  const config = configSchema.parse({ check: { components } });
+function ctxOf(yaml: string, components: Record<string, string[]> = {}, topology: Record<string, unknown> = {}): CheckContext {
+  const config = configSchema.parse({ check: { components }, topology });
   return {
     manifests: manifests(yaml),
     selected: testProfile({}),
-    topology: resolveTopology(config),
+    topology: resolveWorkloads(config),
     options: { localCluster: false, podCidr: KIND_POD_CIDR },
     loadtests: [],
     componentMap: config.check.components ?? {},
@@ -64,6 +64,13 @@ describe('components -> workloads', () => {
     const match = matchComponent(ctxOf(yaml), 'postgres');
     expect(match.workloads.map((w) => w.name)).toEqual(['pgsql', 'codeintel-db', 'codeinsights-db']);
     expect(match.how.get(match.workloads[0]!)).toBe('postgres, recognised by image sourcegraph/postgresql-16:6.2');
+  });
+
+  it('names a role\'s additional workloads by their configuration, even with an image it does not know', () => {
+    const yaml = withImage('pgsql', 'postgres:16', { kind: 'StatefulSet' }) + withImage('pgsql-replica', 'corp/standby:1', { kind: 'StatefulSet' });
+    const match = matchComponent(ctxOf(yaml, {}, { postgres: { namespace: 'shop', workload: 'statefulset/pgsql', additional: [{ name: 'replica', workload: 'statefulset/pgsql-replica', selector: { app: 'pgsql-replica' } }] } }), 'postgres');
+    expect(match.workloads.map((w) => w.name)).toEqual(['pgsql', 'pgsql-replica']);
+    expect(match.how.get(match.workloads[1]!)).toBe('topology.postgres.additional replica (statefulset/pgsql-replica)');
   });
 
   it('recognises the voting app\'s PostgreSQL labelled app: db', () => {
