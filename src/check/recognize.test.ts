@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../config/schema.ts';
-import { resolveWorkloads } from '../config/schema.ts';
+import { configSchema, resolveWorkloads } from '../config/schema.ts';
 import { KIND_POD_CIDR } from './network.ts';
 import { matchComponent, workloadsForTarget } from './components.ts';
 import type { CheckContext } from './finding.ts';
