@@ -154,23 +154,39 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     if (!(await this.#clusterExists()) || !existsSync(this.kubeconfig) || !(await this.#store.readState())) {
       throw new ProdlikeError('USAGE', `Environment "${this.#o.config.name}" (kind cluster ${this.cluster}) does not exist: there is nothing to reset.`, { hint: '`prodlike up` creates it.' });
     }
-    const rendered = await this.#steps.render();
+    // The namespaces to empty come from the rendered manifests and prodlike's own (labelled with this environment).
+    const [rendered, own] = await Promise.all([
+      this.#steps.render(),
+      this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', ownLabelSelector(this.#o.config.name)]).then((l) => l.items.map((n) => n.metadata.name), () => []),
+    ]);
     const adopted = teamCredentials(rendered, this.#o.config);
     const images = await this.#steps.planImages(rendered);
-    const own = await this.kubectl.json<KubeList<KubeObject>>(['get', 'namespaces', '-l', ownLabelSelector(this.#o.config.name)]).then((l) => l.items.map((n) => n.metadata.name), () => []);
     const { remove, kept } = resetNamespaces(rendered, own);
-    const removed = await this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
-      // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
-      await healPodIps(await nodeContainers(this.cluster), resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)));
-      return emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) });
-    });
+    // What does not depend on the emptying runs beside it: the image check in the nodes and nodes Ready.
     const loading = this.#steps.loadImages(images, true, signal);
-    await this.#steps.nodesReady(signal);
-    await this.#store.adoptSecrets(adopted);
-    await this.#steps.namespacesAndSecrets(rendered);
-    await this.#steps.monitoring(); // the add-on stays; its Service beside the backend went with the emptied namespace
-    await loading;
-    await this.#steps.applyAndWait(rendered, false, signal); // the manifests' Jobs went with their namespaces
+    const nodes = this.#steps.nodesReady(signal);
+    // The Namespaces and the environment's Secrets (with the team's adopted credentials) lead the manifests in one apply.
+    const leading = this.#store.adoptSecrets(adopted).then(() => this.#steps.namespaceAndSecretObjects(rendered));
+    const [emptied, loaded, nodesReady, lead] = await Promise.allSettled([
+      this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
+        const [removed] = await Promise.all([
+          emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) }),
+          // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
+          nodeContainers(this.cluster).then((n) => healPodIps(n, resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)))),
+        ]);
+        return removed;
+      }),
+      loading, nodes, leading,
+    ]);
+    for (const settled of [emptied, loaded, nodesReady, lead]) if (settled.status === 'rejected') throw settled.reason;
+    const removed = emptied.status === 'fulfilled' ? emptied.value : [];
+    const { namespaces, secrets } = lead.status === 'fulfilled' ? lead.value : { namespaces: [], secrets: [] };
+    // The workloads read the Secrets: they come first in the apply. The manifests' Jobs went with their namespaces.
+    const applied = await this.#steps.apply(rendered, false, [...namespaces, ...secrets]);
+    // The monitoring add-on stays; its Service beside the backend went with the emptied namespace. It is
+    // re-applied while the workloads start (it needs the namespaces and the credentials, not the workloads).
+    const [ready, monitored] = await Promise.allSettled([this.#steps.ready(applied, signal), this.#steps.monitoring()]);
+    for (const settled of [ready, monitored]) if (settled.status === 'rejected') throw settled.reason;
     const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];
     return { removed: removed.map((n) => `the contents of namespace ${n}`), notes, status: await this.#status(false) };
   }
