@@ -33,10 +33,13 @@ describe('walHelperObjects', () => {
     expect(JSON.stringify(c!.command)).not.toContain('k:s@');
   });
 
-  it('the policies admit the helper (and nothing else) to MinIO\'s port, both ways, without touching the documented ones', () => {
+  it('the policies admit the helper (and nothing else) to MinIO\'s port, both ways, and to the cluster DNS, without touching the documented ones', () => {
     const [egress, ingress] = policies;
     expect(selectorMatches(egress!.spec.podSelector, pod.metadata.labels)).toBe(true);
-    expect(egress!.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: { app: 'minio' } } }], ports: [{ protocol: 'TCP', port: 9000 }] }]);
+    expect(egress!.spec.egress).toEqual([
+      { to: [{ podSelector: { matchLabels: { app: 'minio' } } }], ports: [{ protocol: 'TCP', port: 9000 }] },
+      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+    ]);
     expect(ingress!.spec.podSelector).toEqual({ matchLabels: { app: 'minio' } });
     expect(selectorMatches(ingress!.spec.ingress[0]!.from[0]!.podSelector, pod.metadata.labels)).toBe(true);
     expect(selectorMatches(ingress!.spec.ingress[0]!.from[0]!.podSelector, { app: 'backend' })).toBe(false);

@@ -59,7 +59,7 @@ export function minioAddress(minio: WalHelperSpec['minio']): string {
   return `${minio.service}.${minio.namespace}.svc.cluster.local:${minio.port}`;
 }
 
-/** Secret, the two NetworkPolicies (helper -> MinIO egress, MinIO ingress from the helper), the pod: apply in this order. */
+/** Secret, the two NetworkPolicies (helper -> MinIO and the cluster DNS egress, MinIO ingress from the helper), the pod: apply in this order. */
 export function walHelperObjects(spec: WalHelperSpec): Obj[] {
   const labels = walHelperLabels(spec.env);
   const helper = { [WAL_HELPER_LABEL]: labels[WAL_HELPER_LABEL]! };
@@ -73,7 +73,12 @@ export function walHelperObjects(spec: WalHelperSpec): Obj[] {
       metadata: { name: `${WAL_HELPER_NAME}-egress`, namespace: spec.namespace, labels },
       spec: {
         podSelector: { matchLabels: helper }, policyTypes: ['Egress'],
-        egress: [{ to: [{ ...(sameNs ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': spec.minio.namespace } } }), podSelector: { matchLabels: spec.minio.selector } }], ports: port }],
+        egress: [
+          { to: [{ ...(sameNs ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': spec.minio.namespace } } }), podSelector: { matchLabels: spec.minio.selector } }], ports: port },
+          // This policy isolates the helper's egress: without the cluster DNS, MinIO's Service name does not resolve
+          // (examples/saasit, whose namespace allows no DNS by itself: "lookup minio-service…: i/o timeout").
+          { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        ],
       },
     },
     {
