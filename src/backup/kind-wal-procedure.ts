@@ -4,7 +4,9 @@ import { resolveWorkload } from '../config/schema.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
+import type { KubeObject } from '../kube/objects.ts';
 import { selectorOf } from '../providers/kind/kind-workloads.ts';
+import { isolatedForIngress } from '../providers/kind/policy-isolation.ts';
 import { ownLabelSelector } from '../safety/ownership.ts';
 import type { ProviderEventWatch, SupportsExec, SupportsKill, SupportsPauseTarget } from '../providers/provider.ts';
 import { backupStore, mcEnv } from './common.ts';
@@ -189,8 +191,11 @@ export class KindWalProcedure implements WalArchiveProcedure {
     const image = minioPods.items[0]?.spec.containers[0]?.image;
     if (!image) throw new ProdlikeError('PROVIDER_FAILED', `no MinIO pod with ${selectorOf(minio.selector)} in ${minio.namespace}: its image ships the mc the WAL helper runs`);
     const spec = { namespace: t.namespace, service: minio.service, port: minio.port, selector: minio.selector };
+    // MinIO's namespace as it runs (its policies and workloads): is MinIO isolated for ingress already?
+    const live = await t.kubectl.json<{ items: KubeObject[] }>(['-n', minio.namespace, 'get', 'networkpolicies,statefulsets,deployments']);
     const objects = walHelperObjects({
       env: this.#ctx.config.name, namespace: t.namespace, claim: pod.claim, image, uid, gid, minio: { ...spec, namespace: minio.namespace },
+      minioIsolated: isolatedForIngress(live.items, minio.namespace, minio.selector),
       mcHost: mcEnv(this.#ctx.secrets, minioAddress({ ...spec, namespace: minio.namespace })).MC_HOST_backup!, bucket: this.#ctx.config.backup.bucket, intervalSeconds,
     });
     await t.guard(`create pod ${WAL_HELPER_NAME} on ${pod.claim}`, 'postgres');

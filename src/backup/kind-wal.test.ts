@@ -6,7 +6,7 @@ import { pitrRestoreScript, recoveryLogLines, walShipperScript } from './wal-arc
 
 const spec: WalHelperSpec = {
   env: 'walk', namespace: 'app-backend', claim: 'postgres-data-postgres-0', image: 'prodlike.local/minio:dev', uid: 999, gid: 999,
-  minio: { namespace: 'app-backend', service: 'minio-service', port: 9000, selector: { app: 'minio' } },
+  minio: { namespace: 'app-backend', service: 'minio-service', port: 9000, selector: { app: 'minio' } }, minioIsolated: true,
   mcHost: 'http://k:s@minio-service.app-backend.svc.cluster.local:9000', bucket: 'backups', intervalSeconds: 1,
 };
 interface Policy { podSelector: { matchLabels: Record<string, string> }; egress: { to: { namespaceSelector?: unknown; podSelector: { matchLabels: Record<string, string> } }[] }[]; ingress: { from: { namespaceSelector?: unknown; podSelector: { matchLabels: Record<string, string> } }[] }[] }
@@ -45,6 +45,12 @@ describe('walHelperObjects', () => {
     expect(selectorMatches(ingress!.spec.ingress[0]!.from[0]!.podSelector, { app: 'backend' })).toBe(false);
     expect(isolatedForIngress(policies as never, 'app-backend', { app: 'minio' })).toBe(true);
     expect(policies.every((p) => p.metadata.name.startsWith('prodlike-'))).toBe(true);
+  });
+
+  it('adds no policy on MinIO when nothing isolates it: one would cut the application and the host off (examples/saasit)', () => {
+    const open = walHelperObjects({ ...spec, minioIsolated: false }) as unknown as Obj[];
+    expect(open.map((o) => o.kind)).toEqual(['Secret', 'NetworkPolicy', 'Pod']);
+    expect(open.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name)).toEqual([policies[0]!.metadata.name]);
   });
 
   it('MinIO in another namespace: each side names the other\'s namespace', () => {

@@ -30,6 +30,12 @@ export interface WalHelperSpec {
   gid: number;
   /** MinIO as the configuration names it (`topology.minio`). */
   minio: { namespace: string; service: string; port: number; selector: Record<string, string> };
+  /**
+   * Whether NetworkPolicies already isolate MinIO's pods for ingress (policy-isolation.ts). Only then does the helper
+   * need a policy admitting it: one on pods nothing isolates would isolate them, cutting every other client off
+   * (the application, prodlike's host access: examples/saasit, where MinIO is not isolated).
+   */
+  minioIsolated: boolean;
   /** `http://<key>:<secret>@host:port` for the `backup` alias (mcEnv), kept in a Secret. */
   mcHost: string;
   bucket: string;
@@ -59,7 +65,7 @@ export function minioAddress(minio: WalHelperSpec['minio']): string {
   return `${minio.service}.${minio.namespace}.svc.cluster.local:${minio.port}`;
 }
 
-/** Secret, the two NetworkPolicies (helper -> MinIO and the cluster DNS egress, MinIO ingress from the helper), the pod: apply in this order. */
+/** Secret, the NetworkPolicies (helper -> MinIO and the cluster DNS egress; MinIO ingress from the helper when MinIO is isolated), the pod: apply in this order. */
 export function walHelperObjects(spec: WalHelperSpec): Obj[] {
   const labels = walHelperLabels(spec.env);
   const helper = { [WAL_HELPER_LABEL]: labels[WAL_HELPER_LABEL]! };
@@ -81,14 +87,14 @@ export function walHelperObjects(spec: WalHelperSpec): Obj[] {
         ],
       },
     },
-    {
+    ...(!spec.minioIsolated ? [] : [{
       apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
       metadata: { name: `${WAL_HELPER_NAME}-minio`, namespace: spec.minio.namespace, labels },
       spec: {
         podSelector: { matchLabels: spec.minio.selector }, policyTypes: ['Ingress'],
         ingress: [{ from: [{ ...(sameNs ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': spec.namespace } } }), podSelector: { matchLabels: helper } }], ports: port }],
       },
-    },
+    }]),
     {
       apiVersion: 'v1', kind: 'Pod',
       metadata: { name: WAL_HELPER_NAME, namespace: spec.namespace, labels },
