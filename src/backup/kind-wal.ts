@@ -82,7 +82,7 @@ export function walHelperObjects(spec: WalHelperSpec): Obj[] {
         egress: [
           { to: [{ ...(sameNs ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': spec.minio.namespace } } }), podSelector: { matchLabels: spec.minio.selector } }], ports: port },
           // This policy isolates the helper's egress: without the cluster DNS, MinIO's Service name does not resolve
-          // (examples/saasit, whose namespace allows no DNS by itself: "lookup minio-service…: i/o timeout").
+          // (examples/saasit, whose namespace allows no DNS by itself: the lookup of its Service name timed out).
           { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
         ],
       },
