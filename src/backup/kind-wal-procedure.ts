@@ -4,7 +4,7 @@ import { resolveWorkload } from '../config/schema.ts';
 import { ProdlikeError } from '../core/errors.ts';
 import { waitFor } from '../core/wait.ts';
 import { hrNow } from '../measure/clock.ts';
-import type { KubeObject } from '../kube/objects.ts';
+import { conditionTrue, type KubeObject, type PodObject } from '../kube/objects.ts';
 import { selectorOf } from '../providers/kind/kind-workloads.ts';
 import { isolatedForIngress } from '../providers/kind/policy-isolation.ts';
 import { ownLabelSelector } from '../safety/ownership.ts';
@@ -162,8 +162,20 @@ export class KindWalProcedure implements WalArchiveProcedure {
   async #restartPostgres(): Promise<void> {
     await this.#target.guard('restart PostgreSQL (pg_ctl stop -m fast)', 'postgres');
     const pod = await rolePod(this.#target);
-    // The exec ends with the container: its exit status says nothing, the caller waits for a primary.
+    const restarts = async () => {
+      const view = await this.#target.kubectl.json<PodObject>(['-n', this.#target.namespace, 'get', 'pod', pod.name]);
+      return { count: view.status?.containerStatuses?.find((c) => c.name === pod.container)?.restartCount ?? 0, ready: Boolean(conditionTrue(view.status?.conditions, 'Ready')) };
+    };
+    const before = (await restarts()).count;
+    // The exec ends with the container: its exit status says nothing.
     await this.#provider.kubectl.run(['-n', this.#target.namespace, 'exec', pod.name, '-c', pod.container, '--', 'sh', '-c', `pg_ctl stop -m fast -D "\${PGDATA:-${PG_VOLUME_ROOT}}"`], { allowFailure: true, timeoutMs: 120_000 });
+    // Back means restarted AND Ready (its own readiness probe), not merely accepting connections: a connection made
+    // before the pod is Ready again was cut the moment it became Ready (the rehearsal's "Connection terminated
+    // unexpectedly", 10 s after the restart, exactly at pod.ready).
+    await waitFor(async () => {
+      const now = await restarts();
+      return now.count > before && now.ready ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 250, description: `PostgreSQL's pod ${pod.name} to restart and be Ready again` });
   }
 
   /** PostgreSQL's workload to 0 and its pod gone (deleted with a 1 s grace when `pod` is named). */
