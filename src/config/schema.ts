@@ -150,7 +150,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   topology: z
     .strictObject(
-      Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, ((DATA_STORE_ROLES as readonly string[]).includes(role) ? dataStoreSchema : workloadSchema).optional()])) as Record<Exclude<WorkloadRole, DataStoreRole>, z.ZodOptional<typeof workloadSchema>> & Record<DataStoreRole, z.ZodOptional<typeof dataStoreSchema>>,
+      Object.fromEntries(WORKLOAD_ROLES.map((role) => [role, (isDataStoreRole(role) ? dataStoreSchema : workloadSchema).optional()])) as Record<Exclude<WorkloadRole, DataStoreRole>, z.ZodOptional<typeof workloadSchema>> & Record<DataStoreRole, z.ZodOptional<typeof dataStoreSchema>>,
     )
     .superRefine((topology, ctx) => {
       for (const role of DATA_STORE_ROLES) {

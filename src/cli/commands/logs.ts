@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS, resolveTopology, resolveWorkloads, WORKLOAD_ROLES, type ProdlikeConfig, type ProviderName, type WorkloadRef } from '../../config/schema.ts';
+import { parseWorkloadRef, PROVIDERS, resolveTopology, resolveWorkloads, WORKLOAD_ROLES, type ProdlikeConfig, type ProviderName, type WorkloadRef } from '../../config/schema.ts';
 import { EXIT_CODES, UsageError } from '../../core/errors.ts';
 import type { LogLine } from '../../providers/provider.ts';
 import { act, durationOption, type CliContext } from '../context.ts';
@@ -22,7 +22,7 @@ interface LogsOptions {
 function workloadsOf(service: string | undefined, config: ProdlikeConfig, provider: string): WorkloadRef[] {
   const enabled = (provider === 'docker' ? resolveTopology(config) : resolveWorkloads(config)).filter((w) => w.enabled).map((w) => w.ref);
   if (service === undefined) return enabled;
-  const ref = resolveWorkloads(config).find((w) => w.ref === service)?.ref;
+  const ref = parseWorkloadRef(config, service);
   if (!ref) throw new UsageError(`Unknown service "${service}".`, { hint: `Services: ${resolveWorkloads(config).map((w) => w.ref).join(', ')}.` });
   return [ref];
 }
