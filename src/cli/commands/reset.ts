@@ -16,7 +16,8 @@ export function registerReset(program: Command, ctx: CliContext): void {
     .command('reset')
     .description('Bring an existing environment back to its freshly deployed state without creating it again. '
       + 'kind: faults still in the journal are healed, the application\'s namespaces and prodlike\'s own (the load '
-      + 'namespace) are emptied — pods, Jobs, restore pods, volumes and their data — and the manifests are '
+      + 'namespace) are emptied — pods, Jobs, restore pods, volumes and their data (a volume the manifests claim again '
+      + 'keeps its PersistentVolume with a new empty directory) — and the manifests are '
       + 'applied again with the same credentials; the cluster, its nodes, the loaded images and the add-ons stay '
       + '(a fraction of `up` on a new cluster). docker: the containers and volumes are re-created. Refuses when the '
       + 'environment does not exist: `prodlike up` creates it.')

@@ -36,12 +36,12 @@ describe('emptyNamespaces', () => {
           state[ns]!.push('Pod/late');
         }
       },
-      deleteTypes: async (ns, types) => {
-        calls.push(`types ${ns} ${types.join(',')}`);
-        if (types.includes('persistentvolumeclaims')) state[ns] = state[ns]!.filter((i) => !i.startsWith('PersistentVolumeClaim/'));
+      deleteTypes: async (ns, types, keep = []) => {
+        calls.push(`types ${ns} ${types.join(',')}${keep.length ? ` keeping ${keep.join(',')}` : ''}`);
+        if (types.includes('persistentvolumeclaims')) state[ns] = state[ns]!.filter((i) => !i.startsWith('PersistentVolumeClaim/') || keep.includes(i.slice('PersistentVolumeClaim/'.length)));
         return types.filter((t) => t.endsWith('.example.com'));
       },
-      left: async (ns) => [...state[ns]!],
+      left: async (ns, keep = []) => state[ns]!.filter((i) => !keep.includes(i.slice('PersistentVolumeClaim/'.length))),
     };
     const kubectl = {
       kubeConfig: () => { throw new Error('not used with an api'); },
@@ -63,6 +63,15 @@ describe('emptyNamespaces', () => {
     expect(calls.some((c) => c.includes('other'))).toBe(false);
     expect(state['team-api']).toEqual([]);
     expect(state.other).toEqual(['Pod/keep']);
+  });
+
+  it('keeps the claims of keepClaims, and waits for nothing of them', async () => {
+    const { api, kubectl, calls, state } = fake({ 'team-api': ['StatefulSet/db', 'Pod/db-0', 'PersistentVolumeClaim/data-db-0', 'PersistentVolumeClaim/scratch'], other: ['PersistentVolumeClaim/data-db-0'] });
+    await emptyNamespaces(kubectl, ['team-api', 'other'], { api, intervalMs: 1, keepClaims: ['team-api/data-db-0'] });
+    expect(calls).toContain('types team-api configmaps,persistentvolumeclaims,widgets.example.com keeping data-db-0');
+    expect(calls).toContain('types other configmaps,persistentvolumeclaims,widgets.example.com');
+    expect(state['team-api']).toEqual(['PersistentVolumeClaim/data-db-0']);
+    expect(state.other).toEqual([]);
   });
 
   it('deletes a pod that appears after the first delete again', async () => {

@@ -60,11 +60,15 @@ export interface NamespaceApi {
   deletePods(namespace: string): Promise<void>;
   /**
    * Deletes every object of `types` (`plural` or `plural.group`, as `kubectl api-resources -o name` names them) in
-   * `namespace`, one collection delete per type; returns the types it has no call for (left to kubectl).
+   * `namespace`, one collection delete per type, except the PersistentVolumeClaims named in `keepClaims`; returns
+   * the types it has no call for (left to kubectl).
    */
-  deleteTypes(namespace: string, types: readonly string[]): Promise<string[]>;
-  /** What is left in `namespace` that the re-apply must not meet: `Kind/name` of its pods, PVCs and controllers. */
-  left(namespace: string): Promise<string[]>;
+  deleteTypes(namespace: string, types: readonly string[], keepClaims?: readonly string[]): Promise<string[]>;
+  /**
+   * What is left in `namespace` that the re-apply must not meet: `Kind/name` of its pods, PVCs (a claim of
+   * `keepClaims` only while it is being deleted) and controllers.
+   */
+  left(namespace: string, keepClaims?: readonly string[]): Promise<string[]>;
 }
 
 /** NamespaceApi through the Kubernetes API client (@kubernetes/client-node) with the environment's kubeconfig and context. */
@@ -73,11 +77,13 @@ export function namespaceApi(kubeConfig: KubeConfig): NamespaceApi {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const core1: Record<string, (namespace: string) => Promise<unknown>> = {
+  // Kept claims are left out of the collection delete by name (a field selector: `metadata.name!=<claim>`, all of them).
+  const except = (keep: readonly string[]) => (keep.length ? { fieldSelector: keep.map((n) => `metadata.name!=${n}`).join(',') } : {});
+  const core1: Record<string, (namespace: string, keep: readonly string[]) => Promise<unknown>> = {
     configmaps: (namespace) => core.deleteCollectionNamespacedConfigMap({ namespace }),
     secrets: (namespace) => core.deleteCollectionNamespacedSecret({ namespace }),
     services: (namespace) => core.deleteCollectionNamespacedService({ namespace }),
-    persistentvolumeclaims: (namespace) => core.deleteCollectionNamespacedPersistentVolumeClaim({ namespace }),
+    persistentvolumeclaims: (namespace, keep) => core.deleteCollectionNamespacedPersistentVolumeClaim({ namespace, ...except(keep) }),
     resourcequotas: (namespace) => core.deleteCollectionNamespacedResourceQuota({ namespace }),
     limitranges: (namespace) => core.deleteCollectionNamespacedLimitRange({ namespace }),
     podtemplates: (namespace) => core.deleteCollectionNamespacedPodTemplate({ namespace }),
@@ -101,14 +107,14 @@ export function namespaceApi(kubeConfig: KubeConfig): NamespaceApi {
     deletePods: async (namespace) => {
       await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
     },
-    deleteTypes: async (namespace, types) => {
+    deleteTypes: async (namespace, types, keepClaims = []) => {
       const unhandled: string[] = [];
       await Promise.all(types.map(async (type) => {
         const dot = type.indexOf('.');
         try {
           if (dot < 0) {
             const remove = core1[type];
-            if (remove) await remove(namespace);
+            if (remove) await remove(namespace, keepClaims);
             else unhandled.push(type);
             return;
           }
@@ -122,9 +128,9 @@ export function namespaceApi(kubeConfig: KubeConfig): NamespaceApi {
       }));
       return unhandled.sort();
     },
-    left: async (namespace) => (await Promise.all([
+    left: async (namespace, keepClaims = []) => (await Promise.all([
       core.listNamespacedPod({ namespace }).then((l) => names('Pod', l)),
-      core.listNamespacedPersistentVolumeClaim({ namespace }).then((l) => names('PersistentVolumeClaim', l)),
+      core.listNamespacedPersistentVolumeClaim({ namespace }).then((l) => names('PersistentVolumeClaim', { items: l.items.filter((c) => !keepClaims.includes(c.metadata?.name ?? '') || c.metadata?.deletionTimestamp) })),
       apps.listNamespacedDeployment({ namespace }).then((l) => names('Deployment', l)),
       apps.listNamespacedStatefulSet({ namespace }).then((l) => names('StatefulSet', l)),
       apps.listNamespacedReplicaSet({ namespace }).then((l) => names('ReplicaSet', l)),
@@ -155,27 +161,33 @@ export async function deletableTypes(kubectl: Kubectl): Promise<string[]> {
  * controllers first, then pods and the other types (their list comes from discovery, fetched meanwhile; a
  * type without a call here is left to one `kubectl delete` per namespace). A PVC's data goes with its volume: the local-path provisioner removes the
  * released volume's directory, and the re-applied PVC gets a new volume (a new directory), so the reset
- * does not wait for that removal.
+ * does not wait for that removal. The claims of `keepClaims` (`namespace/name`, kind-reset-volumes.ts) stay:
+ * the caller gives their volumes new empty directories once this returns (no pod uses them any more).
  */
-export async function emptyNamespaces(kubectl: Kubectl, namespaces: readonly string[], options: { progress?: (m: string) => void; signal?: AbortSignal; timeoutMs?: number; api?: NamespaceApi; intervalMs?: number } = {}): Promise<string[]> {
+export async function emptyNamespaces(kubectl: Kubectl, namespaces: readonly string[], options: { progress?: (m: string) => void; signal?: AbortSignal; timeoutMs?: number; api?: NamespaceApi; intervalMs?: number; keepClaims?: readonly string[] } = {}): Promise<string[]> {
   const api = options.api ?? namespaceApi(kubectl.kubeConfig());
   const types = deletableTypes(kubectl);
   types.catch(() => undefined); // awaited below; a failure is reported there, not as an unhandled rejection
   const existing = (await api.namespaces()).filter((n) => namespaces.includes(n));
   if (!existing.length) return [];
+  const keep = (ns: string) => (options.keepClaims ?? []).filter((c) => c.startsWith(`${ns}/`)).map((c) => c.slice(ns.length + 1));
   await Promise.all(existing.map(async (ns) => {
     await api.deleteControllers(ns);
     await Promise.all([
       api.deletePods(ns),
       types.then(async (t) => {
-        const rest = await api.deleteTypes(ns, t);
-        if (rest.length) await kubectl.run(['-n', ns, 'delete', rest.join(','), '--all', '--wait=false'], { timeoutMs: 60_000 });
+        const rest = await api.deleteTypes(ns, t, keep(ns));
+        // Kept claims: the claims go with their own call, one that names the kept ones out.
+        const claims = keep(ns).length && rest.includes('persistentvolumeclaims');
+        const others = claims ? rest.filter((r) => r !== 'persistentvolumeclaims') : rest;
+        if (others.length) await kubectl.run(['-n', ns, 'delete', others.join(','), '--all', '--wait=false'], { timeoutMs: 60_000 });
+        if (claims) await kubectl.run(['-n', ns, 'delete', 'persistentvolumeclaims', '--field-selector', keep(ns).map((n) => `metadata.name!=${n}`).join(','), '--wait=false'], { timeoutMs: 60_000 });
       }),
     ]);
   }));
   await waitFor(async () => {
     const left = await Promise.all(existing.map(async (ns) => {
-      const items = await api.left(ns);
+      const items = await api.left(ns, keep(ns));
       // A pod a controller created before it saw its own deletion: deleted again.
       if (items.some((i) => i.startsWith('Pod/'))) await api.deletePods(ns);
       return items.map((i) => `${ns}/${i}`);

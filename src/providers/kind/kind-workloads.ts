@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { renderSecretTemplate, resolveTopology, type ProdlikeConfig, type SecretPlaceholder } from '../../config/schema.ts';
 import { ProdlikeError } from '../../core/errors.ts';
@@ -9,7 +10,7 @@ import { run } from '../../core/exec.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { waitFor } from '../../core/wait.ts';
 import type { Kubectl } from '../../kube/kubectl.ts';
-import type { KubeList, KubeObject, PodObject } from '../../kube/objects.ts';
+import type { KubeObject, PodObject } from '../../kube/objects.ts';
 import { kustomizeImages, loadImageCatalog } from '../../setup/image-catalog.ts';
 import type { EnvironmentSecrets } from '../docker/topology.ts';
 import { podProblem, readinessOf, WAITED_KINDS } from './readiness.ts';
@@ -87,29 +88,60 @@ export function secretObjects(objects: KubeObject[], secrets: EnvironmentSecrets
   })));
 }
 
+/** The objects waitReady reads, each with its `kind`, as the API's JSON has them. */
+export type WorkloadLister = (namespaces: readonly string[]) => Promise<KubeObject[]>;
+
+/** The API client's typed objects as the API's JSON (dates as RFC 3339 strings), with the `kind` a list's items lack. */
+const asJson = (kind: string, items: readonly object[]): KubeObject[] => items.map((i) => ({ ...(JSON.parse(JSON.stringify(i)) as KubeObject), kind }));
+
+/**
+ * The Deployments, StatefulSets, Jobs and pods of `namespaces` through the API client, in this process: four
+ * requests per namespace (all namespaces' at once when there are several), no kubectl process per poll.
+ */
+export function workloadLister(kubeConfig: KubeConfig): WorkloadLister {
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (namespaces) => {
+    const one = namespaces.length === 1 ? { namespace: namespaces[0]! } : undefined;
+    const lists = await Promise.all([
+      (one ? apps.listNamespacedDeployment(one) : apps.listDeploymentForAllNamespaces()).then((l) => asJson('Deployment', l.items)),
+      (one ? apps.listNamespacedStatefulSet(one) : apps.listStatefulSetForAllNamespaces()).then((l) => asJson('StatefulSet', l.items)),
+      (one ? batch.listNamespacedJob(one) : batch.listJobForAllNamespaces()).then((l) => asJson('Job', l.items)),
+      (one ? core.listNamespacedPod(one) : core.listPodForAllNamespaces()).then((l) => asJson('Pod', l.items)),
+    ]);
+    return lists.flat().filter((o) => namespaces.includes(o.metadata.namespace ?? 'default'));
+  };
+}
+
 /**
  * Waits until every Deployment, StatefulSet and Job in `objects` is ready; a pod that will never become
  * ready (image pull, config error, crash loop, unschedulable) ends the wait at once with its events and logs.
+ * The objects are read in this process (workloadLister, `options.list` in tests) every `intervalMs` (200 ms):
+ * readiness is seen within a fifth of a second, not up to a second and a kubectl process start later.
  */
-export async function waitReady(kubectl: Kubectl, objects: KubeObject[], options: { progress: (m: string) => void; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void> {
+export async function waitReady(kubectl: Kubectl, objects: KubeObject[], options: { progress: (m: string) => void; timeoutMs: number; signal?: AbortSignal | undefined; list?: WorkloadLister; intervalMs?: number; failingMs?: number }): Promise<void> {
   const waited = objects.filter((o) => (WAITED_KINDS as readonly string[]).includes(o.kind));
   const namespaces = [...new Set(waited.map((o) => o.metadata.namespace ?? 'default'))];
   const hint = `See \`kubectl --kubeconfig ${kubectl.kubeconfig} get pods -A\`.`;
+  const list = options.list ?? workloadLister(kubectl.kubeConfig());
   // waitFor retries a probe that throws: a pod that will never become ready is returned, not thrown,
   // so the wait ends at once with the pod's reason instead of at the timeout.
   let failures = 0;
+  const interval = options.intervalMs ?? 200;
+  // A blip is retried; an API that keeps failing (API server gone, no access) ends the wait after ~15 s of failures in a row (at least 15).
+  const maxFailures = Math.max(15, Math.ceil((options.failingMs ?? 15_000) / interval));
+  let said = '';
+  let saidAt = 0;
   const outcome = await waitFor(async (): Promise<true | ProdlikeError | undefined> => {
-    // One kubectl call per poll (each is a process start on a busy machine), filtered here.
-    let listed: KubeList<KubeObject>;
+    let all: KubeObject[];
     try {
-      listed = await kubectl.json<KubeList<KubeObject>>(['get', 'deployments,statefulsets,jobs,pods', ...(namespaces.length === 1 ? ['-n', namespaces[0]!] : ['-A'])]);
+      all = await list(namespaces);
       failures = 0;
     } catch (error) {
-      // A blip is retried; a command that keeps failing (API server gone, wrong arguments) ends the wait.
-      if (++failures < 15) throw error;
-      return new ProdlikeError('PROVIDER_FAILED', `kubectl failed ${failures} times in a row while waiting for the workloads: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error, hint });
+      if (++failures < maxFailures) throw error;
+      return new ProdlikeError('PROVIDER_FAILED', `The Kubernetes API failed ${failures} times in a row while waiting for the workloads: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error, hint });
     }
-    const all = listed.items.filter((o) => namespaces.includes(o.metadata.namespace ?? 'default'));
     const pods = all.filter((o) => o.kind === 'Pod') as unknown as PodObject[];
     const live = all.filter((o) => o.kind !== 'Pod');
     for (const pod of pods) {
@@ -117,12 +149,18 @@ export async function waitReady(kubectl: Kubectl, objects: KubeObject[], options
       if (problem) return podFailure(kubectl, problem.namespace, problem.pod, `${problem.reason}: ${problem.message}`);
     }
     const pending = waited.filter((w) => {
-      const found = live.find((l) => l.kind === w.kind && l.metadata.name === w.metadata.name && l.metadata.namespace === w.metadata.namespace);
+      const found = live.find((l) => l.kind === w.kind && l.metadata.name === w.metadata.name && (l.metadata.namespace ?? 'default') === (w.metadata.namespace ?? 'default'));
       return !found || !readinessOf(found).ready;
     });
-    options.progress(pending.length ? `waiting for ${pending.map((p) => `${p.kind.toLowerCase()}/${p.metadata.name}`).join(', ')}` : 'all ready');
+    const message = pending.length ? `waiting for ${pending.map((p) => `${p.kind.toLowerCase()}/${p.metadata.name}`).join(', ')}` : 'all ready';
+    // Reported when it changes, else once a second (the renderer shows life in CI logs from these).
+    if (message !== said || performance.now() - saidAt >= 1000) {
+      options.progress(message);
+      said = message;
+      saidAt = performance.now();
+    }
     return pending.length === 0 ? true : undefined;
-  }, { timeoutMs: options.timeoutMs, intervalMs: 1000, description: 'the workloads to become ready', ...(options.signal ? { signal: options.signal } : {}), hint }).catch((error: unknown) => {
+  }, { timeoutMs: options.timeoutMs, intervalMs: interval, description: 'the workloads to become ready', ...(options.signal ? { signal: options.signal } : {}), hint }).catch((error: unknown) => {
     if (error instanceof ProdlikeError && error.code !== 'READINESS_TIMEOUT') throw error;
     const cause = error instanceof ProdlikeError && error.cause instanceof ProdlikeError ? error.cause : error;
     throw cause;
