@@ -39,7 +39,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', 'fixtures/app/test/**/*.test.ts'],
-          exclude: ['src/measure/calibration.int.test.ts', 'src/providers/kind/kind-provider.kind.int.test.ts', 'src/providers/cluster/cluster-provider.kind.int.test.ts', '**/node_modules/**'],
+          exclude: ['src/measure/calibration.int.test.ts', 'src/providers/kind/kind-provider.kind.int.test.ts', 'src/providers/kind/online-path.kind.int.test.ts', 'src/providers/cluster/cluster-provider.kind.int.test.ts', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -56,6 +56,18 @@ export default defineConfig({
           include: ['src/providers/kind/kind-provider.kind.int.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // imageSource online end to end through a loopback registry serving the locally built images under their
+        // official names (the engine's and the nodes' mirror): up, one scenario suite, down (issue #18).
+        extends: true,
+        test: {
+          name: 'integration-online',
+          include: ['src/providers/kind/online-path.kind.int.test.ts'],
+          testTimeout: 40 * 60_000,
+          hookTimeout: 20 * 60_000,
           sequence: { groupOrder: 0 },
         },
       },

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const PASSES = [
-  ['unit', 'integration', 'integration-kind', 'integration-cluster', 'calibration', 'scenarios', 'scenarios-kind'],
+  ['unit', 'integration', 'integration-kind', 'integration-cluster', 'integration-online', 'calibration', 'scenarios', 'scenarios-kind'],
   ['scenarios-saasit'],
 ];
 const given = process.argv.slice(2);

@@ -301,6 +301,13 @@ export const configSchema = z.strictObject({
       kubernetesVersion: z.string().regex(/^v1\.\d+\.\d+$/, 'must look like v1.34.4').default('v1.34.4'),
       workers: z.number().int().min(0).max(4).default(2).describe('Worker nodes besides the control plane.'),
       nodeImage: z.string().min(1).optional().describe('Override the node image (default: kindest/node online, the locally built one offline).'),
+      registryMirrors: z
+        .record(
+          z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/, 'must be a registry host such as docker.io, quay.io or registry.corp:5000'),
+          z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1),
+        )
+        .optional()
+        .describe('kind: pull-through mirrors (registry caches, Harbor, Artifactory) the nodes\' containerd pulls from, registry host -> endpoints tried in order before the registry itself, e.g. { docker.io: [http://harbor.corp:5000] }; written to /etc/containerd/certs.d/<host>/hosts.toml in every node. An endpoint must be reachable from the node containers (on the kind network). The node image itself is pulled by the host\'s Docker engine: its own registry-mirrors (daemon.json) apply there.'),
     })
     .prefault({}),
   monitoring: z

@@ -9,8 +9,10 @@ import { ProdlikeError } from './errors.ts';
  *   kind-node  the kind node image and the kind binary (`prodlike setup --kind`)
  *   k6         k6 on this host ($PRODLIKE_CACHE/bin/k6 or PATH)
  *   k6-image   the k6 image (k6 as a Job inside a kind cluster)
+ *   engine-mirror  consent and the means to give this host's Docker engine a registry mirror for a test's duration
+ *              (PRODLIKE_ONLINE_IT=1, root, a local dockerd reading /etc/docker/daemon.json): the online-path test
  */
-export const PREREQUISITES = ['docker', 'images', 'kind-node', 'k6', 'k6-image'] as const;
+export const PREREQUISITES = ['docker', 'images', 'kind-node', 'k6', 'k6-image', 'engine-mirror'] as const;
 export type Prerequisite = (typeof PREREQUISITES)[number];
 
 /** The prerequisites CI set up, from PRODLIKE_CI_PREREQS, when CI=true; empty otherwise. */

@@ -59,18 +59,10 @@ export async function assertNodeImage(options: { imageSource: 'online' | 'offlin
   throw new ProdlikeError('IMAGE_MISSING', `The kind node image ${options.nodeImage} is not present (imageSource offline: it is built on this host).`, { hint: 'Run `npx prodlike setup --kind` (builds the node image and the images offline).', details: { missing: [options.nodeImage] } });
 }
 
-/** The metrics-server image the node image preloaded (/kind/metrics-server-image), else the one for the image source. */
-export async function metricsServerImage(cluster: string, imageSource: 'online' | 'offline'): Promise<string> {
-  const r = await run('docker', ['exec', `${cluster}-control-plane`, 'cat', '/kind/metrics-server-image'], { allowFailure: true, timeoutMs: 15_000 });
-  if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
-  // The offline node image preloads metrics-server under the local prefix; online, kind's nodes pull it.
-  return imageSource === 'offline' ? 'prodlike.local/metrics-server:v0.8.0' : 'registry.k8s.io/metrics-server/metrics-server:v0.8.0';
-}
-
-/** The ingress controller's image (the catalogue's kindAddons.traefik) for the image source: offline it is preloaded in the node image. */
-export async function ingressControllerImage(imageSource: 'online' | 'offline'): Promise<string> {
-  const entry = (await loadImageCatalog()).kindAddons?.['traefik'];
-  if (!entry) throw new ProdlikeError('CONFIG_INVALID', 'The image catalogue (fixtures/images/images.yaml) has no kindAddons.traefik entry: the ingress controller add-on has no image.', { hint: 'Restore the kindAddons.traefik entry (online traefik:v3.7.x, offline prodlike.local/traefik:v3.7.x).' });
+/** The image of a kind add-on (the catalogue's kindAddons.<name>) for the image source: offline it is preloaded in the node image. */
+export async function addonImage(name: string, imageSource: 'online' | 'offline'): Promise<string> {
+  const entry = (await loadImageCatalog()).kindAddons?.[name];
+  if (!entry) throw new ProdlikeError('CONFIG_INVALID', `The image catalogue (fixtures/images/images.yaml) has no kindAddons.${name} entry: that add-on has no image.`, { hint: `Restore the kindAddons.${name} entry (its online and offline images).` });
   return entry[imageSource];
 }
 

@@ -22,6 +22,7 @@ import { containerIdOf, pauseTargetOf, pauseTasks, resumeTasks, type ResumeOutco
 import { workloadStatus } from './workload-status.ts';
 import { removeDevRegistry } from './dev-registry.ts';
 import { emptyNamespaces, resetNamespaces } from './kind-reset.ts';
+import { expectedClaims, freshVolumeDirs, listVolumes, reusableVolumes, type KeptVolume } from './kind-reset-volumes.ts';
 import { KindUpSteps, type KindUpStepOptions } from './kind-up-steps.ts';
 import { selectorOf, toApplyList, waitReady } from './kind-workloads.ts';
 import { faultJournalFile } from '../../core/paths.ts';
@@ -145,7 +146,8 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
   /**
    * Back to the freshly deployed state without a new cluster: faults' partition rules healed, the
    * application's namespaces and prodlike's own (labelled with this environment) emptied — pods, Jobs,
-   * restore pods, PVCs and their data — then the manifests applied again with the
+   * restore pods, PVCs and their data (a claim the manifests make again keeps its volume, with a new empty
+   * directory: kind-reset-volumes.ts) — then the manifests applied again with the
    * environment's credentials and waited for as in `up`. The nodes, their images and the add-ons stay.
    */
   async reset(options: { signal?: AbortSignal } = {}): Promise<ResetResult> {
@@ -167,12 +169,21 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const nodes = this.#steps.nodesReady(signal);
     // The Namespaces and the environment's Secrets (with the team's adopted credentials) lead the manifests in one apply.
     const leading = this.#store.adoptSecrets(adopted).then(() => this.#steps.namespaceAndSecretObjects(rendered));
+    let volumes: KeptVolume[] = [];
     const [emptied, loaded, nodesReady, lead] = await Promise.allSettled([
       this.#steps.step('kind:reset', `Empty namespaces ${remove.join(', ')}`, async (progress) => {
+        const nodeNames = nodeContainers(this.cluster);
         const [removed] = await Promise.all([
-          emptyNamespaces(this.kubectl, remove, { progress, ...(signal ? { signal } : {}) }),
+          (async () => {
+            // The data volumes the manifests would claim again keep their PersistentVolume and get a new empty directory (kind-reset-volumes.ts).
+            const [listed, nodes] = await Promise.all([listVolumes(this.kubeConfig()), nodeNames]);
+            volumes = reusableVolumes({ expected: expectedClaims(rendered), ...listed, nodes, namespaces: remove });
+            const done = await emptyNamespaces(this.kubectl, remove, { progress, keepClaims: volumes.map((v) => `${v.namespace}/${v.claim}`), ...(signal ? { signal } : {}) });
+            await freshVolumeDirs(volumes, signal);
+            return done;
+          })(),
           // Partitions a scenario left (iptables rules in the nodes, outside any namespace).
-          nodeContainers(this.cluster).then((n) => healPodIps(n, resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)))),
+          nodeNames.then((n) => healPodIps(n, resolveTopology(this.#o.config).map((w) => partitionComment(this.#o.config.name, w.role)))),
         ]);
         return removed;
       }),
@@ -187,7 +198,10 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     // re-applied while the workloads start (it needs the namespaces and the credentials, not the workloads).
     const [ready, monitored] = await Promise.allSettled([this.#steps.ready(applied, signal), this.#steps.monitoring()]);
     for (const settled of [ready, monitored]) if (settled.status === 'rejected') throw settled.reason;
-    const notes = kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : [];
+    const notes = [
+      ...(kept.length ? [`namespace(s) ${kept.join(', ')} belong to the cluster: their objects were re-applied, not removed`] : []),
+      ...(volumes.length ? [`claim(s) ${volumes.map((v) => `${v.namespace}/${v.claim}`).join(', ')} kept their volume, with a new empty directory (no data kept)`] : []),
+    ];
     return { removed: removed.map((n) => `the contents of namespace ${n}`), notes, status: await this.#status(false) };
   }
 

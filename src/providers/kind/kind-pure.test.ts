@@ -1,11 +1,26 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
-import { clusterName, renderClusterConfig } from './cluster-config.ts';
+import { clusterName, registryHostsFiles, renderClusterConfig } from './cluster-config.ts';
 import { secretNamespaces, secretObjects } from './kind-workloads.ts';
 import { podProblem, readinessOf } from './readiness.ts';
 
 describe('kind cluster config', () => {
+  it('kind.registryMirrors: one hosts.toml per registry (mirrors in order, the registry last), mounted into every node with containerd\'s config_path', async () => {
+    const files = registryHostsFiles({ 'docker.io': ['http://mirror:5000/'], 'quay.io': ['http://a:5000', 'https://b.corp'] });
+    expect(files['docker.io']).toContain('server = "https://registry-1.docker.io"');
+    expect(files['docker.io']).toContain('[host."http://mirror:5000"]\n  capabilities = ["pull", "resolve"]');
+    expect(files['quay.io']!.indexOf('http://a:5000')).toBeLessThan(files['quay.io']!.indexOf('https://b.corp'));
+    expect(files['quay.io']).toContain('server = "https://quay.io"');
+    const config = configSchema.parse({ name: 'demo', kind: { workers: 1, registryMirrors: { 'docker.io': ['http://mirror:5000'] } } });
+    const rendered = parse(await renderClusterConfig(config, { nodeImage: 'kindest/node:v1.34.0', ingressController: false, registryHostsDir: '/tmp/env/containerd-certs.d' }));
+    expect(rendered.containerdConfigPatches).toEqual(['[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"']);
+    for (const node of rendered.nodes) expect(node.extraMounts).toEqual([{ hostPath: '/tmp/env/containerd-certs.d', containerPath: '/etc/containerd/certs.d', readOnly: true }]);
+    expect(() => configSchema.parse({ name: 'demo', kind: { registryMirrors: { 'docker.io': ['ftp://x'] } } })).toThrow(/http/);
+    const plain = parse(await renderClusterConfig(configSchema.parse({ name: 'demo' }), { nodeImage: 'x', ingressController: false }));
+    expect(plain.containerdConfigPatches).toBeUndefined();
+  });
+
   it('names clusters after the environment and keeps everything on 127.0.0.1', async () => {
     expect(clusterName('prodlike')).toBe('prodlike');
     expect(clusterName('demo')).toBe('prodlike-demo');

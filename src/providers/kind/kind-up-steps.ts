@@ -11,8 +11,8 @@ import { recordKindCluster } from '../../safety/gc.ts';
 import { loadImageCatalog } from '../../setup/image-catalog.ts';
 import type { EnvironmentState, EnvironmentStore } from '../environment-state.ts';
 import { accessObjects } from './access-objects.ts';
-import { prometheusHostPort, renderClusterConfig } from './cluster-config.ts';
-import { ensureImageOnNode, ensureImagesOnNode, imageArchive, imageNodes, ingressControllerImage, metricsServerImage } from './kind-images.ts';
+import { prometheusHostPort, renderClusterConfig, writeRegistryHosts } from './cluster-config.ts';
+import { addonImage, ensureImageOnNode, ensureImagesOnNode, imageArchive, imageNodes, imagePresent } from './kind-images.ts';
 import { installMonitoring, monitoringObjects, type MonitoringImages } from './monitoring-addon.ts';
 import { readRuleFiles } from './monitoring-config.ts';
 import { ingressClassesToServe, installIngressController } from './ingress-controller.ts';
@@ -65,12 +65,37 @@ export class KindUpSteps {
 
   /** A new cluster (127.0.0.1 only), recorded for `prodlike gc` and in the environment's state. */
   async createCluster(state: EnvironmentState, signal?: AbortSignal): Promise<void> {
+    if (this.#o.imageSource === 'online' && !(await imagePresent(this.#o.nodeImage))) await this.pullNodeImage(signal);
     await this.step('kind:cluster', `Create kind cluster ${this.#cluster} (1 control plane + ${this.#o.config.kind.workers} workers)`, async (progress) => {
       const configFile = join(this.#store.dir, 'cluster.yaml');
-      await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: true }));
+      const registryHostsDir = await writeRegistryHosts(join(this.#store.dir, 'containerd-certs.d'), this.#o.config.kind.registryMirrors);
+      await writeFile(configFile, await renderClusterConfig(this.#o.config, { nodeImage: this.#o.nodeImage, ingressController: true, ...(registryHostsDir ? { registryHostsDir } : {}) }));
       await kind(['create', 'cluster', '--name', this.#cluster, '--config', configFile, '--kubeconfig', this.#kubectl.kubeconfig, '--wait', '0s'], { timeoutMs: 10 * 60_000, onLine: progress, ...(signal ? { signal } : {}) });
       await recordKindCluster(this.#cluster, this.#o.projectDir, this.#o.config.name); // `prodlike gc` collects only its own project's clusters
       await this.#store.writeState(state);
+    });
+  }
+
+  /**
+   * Online, the node image is pulled by the host's Docker engine (its registry-mirrors apply) as a step of its own
+   * with the layers counted, instead of inside `kind create cluster`, which says nothing for the minutes a first
+   * pull of about 1 GB takes.
+   */
+  async pullNodeImage(signal?: AbortSignal): Promise<void> {
+    await this.step('kind:node-image', `Pull the kind node image ${this.#o.nodeImage} (about 1 GB, once per machine)`, async (progress) => {
+      const layers = new Set<string>();
+      const done = new Set<string>();
+      await run('docker', ['pull', this.#o.nodeImage], {
+        timeoutMs: 30 * 60_000,
+        ...(signal ? { signal } : {}),
+        onLine: (line) => {
+          const m = /^([0-9a-f]{12}): (.+)$/.exec(line.trim());
+          if (!m) return;
+          layers.add(m[1]!);
+          if (/Pull complete|Already exists/.test(m[2]!)) done.add(m[1]!);
+          progress(`${done.size}/${layers.size} layers`);
+        },
+      });
     });
   }
 
@@ -121,10 +146,10 @@ export class KindUpSteps {
     const classes = ingressClassesToServe(rendered);
     await Promise.all([
       this.step('kind:addons', 'Add-ons: metrics-server', async () => {
-        await installMetricsServer(this.#kubectl, await metricsServerImage(this.#cluster, this.#o.imageSource));
+        await installMetricsServer(this.#kubectl, await addonImage('metrics-server', this.#o.imageSource));
       }),
       ...(classes.length ? [this.step('kind:ingress', `Add-on: ingress controller (Traefik, Ingress NGINX provider) for IngressClass ${classes.join(', ')}`, async (progress) => {
-        const image = await ingressControllerImage(this.#o.imageSource);
+        const image = await addonImage('traefik', this.#o.imageSource);
         if (this.#o.imageSource === 'offline') await ensureImageOnNode(`${this.#cluster}-control-plane`, image, this.#cluster, progress);
         await installIngressController(this.#kubectl, { image, classes, progress });
       })] : []),
