@@ -85,6 +85,36 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     });
   }
 
+  // The kind node image (Go builds: most of a cold setup) runs alongside the container images: their builds
+  // wait on apt and the network much of the time, so on 2 cores the two together take little more than the
+  // node image alone. A failed image stops the node build (its finished stages stay cached).
+  const kindCancel = new AbortController();
+  const kindSignal = options.signal ? AbortSignal.any([options.signal, kindCancel.signal]) : kindCancel.signal;
+  const kindWork = options.kind ? kindSteps({ ...options, signal: kindSignal }, catalog, source, cache, ci, result) : undefined;
+  kindWork?.catch(() => undefined); // awaited below; a failure before then is not an unhandled rejection
+  try {
+    await imageSteps(options, catalog, source, cache, result);
+  } catch (error) {
+    kindCancel.abort();
+    await kindWork?.catch(() => undefined);
+    throw error;
+  }
+  await kindWork;
+
+  const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
+  result.summary = [
+    `image source: ${source} (catalogue: ${IMAGE_CATALOG_FILE.replace(`${PACKAGE_ROOT}/`, '')})`,
+    `images: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
+    ...result.skipped.map((s) => `skipped: ${s}`),
+    `cache: ${cache}`,
+  ].join('\n');
+  return result;
+}
+
+/** The container images (IMAGE_ORDER, then the optional ones), the reference workload's, smoke checks, k6. */
+async function imageSteps(options: SetupOptions, catalog: ImageCatalog, source: ResolvedSource, cache: string, result: SetupResult): Promise<void> {
+  const { bus } = options;
+  const env = options.env ?? process.env;
   for (const name of [...IMAGE_ORDER, ...OPTIONAL_IMAGES]) {
     const entry = catalog.images[name];
     if (!entry) continue;
@@ -121,25 +151,17 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   await bus.step('tool:k6', 'k6 on the host', async () =>
     existsSync(k6) ? outcome('cached', k6, k6) : outcome('warn', undefined, `${k6} missing: \`prodlike load\` needs k6 on the host (offline setup builds it; online, install k6)`),
   );
+}
 
-  if (options.kind) {
-    await bus.step('inotify', 'inotify limits for kind nodes', async () => {
-      const r = await ensureInotifyLimits();
-      const text = Object.entries(r.limits).map(([k, v]) => `${k} ${v.before}${v.after !== v.before ? ` -> ${v.after}` : ''}`).join(', ');
-      if (r.low.length) return outcome('warn', r, `${text}: too low for more than one kind cluster (kube-proxy fails with "too many open files"); run ${r.low.map((k) => `sudo sysctl fs.inotify.${k}=${INOTIFY_MINIMUMS[k]}`).join(' and ')}`);
-      return outcome(r.raised.length ? 'ok' : 'cached', r, r.raised.length ? `raised (until reboot): ${text}` : text);
-    });
-    await kindNodeStep(options, catalog, source, cache, ci, result);
-  }
-
-  const counts = Object.values(result.images).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.status]: (acc[i.status] ?? 0) + 1 }), {});
-  result.summary = [
-    `image source: ${source} (catalogue: ${IMAGE_CATALOG_FILE.replace(`${PACKAGE_ROOT}/`, '')})`,
-    `images: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
-    ...result.skipped.map((s) => `skipped: ${s}`),
-    `cache: ${cache}`,
-  ].join('\n');
-  return result;
+/** inotify limits and the kind node image. */
+async function kindSteps(options: SetupOptions, catalog: ImageCatalog, source: ResolvedSource, cache: string, ci: boolean, result: SetupResult): Promise<void> {
+  await options.bus.step('inotify', 'inotify limits for kind nodes', async () => {
+    const r = await ensureInotifyLimits();
+    const text = Object.entries(r.limits).map(([k, v]) => `${k} ${v.before}${v.after !== v.before ? ` -> ${v.after}` : ''}`).join(', ');
+    if (r.low.length) return outcome('warn', r, `${text}: too low for more than one kind cluster (kube-proxy fails with "too many open files"); run ${r.low.map((k) => `sudo sysctl fs.inotify.${k}=${INOTIFY_MINIMUMS[k]}`).join(' and ')}`);
+    return outcome(r.raised.length ? 'ok' : 'cached', r, r.raised.length ? `raised (until reboot): ${text}` : text);
+  });
+  await kindNodeStep(options, catalog, source, cache, ci, result);
 }
 
 /** The reference workload's images (fixtures/app/build.sh), rebuilt when their inputs changed (app-image.ts). */
