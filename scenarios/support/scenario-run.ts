@@ -114,6 +114,7 @@ export class ScenarioRun {
     // Whatever ran between the baseline and now (reading restart counts, submitting work) must not have
     // left a probe failing: the fault goes in on a clean state, or the outage would start before it.
     await this.#clean(this.#baselineProbes, { cleanMs: 1000, timeoutMs: 30_000 });
+    const mark = this.#env.rollbacks.mark();
     const at = hrNow();
     this.#faultAt = at;
     let detail: string;
@@ -125,7 +126,13 @@ export class ScenarioRun {
     this.timeline.add({ at, type: 'fault.injected', source: 'harness', subject: step.subject, detail: `${step.name}: ${detail}` });
     const cap = Number(process.env.PRODLIKE_FAULT_EFFECT_MS ?? NaN); // the no-op test shortens the wait; nothing would show anyway
     const withinMs = Number.isFinite(cap) && cap > 0 ? Math.min(cap, step.withinMs ?? 30_000) : (step.withinMs ?? 30_000);
-    const effect = await awaitEffect(step.name, step.effects(at), { faultAt: at, withinMs, signal: this.#env.signal });
+    const effect = await awaitEffect(step.name, step.effects(at), { faultAt: at, withinMs, signal: this.#env.signal }).catch(async (error: unknown) => {
+      // The scenario ends here: this fault's undo (a paused Redis, a scaled-down worker) runs now, not when
+      // the suite ends, so the suite's next scenarios start on a whole environment.
+      const rolled = await this.#env.rollbacks.runAll(`fault "${step.name}" showed no effect`, { since: mark }).catch(() => undefined);
+      if (rolled?.outcomes.length) this.timeline.add({ at: hrNow(), type: 'fault.healed', source: 'harness', subject: step.subject, detail: `rolled back at once: ${rolled.outcomes.map((o) => `${o.description} ${o.status}`).join(', ')}` });
+      throw error;
+    });
     this.timeline.add({ at: effect.at, type: 'note', source: 'harness', subject: step.subject, detail: `effect seen ${(effect.afterMs / 1000).toFixed(1)} s after the fault: ${effect.seen}` });
     return { at, detail, effect };
   }

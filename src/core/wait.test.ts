@@ -29,4 +29,22 @@ describe('waitFor', () => {
     expect(tries).toBe(1);
     expect(performance.now() - started).toBeLessThan(1000);
   });
+
+  it('abandons a probe that hangs past probeTimeoutMs and tries again', async () => {
+    let tries = 0;
+    const started = performance.now();
+    const value = await waitFor(async () => {
+      tries += 1;
+      if (tries === 1) return new Promise<number>(() => undefined); // never settles, like a request to a vanished API server
+      return tries;
+    }, { timeoutMs: 5000, intervalMs: 1, probeTimeoutMs: 50, description: 'an API' });
+    expect(value).toBe(2);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('times out on schedule when every probe hangs', async () => {
+    const error = await waitFor(() => new Promise<undefined>(() => undefined), { timeoutMs: 100, intervalMs: 1, probeTimeoutMs: 30, description: 'an API' }).catch((e: unknown) => e);
+    expect((error as ProdlikeError).code).toBe('READINESS_TIMEOUT');
+    expect(((error as ProdlikeError).cause as Error).message).toContain('took longer than 30 ms');
+  });
 });

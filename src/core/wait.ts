@@ -13,6 +13,11 @@ export interface WaitOptions {
    * wait at once and are rethrown as they are, instead of burning the whole timeout.
    */
   fatal?: (error: unknown) => boolean;
+  /**
+   * A probe still running after this long counts as a failed attempt and the next one starts (its late
+   * result is ignored): a request that hangs cannot hold the wait past its timeout.
+   */
+  probeTimeoutMs?: number;
 }
 
 /**
@@ -27,7 +32,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const value = await probe();
+      const value = await (options.probeTimeoutMs === undefined ? probe() : bounded(probe(), options.probeTimeoutMs, options.description));
       if (value !== undefined && value !== false) return value;
     } catch (error) {
       if (options.fatal?.(error)) throw error;
@@ -41,5 +46,19 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
       });
     }
     await delay(options.intervalMs ?? 250, undefined, options.signal ? { signal: options.signal } : undefined);
+  }
+}
+
+/** `attempt`, or a PROBE_TIMEOUT rejection after `ms` (the timer cleared either way). */
+async function bounded<T>(attempt: Promise<T>, ms: number, description: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProdlikeError('READINESS_TIMEOUT', `One check while waiting for ${description} took longer than ${ms} ms; retrying.`)), ms);
+  });
+  attempt.catch(() => undefined); // a late rejection of an abandoned attempt is not unhandled
+  try {
+    return await Promise.race([attempt, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

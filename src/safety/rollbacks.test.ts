@@ -22,6 +22,19 @@ describe('rollback registry', () => {
     expect(r.pending).toEqual([]);
   });
 
+  it('runAll since a mark rolls back only what was registered after it, newest first', async () => {
+    const ran: string[] = [];
+    const r = new RollbackRegistry();
+    r.register('suite-wide overlay', async () => { ran.push('overlay'); });
+    const mark = r.mark();
+    r.register('scale worker back', async () => { ran.push('scale'); });
+    r.register('unpause redis', async () => { ran.push('unpause'); });
+    const report = await r.runAll('fault showed no effect', { since: mark });
+    expect(ran).toEqual(['unpause', 'scale']);
+    expect(report.outcomes.map((o) => o.description)).toEqual(['unpause redis', 'scale worker back']);
+    expect(r.pending).toEqual(['suite-wide overlay']);
+  });
+
   it('an undo that times out sees its signal aborted', async () => {
     const r = new RollbackRegistry();
     let aborted = false;

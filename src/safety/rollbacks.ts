@@ -89,18 +89,24 @@ export class RollbackRegistry {
    * Runs every pending undo, newest first, one at a time. Calls queue behind each other (never two undo
    * actions at once); entries registered meanwhile are picked up by the next pass.
    */
-  async runAll(reason = 'cleanup'): Promise<RollbackReport> {
-    const pass = this.#tail.then(() => this.#drain(reason));
+  async runAll(reason = 'cleanup', options: { since?: number } = {}): Promise<RollbackReport> {
+    const pass = this.#tail.then(() => this.#drain(reason, options.since ?? 0));
     this.#tail = pass.catch(() => undefined);
     return pass;
   }
 
-  async #drain(reason: string): Promise<RollbackReport> {
+  /** A mark for `runAll(reason, { since })`: only what is registered after it is rolled back then. */
+  mark(): number {
+    return this.#next;
+  }
+
+  async #drain(reason: string, since: number): Promise<RollbackReport> {
     const outcomes: RollbackOutcome[] = [];
     const bus = this.#options.bus;
-    if (this.#entries.length) bus?.emit({ kind: 'log', level: 'info', source: 'safety.rollbacks', message: `rolling back ${this.#entries.length} fault(s) (${reason}): ${[...this.#entries].reverse().map((e) => e.description).join(', ')}` });
-    while (this.#entries.length) {
-      const entry = this.#entries.pop()!;
+    const due = () => this.#entries.filter((e) => e.id >= since);
+    if (due().length) bus?.emit({ kind: 'log', level: 'info', source: 'safety.rollbacks', message: `rolling back ${due().length} fault(s) (${reason}): ${due().reverse().map((e) => e.description).join(', ')}` });
+    for (let entry = due().at(-1); entry; entry = due().at(-1)) {
+      this.#entries.splice(this.#entries.indexOf(entry), 1);
       const outcome = await runOne(entry);
       outcomes.push(outcome);
       bus?.emit({

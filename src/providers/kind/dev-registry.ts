@@ -1,10 +1,8 @@
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
-import { waitFor } from '../../core/wait.ts';
 import { labelProblem, PRODLIKE_LABELS } from '../../safety/ownership.ts';
+import { REGISTRY_PORT, RegistryContainer } from './registry-container.ts';
 
-/** The registry's port inside its container (the official image's). */
-const PORT = 5000;
 /** io.prodlike.role of the container: what `down` and the ownership checks look for. */
 export const DEV_REGISTRY_ROLE = 'dev-registry';
 
@@ -25,15 +23,13 @@ export function registryRef(host: string, image: string): string {
   return `${host}/${image.replace(/^docker\.io\//, '')}`;
 }
 
-interface Inspected { running: boolean; labels: Record<string, string>; hostPort?: string }
+interface Inspected { running: boolean; labels: Record<string, string> }
 
 async function inspect(name: string): Promise<Inspected | undefined> {
-  const r = await run('docker', ['container', 'inspect', '--format', '{{json .State.Running}}\t{{json .Config.Labels}}\t{{json .NetworkSettings.Ports}}', name], { allowFailure: true, timeoutMs: 30_000 });
+  const r = await run('docker', ['container', 'inspect', '--format', '{{json .State.Running}}\t{{json .Config.Labels}}', name], { allowFailure: true, timeoutMs: 30_000 });
   if (r.exitCode !== 0) return undefined;
-  const [running, labels, ports] = r.stdout.trim().split('\t');
-  const bindings = (JSON.parse(ports ?? 'null') as Record<string, { HostIp: string; HostPort: string }[] | null> | null)?.[`${PORT}/tcp`] ?? [];
-  const hostPort = bindings.find((b) => b.HostIp === '127.0.0.1')?.HostPort;
-  return { running: running === 'true', labels: (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {}, ...(hostPort ? { hostPort } : {}) };
+  const [running, labels] = r.stdout.trim().split('\t');
+  return { running: running === 'true', labels: (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {} };
 }
 
 /** Why the container is not this environment's dev registry (safety/ownership.ts labelProblem), or undefined. */
@@ -49,7 +45,7 @@ const notOwned = (c: Inspected, env: string) => labelProblem(c.labels, env, DEV_
  */
 export async function ensureDevRegistry(options: { env: string; image: string; network: string; progress?: (line: string) => void; timeoutMs?: number }): Promise<DevRegistry> {
   const name = devRegistryName(options.env);
-  let found = await inspect(name);
+  const found = await inspect(name);
   const problem = found ? notOwned(found, options.env) : undefined;
   if (problem) {
     throw new ProdlikeError('OWNERSHIP_REFUSED', `Refusing to use container ${name} as the dev registry of environment "${options.env}": it ${problem}.`, {
@@ -59,23 +55,13 @@ export async function ensureDevRegistry(options: { env: string; image: string; n
   }
   if (!found) {
     options.progress?.(`starting the dev registry ${name} (${options.image}) on 127.0.0.1`);
-    await run('docker', [
-      'run', '-d', '--name', name, '--network', options.network, '--restart', 'unless-stopped',
-      '--label', `${PRODLIKE_LABELS.managed}=true`, '--label', `${PRODLIKE_LABELS.env}=${options.env}`, '--label', `${PRODLIKE_LABELS.role}=${DEV_REGISTRY_ROLE}`,
-      '-p', `127.0.0.1::${PORT}`, options.image,
-    ], { timeoutMs: 120_000 });
+    const labels = { [PRODLIKE_LABELS.managed]: 'true', [PRODLIKE_LABELS.env]: options.env, [PRODLIKE_LABELS.role]: DEV_REGISTRY_ROLE };
+    await RegistryContainer.start({ name, image: options.image, network: options.network, labels, keep: true });
   } else if (!found.running) {
     await run('docker', ['start', name], { timeoutMs: 60_000 });
   }
-  found = await inspect(name);
-  const hostPort = found?.hostPort;
-  if (!hostPort) throw new ProdlikeError('DOCKER_UNAVAILABLE', `The dev registry ${name} publishes no 127.0.0.1 port for ${PORT}/tcp.`, { hint: `docker rm -f ${name}; the next build starts it again.` });
-  const pushHost = `127.0.0.1:${hostPort}`;
-  await waitFor(async () => (await fetch(`http://${pushHost}/v2/`, { signal: AbortSignal.timeout(2_000) })).ok, {
-    timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 200, description: `the dev registry ${name} to answer on http://${pushHost}/v2/`,
-    hint: `docker logs ${name}`,
-  });
-  return { name, pushHost, pullHost: `${name}:${PORT}` };
+  const pushHost = await RegistryContainer.address(name, { timeoutMs: options.timeoutMs ?? 30_000 });
+  return { name, pushHost, pullHost: `${name}:${REGISTRY_PORT}` };
 }
 
 /** Removes the environment's dev registry (and its storage), if prodlike started one for it. */

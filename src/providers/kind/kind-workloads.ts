@@ -160,7 +160,7 @@ export async function waitReady(kubectl: Kubectl, objects: KubeObject[], options
       saidAt = performance.now();
     }
     return pending.length === 0 ? true : undefined;
-  }, { timeoutMs: options.timeoutMs, intervalMs: interval, description: 'the workloads to become ready', ...(options.signal ? { signal: options.signal } : {}), hint }).catch((error: unknown) => {
+  }, { timeoutMs: options.timeoutMs, intervalMs: interval, probeTimeoutMs: 10_000, description: 'the workloads to become ready', ...(options.signal ? { signal: options.signal } : {}), hint }).catch((error: unknown) => {
     if (error instanceof ProdlikeError && error.code !== 'READINESS_TIMEOUT') throw error;
     const cause = error instanceof ProdlikeError && error.cause instanceof ProdlikeError ? error.cause : error;
     throw cause;

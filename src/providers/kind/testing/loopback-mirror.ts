@@ -3,6 +3,7 @@ import { ProdlikeError } from '../../../core/errors.ts';
 import { run } from '../../../core/exec.ts';
 import { waitFor } from '../../../core/wait.ts';
 import { PRODLIKE_LABELS } from '../../../safety/ownership.ts';
+import { REGISTRY_PORT, RegistryContainer } from '../registry-container.ts';
 
 /**
  * The online image path exercised without a registry on the internet (issue #18): the distribution registry on
@@ -16,8 +17,6 @@ import { PRODLIKE_LABELS } from '../../../safety/ownership.ts';
  */
 
 export const MIRROR_ROLE = 'online-mirror';
-/** The registry's port inside its container (the official image's). */
-const PORT = 5000;
 const DAEMON_JSON = '/etc/docker/daemon.json';
 
 /** A registry host and the repository path under it (`docker.io`, `library/postgres:15-alpine`), as Docker normalises a reference. */
@@ -46,12 +45,12 @@ export class LoopbackMirror implements AsyncDisposable {
 
   /** Where kind nodes reach it: plain HTTP on the kind network. */
   get nodeEndpoint(): string {
-    return `http://${this.name}:${PORT}`;
+    return `http://${this.name}:${REGISTRY_PORT}`;
   }
 
   /** Starts (or restarts) the labelled registry container; a container of that name prodlike did not label is refused. */
   static async start(options: { name: string; image: string; network: string; volume: string }): Promise<LoopbackMirror> {
-    const labels = [`${PRODLIKE_LABELS.managed}=true`, `${PRODLIKE_LABELS.role}=${MIRROR_ROLE}`];
+    const labels = { [PRODLIKE_LABELS.managed]: 'true', [PRODLIKE_LABELS.role]: MIRROR_ROLE };
     const existing = await run('docker', ['inspect', '--format', `{{index .Config.Labels "${PRODLIKE_LABELS.role}"}}`, options.name], { allowFailure: true, timeoutMs: 30_000 });
     if (existing.exitCode === 0) {
       if (existing.stdout.trim() !== MIRROR_ROLE) throw new ProdlikeError('OWNERSHIP_REFUSED', `Container ${options.name} exists and is not prodlike's online mirror.`, { hint: `Remove or rename it yourself (docker rm -f ${options.name}).` });
@@ -59,11 +58,9 @@ export class LoopbackMirror implements AsyncDisposable {
     }
     const volume = await run('docker', ['volume', 'inspect', '--format', `{{index .Labels "${PRODLIKE_LABELS.role}"}}`, options.volume], { allowFailure: true, timeoutMs: 30_000 });
     if (volume.exitCode === 0 && volume.stdout.trim() !== MIRROR_ROLE) throw new ProdlikeError('OWNERSHIP_REFUSED', `Volume ${options.volume} exists and is not prodlike's online mirror's.`, { hint: 'Remove or rename it yourself.' });
-    if (volume.exitCode !== 0) await run('docker', ['volume', 'create', ...labels.flatMap((l) => ['--label', l]), options.volume], { timeoutMs: 30_000 });
-    await run('docker', ['run', '-d', '--name', options.name, '--network', options.network, ...labels.flatMap((l) => ['--label', l]), '-v', `${options.volume}:/var/lib/registry`, '-p', `127.0.0.1::${PORT}`, options.image], { timeoutMs: 120_000 });
-    const port = (await run('docker', ['port', options.name, `${PORT}/tcp`], { timeoutMs: 30_000 })).stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('127.0.0.1:'));
-    if (!port) throw new ProdlikeError('DOCKER_UNAVAILABLE', `The online mirror ${options.name} publishes no 127.0.0.1 port.`, { hint: `docker logs ${options.name}` });
-    await waitFor(async () => (await fetch(`http://${port}/v2/`, { signal: AbortSignal.timeout(2_000) })).ok, { timeoutMs: 30_000, intervalMs: 200, description: `the online mirror to answer on http://${port}/v2/` });
+    if (volume.exitCode !== 0) await run('docker', ['volume', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), options.volume], { timeoutMs: 30_000 });
+    await RegistryContainer.start({ name: options.name, image: options.image, network: options.network, labels, volume: options.volume });
+    const port = await RegistryContainer.address(options.name);
     return new LoopbackMirror(options.name, port);
   }
 
