@@ -216,7 +216,7 @@ async function imageChecks(probes: DoctorProbes, config: ProdlikeConfig, catalog
     id: 'kind.node-image', title: 'kind node image', blocks: ['kind'],
     status: nodeImageOk ? 'ok' : 'fail',
     detail: nodeImageOk ? nodeImage : `${nodeImage} not present`,
-    hint: source === 'online' ? `It is pulled by \`kind create cluster\`; or run \`npx prodlike setup --kind\`.` : 'Run `npx prodlike setup --kind` (cold build about 30 min on 2 cores, cached afterwards).',
+    hint: source === 'online' ? `It is pulled by \`kind create cluster\`; or run \`npx prodlike setup --kind\`.` : 'Run `npx prodlike setup --kind` (cold build about 25 min on 2 cores, cached afterwards).',
   });
   return source;
 }

@@ -238,7 +238,7 @@ export async function lockEnvironment(loaded: LoadedConfig, command: string, ctx
 /**
  * One `prodlike setup` at a time per host cache (~/.cache/prodlike): two setups building the same images
  * (a debootstrap into one rootfs, one Go build cache) would trip over each other; a second one waits
- * (up to 3 hours: a cold kind node image takes about 30 min on 2 cores, longer on a loaded host) and then finds everything cached.
+ * (up to 3 hours: a cold kind node image takes about 21 min on 2 cores, longer on a loaded host) and then finds everything cached.
  * `up` runs setup for a newcomer and takes it too.
  */
 export async function lockHostSetup(command: string, ctx: { bus?: EventBus; abort?: AbortController }, env: NodeJS.ProcessEnv = process.env): Promise<EnvLock> {

@@ -190,7 +190,7 @@ async function smokeSteps(options: SetupOptions, cache: string, result: SetupRes
   }
 }
 
-/** The kind node image: pulled by kind online, built offline (cold: about 30 min on 2 cores; not started cold in CI). */
+/** The kind node image: pulled by kind online, built offline (cold: about 21 min on 2 cores, built alongside the container images; not started cold in CI). */
 async function kindNodeStep(options: SetupOptions, catalog: ImageCatalog, source: 'online' | 'offline', cache: string, ci: boolean, result: SetupResult): Promise<void> {
   await options.bus.step('kind-node', 'kind node image', async (progress) => {
     const tag = options.config.kind.nodeImage ?? catalog.kindNode[source];
@@ -201,7 +201,7 @@ async function kindNodeStep(options: SetupOptions, catalog: ImageCatalog, source
     if (existing?.inputs === inputs) return outcome('cached', existing, `${tag} up to date`);
     const k8sCached = existsSync(join(cache, 'kubernetes', options.config.kind.kubernetesVersion, '.stamp'));
     if (ci && !k8sCached) {
-      result.skipped.push(`kind node image: a cold Kubernetes build (about 15 min of the node image's 26 min on 2 cores) is never started in CI; run \`npx prodlike setup --kind\` on this host first`);
+      result.skipped.push(`kind node image: a cold Kubernetes build (about 13 min of the node image's 21 min on 2 cores) is never started in CI; run \`npx prodlike setup --kind\` on this host first`);
       return outcome('skipped', undefined, 'cold build not started in CI (no cached Kubernetes build); kind suites will be skipped');
     }
     await runBuildScript({ signal: options.signal, script, tag, inputs, cacheDir: cache, timeoutMs: 3 * 60 * 60_000, progress, env: { K8S_VERSION: options.config.kind.kubernetesVersion } });

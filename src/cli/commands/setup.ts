@@ -15,7 +15,7 @@ export function registerSetup(program: Command, ctx: CliContext): void {
       + 'official images online, or equivalents built locally offline (debootstrap + Go). Idempotent: cached '
       + 'artifacts are stamped and skipped; a second run builds nothing. One setup at a time per host cache: '
       + 'a second one (or an `up` that needs setup) waits for the first and then finds its work cached.')
-    .option('--kind', 'also build/verify the kind node image and cluster add-on images (cold: about 30 min on 2 cores)')
+    .option('--kind', 'also build/verify the kind node image and cluster add-on images (cold: about 21 min on 2 cores, alongside the other images)')
     .addOption(new Option('--image-source <source>', 'override imageSource from the config').choices(IMAGE_SOURCES))
     .option('--no-smoke', 'skip the smoke checks of the images')
     .action(act(ctx, async (opts: { kind?: boolean; imageSource?: ImageSource; smoke: boolean }) => {
