@@ -200,11 +200,14 @@ export function token(): string {
   return randomBytes(8).toString('hex');
 }
 
+/**
+ * Everything a one-shot container printed (stdout, then stderr), read with `docker logs` once it exited: the
+ * log stream testcontainers returns for a container that exited at once (`node -e`) may never end, and with
+ * nothing else pending the process then exits mid-setup (seen on a fresh host with Docker 20.10).
+ */
 export async function readLogs(container: StartedTestContainer): Promise<string> {
-  const stream = await container.logs();
-  const chunks: string[] = [];
-  for await (const chunk of stream) chunks.push(String(chunk));
-  return chunks.join('');
+  const r = await run('docker', ['logs', container.getId()], { timeoutMs: 30_000 });
+  return [r.stdout, r.stderr].filter(Boolean).join('\n');
 }
 
 /** One check per image of fixtures/images/images.yaml that has behaviour to check (not debian-base). */
