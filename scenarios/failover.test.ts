@@ -260,8 +260,10 @@ describe.skipIf(Boolean(skip))(`failover${skip ? ` (skipped: ${skip})` : ''}`, (
         effects: (at) => [Effects.condition('redis reported paused and its server probe failing', async () => {
           const failed = await Effects.probeFails(server, at).observe();
           if (!failed) return undefined; // cheap first: the provider's status probes every service's health
-          const state = (await replicasOf('redis'))[0]?.state;
-          return state === 'paused' ? `redis-0 ${state}; ${failed}` : undefined;
+          const replica = (await replicasOf('redis'))[0];
+          if (replica?.state === 'paused') return `redis-0 ${replica.state}; ${failed}`;
+          // Not yet, and said why: FAULT_NO_EFFECT then quotes what the provider reported while the probe failed.
+          throw new Error(`probe failing but the provider reports redis-0 ${replica ? `${replica.id} ${replica.state}, ${replica.health}` : 'absent'}`);
         })],
         withinMs: Math.max(5_000, HOLD_MS),
       });
