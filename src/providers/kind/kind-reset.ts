@@ -71,14 +71,16 @@ export interface NamespaceApi {
   left(namespace: string, keepClaims?: readonly string[]): Promise<string[]>;
 }
 
+/** The field selector that leaves the kept claims out of a collection delete: `metadata.name!=<claim>`, all of them. */
+const allBut = (keep: readonly string[]): string => keep.map((n) => `metadata.name!=${n}`).join(',');
+
 /** NamespaceApi through the Kubernetes API client (@kubernetes/client-node) with the environment's kubeconfig and context. */
 export function namespaceApi(kubeConfig: KubeConfig): NamespaceApi {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  // Kept claims are left out of the collection delete by name (a field selector: `metadata.name!=<claim>`, all of them).
-  const except = (keep: readonly string[]) => (keep.length ? { fieldSelector: keep.map((n) => `metadata.name!=${n}`).join(',') } : {});
+  const except = (keep: readonly string[]) => (keep.length ? { fieldSelector: allBut(keep) } : {});
   const core1: Record<string, (namespace: string, keep: readonly string[]) => Promise<unknown>> = {
     configmaps: (namespace) => core.deleteCollectionNamespacedConfigMap({ namespace }),
     secrets: (namespace) => core.deleteCollectionNamespacedSecret({ namespace }),
@@ -181,7 +183,7 @@ export async function emptyNamespaces(kubectl: Kubectl, namespaces: readonly str
         const claims = keep(ns).length && rest.includes('persistentvolumeclaims');
         const others = claims ? rest.filter((r) => r !== 'persistentvolumeclaims') : rest;
         if (others.length) await kubectl.run(['-n', ns, 'delete', others.join(','), '--all', '--wait=false'], { timeoutMs: 60_000 });
-        if (claims) await kubectl.run(['-n', ns, 'delete', 'persistentvolumeclaims', '--field-selector', keep(ns).map((n) => `metadata.name!=${n}`).join(','), '--wait=false'], { timeoutMs: 60_000 });
+        if (claims) await kubectl.run(['-n', ns, 'delete', 'persistentvolumeclaims', '--field-selector', allBut(keep(ns)), '--wait=false'], { timeoutMs: 60_000 });
       }),
     ]);
   }));
