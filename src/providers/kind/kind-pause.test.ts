@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PodObject } from '../../kube/objects.ts';
 import type { ReplicaStatus } from '../provider.ts';
-import { containerIdOf, ctrTaskArgv, parseTaskList, pauseTargetOf, planResume, withPauseState } from './kind-pause.ts';
+import { containerIdOf, ctrTaskArgv, parseTaskList, pauseTargetOf, pausedContainers, planResume, withPauseState } from './kind-pause.ts';
 
 const ID = 'b369a627170f9e7fa076d21cdf15bbf982532ee632ee33e34baf744820c778c2';
 const OTHER = 'd1922dcaf7976beb9b069eb96436c3e4522884c3a23a0822798354d900f166db';
@@ -58,7 +58,24 @@ describe('kind pause: target and resume plan', () => {
   it('reports a replica with a frozen container as paused and unhealthy', () => {
     const status: ReplicaStatus = { id: 'redis-0', name: 'redis-0', health: 'healthy', state: 'Running', restarts: 0 };
     const p = pod([{ name: 'redis', containerID: `containerd://${ID}`, state: { running: {} } }]);
-    expect(withPauseState(status, p, new Set([ID]))).toEqual({ ...status, state: 'paused', health: 'unhealthy' });
-    expect(withPauseState(status, p, new Set([OTHER]))).toBe(status);
+    const none = new Map<string, string>();
+    expect(withPauseState(status, p, { paused: new Set([ID]), unreadable: none })).toEqual({ ...status, state: 'paused', health: 'unhealthy' });
+    expect(withPauseState(status, p, { paused: new Set([OTHER]), unreadable: none })).toBe(status);
+    // A node that could not be read is said, not taken for "nothing paused".
+    expect(withPauseState(status, p, { paused: new Set(), unreadable: new Map([['prodlike-demo-worker', 'exit 1']]) }).state).toBe('Running (pause state unknown: exit 1)');
+  });
+
+  it('asks a node that fails once more, then lists it as unreadable instead of dropping it', async () => {
+    const calls = new Map<string, number>();
+    const flaky = async (node: string) => {
+      calls.set(node, (calls.get(node) ?? 0) + 1);
+      if (node === 'n1' && calls.get(node) === 1) throw new Error('timed out');
+      if (node === 'n2') throw new Error('exec failed');
+      return new Map([[ID, 'PAUSED' as const], [OTHER, 'RUNNING' as const]]);
+    };
+    const states = await pausedContainers(['n1', 'n2', 'n1'], flaky);
+    expect([...states.paused]).toEqual([ID]);
+    expect([...states.unreadable]).toEqual([['n2', 'exec failed']]);
+    expect([...calls]).toEqual([['n1', 2], ['n2', 2]]);
   });
 });

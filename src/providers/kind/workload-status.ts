@@ -20,7 +20,7 @@ export async function workloadStatus(kubectl: Kubectl, config: ProdlikeConfig, o
     const pods = await kubectl.json<KubeList<PodObject>>(['-n', w.namespace, 'get', 'pods', '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',')]).catch(() => ({ items: [] as PodObject[] }));
     return { w, obj, pods: pods.items };
   }));
-  const paused = options.checkPaused ? await pausedContainers(read.flatMap((r) => r.pods.map((p) => p.spec?.nodeName ?? '').filter(Boolean))) : new Set<string>();
+  const paused = options.checkPaused ? await pausedContainers(read.flatMap((r) => r.pods.map((p) => p.spec?.nodeName ?? '').filter(Boolean))) : { paused: new Set<string>(), unreadable: new Map<string, string>() };
   const services = read.map(({ w, obj, pods }): ServiceStatus => {
     const replicas = pods.map((p) => withPauseState(replicaStatus(p), p, paused));
     const desired = typeof obj?.spec?.replicas === 'number' ? obj.spec.replicas : replicas.length;
