@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { ProdlikeError } from '../../src/core/errors.ts';
+import { waitFor } from '../../src/core/wait.ts';
 import { AvailabilityProbe, type ProbeOptions, type ProbeRecord } from '../../src/measure/availability-probe.ts';
 import { httpCheck, type ProbeCheck } from '../../src/probe/index.ts';
 import { hrNow } from '../../src/measure/clock.ts';
@@ -178,6 +179,11 @@ export class ScenarioRun {
     this.recorded = true;
   }
 
+  /** Whether a fault was applied (its undo may have run, the environment may still be recovering). */
+  get faulted(): boolean {
+    return this.#faultAt !== undefined;
+  }
+
   async dispose(): Promise<void> {
     await this.#stopProbes().catch(() => undefined);
     await this.#stopEvents().catch(() => undefined);
@@ -203,13 +209,34 @@ export class ScenarioRun {
 /** Runs one scenario: records it as `error` with the reason when it cannot measure, always cleans up. */
 export async function runScenario(env: ScenarioEnvironment, meta: { id: string; title: string }, body: (s: ScenarioRun) => Promise<void>): Promise<void> {
   const run = await new ScenarioRun(env, meta).start();
+  const mark = env.rollbacks.mark();
   try {
     await body(run);
   } catch (error) {
     if (!run.recorded) await run.recordError(error).catch(() => undefined);
+    // A scenario that failed after its fault leaves it held (a scaled-down worker, a paused Redis) or replicas
+    // restarting and backing off: its undo runs now, not at the suite's end, and the next scenario waits for a
+    // whole environment, or it would fail for this one's reason (a 502 baseline). Both said on the output.
+    if (run.faulted && !env.signal.aborted) {
+      const rolled = await env.rollbacks.runAll(`scenario ${meta.id} failed`, { since: mark }).catch(() => undefined);
+      if (rolled?.outcomes.length) process.stdout.write(`[${meta.id}] rolled back: ${rolled.outcomes.map((o) => `${o.description} ${o.status}`).join(', ')}\n`);
+      await awaitWhole(env, meta.id);
+    }
     throw error;
   } finally {
     await run.dispose();
+  }
+}
+
+/** Waits (up to 5 min) until the provider reports the environment healthy again after a failed scenario. */
+async function awaitWhole(env: ScenarioEnvironment, scenario: string): Promise<void> {
+  const started = hrNow();
+  process.stdout.write(`[${scenario}] failed after its fault: waiting for the environment to be healthy before the next scenario (up to 5 min)\n`);
+  try {
+    await waitFor(async () => (await env.provider.status()).healthy, { timeoutMs: 5 * 60_000, intervalMs: 2_000, probeTimeoutMs: 60_000, description: 'the environment to be healthy after a failed scenario', signal: env.signal });
+    process.stdout.write(`[${scenario}] environment healthy again after ${((hrNow() - started) / 1000).toFixed(1)} s\n`);
+  } catch (error) {
+    process.stdout.write(`[${scenario}] the environment did not become healthy (${error instanceof Error ? error.message : String(error)}): the next scenarios may fail for this reason\n`);
   }
 }
 
