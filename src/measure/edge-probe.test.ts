@@ -67,5 +67,8 @@ describe('edge probe against a local https server', () => {
     expect(st.admitted).toBeGreaterThanOrEqual(7);
     expect(st.admitted).toBeLessThanOrEqual(14);
     expect(st.statuses['429']).toBe(st.rejected);
+    // Offered over about the nominal second (19 intervals of 50 ms + one), never less.
+    expect(st.offeredMs).toBeGreaterThanOrEqual(995);
+    expect(st.offeredMs).toBeLessThan(1_500);
   });
 });

@@ -102,6 +102,12 @@ export interface RateSample {
   statuses: Record<string, number>;
   /** First send to last answer. */
   ms: number;
+  /**
+   * The time the requests were offered over: first send to last send plus one interval of the rate (so `rate`
+   * requests per second for `seconds` offer exactly `seconds` when every send is on time). A loaded host sends
+   * late; an admitted rate is admitted requests over this window, not over the nominal one. Burst: `ms`.
+   */
+  offeredMs: number;
 }
 
 /**
@@ -110,7 +116,7 @@ export interface RateSample {
  */
 export const TRAEFIK_LIMIT_STATUS = 429;
 
-function tally(results: Array<EdgeResponse | Error>, ms: number, limitStatus: number): RateSample {
+function tally(results: Array<EdgeResponse | Error>, ms: number, limitStatus: number, offeredMs = ms): RateSample {
   const statuses: Record<string, number> = {};
   let admitted = 0;
   let rejected = 0;
@@ -121,7 +127,7 @@ function tally(results: Array<EdgeResponse | Error>, ms: number, limitStatus: nu
     if (r.status === limitStatus) rejected++;
     else admitted++;
   }
-  return { sent: results.length, admitted, rejected, errors, statuses, ms: Math.round(ms) };
+  return { sent: results.length, admitted, rejected, errors, statuses, ms: Math.round(ms), offeredMs: Math.round(offeredMs) };
 }
 
 /** `count` requests as fast as `concurrency` connections allow (one client address: this host). */
@@ -143,12 +149,14 @@ export async function steady(send: () => Promise<EdgeResponse>, options: { rate:
   const total = Math.round(options.rate * options.seconds);
   const started = performance.now();
   const pending: Array<Promise<EdgeResponse | Error>> = [];
+  let lastSent = started;
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / options.rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lastSent = performance.now();
     pending.push(send().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
   }
   const results = await Promise.all(pending);
-  return tally(results, performance.now() - started, options.limitStatus ?? TRAEFIK_LIMIT_STATUS);
+  return tally(results, performance.now() - started, options.limitStatus ?? TRAEFIK_LIMIT_STATUS, lastSent - started + 1000 / options.rate);
 }
