@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 // Runs vitest (all projects, or the ones given: `npm test -- --project unit`) and ends with the line
 // `N passed, N failed, N skipped` that CI reads, after the wall time of each vitest project (projects of
-// one group run at the same time: see vitest.config.ts). The exit code is vitest's (the worst of its passes).
+// one group run at the same time: see vitest.config.ts). The exit code is vitest's (the worst of its runs).
 //
-// Without arguments, two vitest passes: every project but `scenarios-saasit`, then `scenarios-saasit`. A
-// project's global teardown (scenarios/support/shared-env-teardown.ts: the shared kind cluster removed) runs
-// only when its whole vitest run ends, so in one pass the scenarios-kind cluster would still be running while
-// examples/saasit's cluster is created and measured beside it on two cores.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+// Without arguments, three stages of vitest runs, one after the other:
+//   1. `unit` beside the kind integration projects (`integration-kind`, `integration-cluster`,
+//      `integration-online`): two vitest processes at once. Neither measures a time against a target that
+//      the other's CPU use could move (the kind projects' few budgets are minutes wide), and the kind ones
+//      spend most of their time waiting on cluster start-up: unit's ~2.5 min come off the run. Unit's
+//      output goes to runs/test-unit.log and is printed whole once the stage ends (never interleaved).
+//   2. every measuring project, alone on the machine: integration, calibration, scenarios, scenarios-kind.
+//   3. `scenarios-saasit`. A project's global teardown (scenarios/support/shared-env-teardown.ts: the
+//      shared kind cluster removed) runs only when its whole vitest run ends, so in one run the scenarios-kind
+//      cluster would still be running while examples/saasit's cluster is created and measured beside it.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const PASSES = [
-  ['unit', 'integration', 'integration-kind', 'integration-cluster', 'integration-online', 'calibration', 'scenarios', 'scenarios-kind'],
-  ['scenarios-saasit'],
+const STAGES = [
+  [{ projects: ['unit'], quiet: true }, { projects: ['integration-kind', 'integration-cluster', 'integration-online'] }],
+  [{ projects: ['integration', 'calibration', 'scenarios', 'scenarios-kind'] }],
+  [{ projects: ['scenarios-saasit'] }],
 ];
 const given = process.argv.slice(2);
-const passes = given.length ? [given] : PASSES.map((projects) => projects.flatMap((p) => ['--project', p]));
+const stages = given.length ? [[{ args: given }]] : STAGES.map((runs) => runs.map((r) => ({ ...r, args: r.projects.flatMap((p) => ['--project', p]) })));
 mkdirSync('runs', { recursive: true });
 const reporter = join('src', 'cli', 'vitest-outcome-reporter.ts');
 const started = Date.now();
@@ -25,32 +32,56 @@ let failed = 0;
 let skipped = 0;
 let status = 0;
 let times = '';
-for (const [i, passArgs] of passes.entries()) {
-  const suffix = passes.length > 1 ? `-${i + 1}` : '';
-  const out = join('runs', `test-results${suffix}.json`);
-  const outcomesFile = join('runs', `test-outcomes${suffix}.json`);
-  for (const f of [out, outcomesFile]) if (existsSync(f)) rmSync(f);
-  if (passes.length > 1) process.stdout.write(`\n=== vitest pass ${i + 1} of ${passes.length}: ${passArgs.filter((a) => a !== '--project').join(', ')}\n`);
-  const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, `--reporter=./${reporter}`, ...passArgs];
-  const child = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, PRODLIKE_VITEST_OUTCOMES: outcomesFile } });
-  // 130/143: interrupted; no second pass after Ctrl-C.
-  if (child.signal || child.status === 130 || child.status === 143) {
-    status = child.status ?? 130;
-    break;
+let interrupted = false;
+const stageTimes = [];
+for (const [i, runs] of stages.entries()) {
+  const stageStarted = Date.now();
+  if (stages.length > 1) process.stdout.write(`\n=== vitest stage ${i + 1} of ${stages.length}: ${runs.map((r) => r.projects.join(', ') + (r.quiet ? ' (output printed when it ends)' : '')).join('  |  at the same time:  ')}\n`);
+  const results = await Promise.all(runs.map((r, j) => vitest(r, `${stages.length > 1 ? `-${i + 1}` : ''}${runs.length > 1 ? `-${j + 1}` : ''}`)));
+  for (const { code, signal, out, outcomesFile, log } of results) {
+    if (log) process.stdout.write(`\n=== output of the ${log.projects} run (beside the kind projects)\n${readFileSync(log.file, 'utf8')}`);
+    // 130/143: interrupted; no further stage after Ctrl-C.
+    if (signal || code === 130 || code === 143) { status = code ?? 130; interrupted = true; }
+    else if ((code ?? 1) !== 0) status = status || (code ?? 1);
+    if (existsSync(out)) {
+      const report = JSON.parse(readFileSync(out, 'utf8'));
+      passed += report.numPassedTests ?? 0;
+      failed += (report.numFailedTests ?? 0) + suitesFailedWithoutTests(report);
+      skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+      times += projectTimes(report, outcomesFile);
+    } else if (code !== 0) failed += 1;
   }
-  if ((child.status ?? 1) !== 0) status = status || (child.status ?? 1);
-  if (existsSync(out)) {
-    const report = JSON.parse(readFileSync(out, 'utf8'));
-    passed += report.numPassedTests ?? 0;
-    failed += (report.numFailedTests ?? 0) + suitesFailedWithoutTests(report);
-    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    times += projectTimes(report, outcomesFile);
-  } else if (child.status !== 0) failed += 1;
+  if (stages.length > 1) stageTimes.push(`  stage ${i + 1} ${seconds(Date.now() - stageStarted).padStart(9)}  ${runs.map((r) => r.projects.join(', ')).join('  |  ')}`);
+  if (interrupted) break;
 }
 if (times) process.stdout.write(`\nvitest projects (wall time from first file start to last file end):\n${times}`);
+if (stageTimes.length) process.stdout.write(`\nvitest stages:\n${stageTimes.join('\n')}\n`);
 process.stdout.write(`\nvitest: ${seconds(Date.now() - started)} in all\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(status);
+
+/** One vitest process for some projects; `quiet`: its output to runs/test-<projects>.log instead of this terminal. */
+function vitest(r, suffix) {
+  const out = join('runs', `test-results${suffix}.json`);
+  const outcomesFile = join('runs', `test-outcomes${suffix}.json`);
+  for (const f of [out, outcomesFile]) if (existsSync(f)) rmSync(f);
+  const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, `--reporter=./${reporter}`, ...r.args];
+  const logFile = r.quiet ? join('runs', `test-${r.projects.join('-')}.log`) : undefined;
+  const child = spawn('npx', args, { stdio: logFile ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, PRODLIKE_VITEST_OUTCOMES: outcomesFile } });
+  const sink = logFile ? createWriteStream(logFile) : undefined;
+  if (sink) {
+    child.stdout.pipe(sink, { end: false });
+    child.stderr.pipe(sink, { end: false });
+  }
+  // Ctrl-C reaches both children (same process group); this process waits for them to end.
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      const done = () => resolve({ code, signal, out, outcomesFile, log: logFile ? { file: logFile, projects: r.projects.join(', ') } : undefined });
+      if (sink) sink.end(done);
+      else done();
+    });
+  });
+}
 
 // A file that fails to load (or a failing hook) is a failed suite with no failed test: count it once.
 function suitesFailedWithoutTests(report) {

@@ -121,8 +121,8 @@ export async function ensureK6Operator(kubectl: Kubectl, o: K6OperatorOptions & 
     const ready = (d: DeploymentStatus | undefined) => (d?.status?.readyReplicas ?? 0) >= 1 && d?.status?.updatedReplicas === d?.status?.replicas;
     const offline = o.imageSource === 'offline';
     const wanted = [...new Set([o.image, ...o.images])];
-    const loaded: string[] = [];
-    if (offline) for (const node of await imageNodes(o.cluster)) loaded.push(...(await ensureImagesOnNode(node, wanted, o.cluster, progress)));
+    // Every node at once (the load step of a distributed run was 54 s node after node, 12/2026).
+    const loaded = offline ? (await Promise.all((await imageNodes(o.cluster)).map((node) => ensureImagesOnNode(node, wanted, o.cluster, progress)))).flat() : [];
     if (current?.spec?.template?.spec?.containers?.[0]?.image === o.image && ready(current) && loaded.length === 0) {
       return outcome('cached', undefined, `controller ready in ${K6_OPERATOR_NAMESPACE}`);
     }
