@@ -77,11 +77,60 @@ export async function nodeTasks(node: string): Promise<Map<string, TaskStatus> |
   throw new ProdlikeError('PROVIDER_FAILED', `Cannot list the containers of node ${node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
 }
 
-/** Freezes the target's containers (one `ctr task pause` each). */
-export async function pauseTasks(target: PauseTarget): Promise<void> {
+/**
+ * The argv (for `docker`) that thaws a container's cgroup in its node directly: cgroup v1 `freezer.state` THAWED,
+ * v2 `cgroup.freeze` 0 (a no-op on a cgroup that is not frozen). `ctr task resume` refuses a task it lists as
+ * running, and a freezer stuck FREEZING (a process that cannot be frozen yet) is listed running: only this
+ * thaws that one.
+ */
+export function thawArgv(node: string, id: string): string[] {
+  const script = `for f in $(find /sys/fs/cgroup -path "*${id}*" \\( -name freezer.state -o -name cgroup.freeze \\) 2>/dev/null); do case "$f" in *freezer.state) echo THAWED > "$f" ;; *) echo 0 > "$f" ;; esac; done`;
+  return ['exec', node, 'sh', '-c', script];
+}
+
+/** How long a pause may take to show as PAUSED in the node's task list before it is undone and tried again. */
+const FROZEN_WITHIN_MS = 15_000;
+const PAUSE_ATTEMPTS = 3;
+
+/**
+ * Freezes the target's containers (one `ctr task pause` each) and returns once the node lists every one PAUSED.
+ * `ctr task pause` can return while the freezer is still FREEZING (cgroup v1: a process in the kernel cannot be
+ * frozen yet), which the task list shows as RUNNING: neither `status` nor the resume then sees a pause, and the
+ * container freezes later, unseen and never resumed (a CI rehearsal, 12/2026: Redis frozen for good after a
+ * "successful" rollback). A pause not listed within 15 s is thawed and tried again, up to 3 times; then
+ * PROVIDER_FAILED, with the containers thawed.
+ */
+export async function pauseTasks(target: PauseTarget, options: { frozenWithinMs?: number; attempts?: number } = {}): Promise<void> {
+  const attempts = options.attempts ?? PAUSE_ATTEMPTS;
+  let seen = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (const id of target.containers) {
+      const r = await run('docker', ctrTaskArgv(target.node, 'pause', id), { allowFailure: true, timeoutMs: 30_000 });
+      if (r.exitCode !== 0 && !/already paused/i.test(r.stderr)) {
+        await thawTasks(target);
+        throw new ProdlikeError('PROVIDER_FAILED', `Cannot pause container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+      }
+    }
+    const deadline = performance.now() + (options.frozenWithinMs ?? FROZEN_WITHIN_MS);
+    for (;;) {
+      const tasks = await nodeTasks(target.node).catch(() => undefined);
+      seen = target.containers.map((id) => `${id.slice(0, 12)} ${tasks?.get(id) ?? 'not listed'}`).join(', ');
+      if (tasks && target.containers.every((id) => tasks.get(id) === 'PAUSED')) return;
+      if (performance.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await thawTasks(target);
+  }
+  throw new ProdlikeError('PROVIDER_FAILED', `Pod ${target.pod} on node ${target.node} did not freeze: after ${attempts} pauses of up to ${(options.frozenWithinMs ?? FROZEN_WITHIN_MS) / 1000} s each its containers were listed ${seen} (a freezer that stays FREEZING: a process busy in the kernel). Its containers were thawed again.`, {
+    hint: 'The host is probably very busy (disk or CPU): run the scenario again when it is quieter; `prodlike status` shows the pod running.',
+  });
+}
+
+/** Thaws the target's containers whatever the task list says (`ctr task resume`, then the cgroup itself); errors ignored. */
+async function thawTasks(target: PauseTarget): Promise<void> {
   for (const id of target.containers) {
-    const r = await run('docker', ctrTaskArgv(target.node, 'pause', id), { allowFailure: true, timeoutMs: 30_000 });
-    if (r.exitCode !== 0) throw new ProdlikeError('PROVIDER_FAILED', `Cannot pause container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    await run('docker', ctrTaskArgv(target.node, 'resume', id), { allowFailure: true, timeoutMs: 30_000 });
+    await run('docker', thawArgv(target.node, id), { allowFailure: true, timeoutMs: 30_000 });
   }
 }
 
@@ -118,7 +167,19 @@ export async function resumeTasks(target: PauseTarget): Promise<ResumeOutcome> {
     else if (/not found|no running task|is not paused/i.test(r.stderr) || nodeGone(r.stderr)) outcome.gone.push(id); // went away since the listing
     else throw new ProdlikeError('PROVIDER_FAILED', `Cannot resume container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
-  return outcome;
+  // Listed running may still be freezing (see pauseTasks): its cgroup is thawed too (a no-op when it is not frozen).
+  for (const id of plan.running) await run('docker', thawArgv(target.node, id), { allowFailure: true, timeoutMs: 30_000 });
+  // Resumed means listed running: a container that froze late is thawed again (up to 10 s), else PROVIDER_FAILED.
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const tasks = await nodeTasks(target.node).catch(() => undefined);
+    const frozen = target.containers.filter((id) => tasks?.get(id) === 'PAUSED' || tasks?.get(id) === 'PAUSING');
+    if (tasks === undefined && performance.now() < deadline) { await new Promise((r) => setTimeout(r, 500)); continue; }
+    if (!frozen.length) return outcome;
+    if (performance.now() >= deadline) throw new ProdlikeError('PROVIDER_FAILED', `Pod ${target.pod} on node ${target.node} is still frozen after its resume: ${frozen.map((id) => id.slice(0, 12)).join(', ')}.`, { hint: `Thaw it by hand: docker exec ${target.node} ctr --namespace ${CRI_NAMESPACE} task resume <id>.` });
+    await thawTasks({ ...target, containers: frozen });
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**
@@ -141,4 +202,21 @@ export async function pausedContainers(nodes: Iterable<string>, tasksOf: (node: 
     for (const [id, status] of tasks ?? []) if (status === 'PAUSED' || status === 'PAUSING') paused.add(id);
   }));
   return { paused, unreadable };
+}
+
+/**
+ * Thaws every paused container on these nodes (best effort, errors ignored): a frozen process keeps its node
+ * container from being killed ("did not receive an exit event"), so deleting a cluster with a paused pod hangs.
+ * Returns the ids thawed.
+ */
+export async function thawAllPaused(nodes: readonly string[]): Promise<string[]> {
+  const states = await pausedContainers(nodes);
+  const thawed: string[] = [];
+  await Promise.all(nodes.map(async (node) => {
+    const tasks = await nodeTasks(node).catch(() => undefined);
+    const ids = [...(tasks ?? [])].filter(([id]) => states.paused.has(id)).map(([id]) => id);
+    if (ids.length) await thawTasks({ pod: '(any)', node, containers: ids });
+    thawed.push(...ids);
+  }));
+  return thawed;
 }
