@@ -10,14 +10,9 @@ import { loadImageCatalog } from '../../setup/image-catalog.ts';
 
 /** Images for a kind cluster: the node image offline, the cached archive `kind load` reads, the nodes that get them. */
 
-/** Every node container of the cluster (`kind get nodes`). */
-export async function kindNodeNames(cluster: string): Promise<string[]> {
-  return (await kind(['get', 'nodes', '--name', cluster], { timeoutMs: 30_000 })).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
 /** The nodes pods run on: the workers (the control plane keeps its NoSchedule taint), or the control plane alone. */
 export async function imageNodes(cluster: string): Promise<string[]> {
-  const all = await kindNodeNames(cluster);
+  const all = (await kind(['get', 'nodes', '--name', cluster], { timeoutMs: 30_000 })).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   const workers = all.filter((n) => !n.endsWith('-control-plane'));
   return workers.length ? workers : all;
 }

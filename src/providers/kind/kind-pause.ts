@@ -1,5 +1,6 @@
 import { ProdlikeError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
+import { waitFor } from '../../core/wait.ts';
 import type { PodObject } from '../../kube/objects.ts';
 import type { PauseTarget, ReplicaStatus } from '../provider.ts';
 
@@ -28,6 +29,9 @@ export function ctrTaskArgv(node: string, action: 'pause' | 'resume' | 'ls', id?
 }
 
 export type TaskStatus = 'RUNNING' | 'PAUSED' | 'PAUSING' | 'STOPPED' | 'CREATED' | 'UNKNOWN';
+
+/** A task frozen or being frozen (what a pause leaves and a resume undoes). */
+const frozenStatus = (status: TaskStatus | undefined): boolean => status === 'PAUSED' || status === 'PAUSING';
 
 /** `ctr task ls` output (`TASK PID STATUS` columns) as id → status. */
 export function parseTaskList(stdout: string): Map<string, TaskStatus> {
@@ -111,14 +115,12 @@ export async function pauseTasks(target: PauseTarget, options: { frozenWithinMs?
         throw new ProdlikeError('PROVIDER_FAILED', `Cannot pause container ${id.slice(0, 12)} of pod ${target.pod} on node ${target.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
       }
     }
-    const deadline = performance.now() + (options.frozenWithinMs ?? FROZEN_WITHIN_MS);
-    for (;;) {
-      const tasks = await nodeTasks(target.node).catch(() => undefined);
+    const frozen = await waitFor(async () => {
+      const tasks = await nodeTasks(target.node);
       seen = target.containers.map((id) => `${id.slice(0, 12)} ${tasks?.get(id) ?? 'not listed'}`).join(', ');
-      if (tasks && target.containers.every((id) => tasks.get(id) === 'PAUSED')) return;
-      if (performance.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return tasks !== undefined && target.containers.every((id) => tasks.get(id) === 'PAUSED');
+    }, { timeoutMs: options.frozenWithinMs ?? FROZEN_WITHIN_MS, intervalMs: 250, description: `pod ${target.pod}'s containers to be listed PAUSED` }).catch(() => false);
+    if (frozen) return;
     await thawTasks(target);
   }
   throw new ProdlikeError('PROVIDER_FAILED', `Pod ${target.pod} on node ${target.node} did not freeze: after ${attempts} pauses of up to ${(options.frozenWithinMs ?? FROZEN_WITHIN_MS) / 1000} s each its containers were listed ${seen} (a freezer that stays FREEZING: a process busy in the kernel). Its containers were thawed again.`, {
@@ -151,7 +153,7 @@ export function planResume(containers: readonly string[], tasks: ReadonlyMap<str
   for (const id of containers) {
     const status = tasks?.get(id);
     if (status === undefined || status === 'STOPPED') plan.gone.push(id);
-    else if (status === 'PAUSED' || status === 'PAUSING') plan.resume.push(id);
+    else if (frozenStatus(status)) plan.resume.push(id);
     else plan.running.push(id);
   }
   return plan;
@@ -170,16 +172,17 @@ export async function resumeTasks(target: PauseTarget): Promise<ResumeOutcome> {
   // Listed running may still be freezing (see pauseTasks): its cgroup is thawed too (a no-op when it is not frozen).
   for (const id of plan.running) await run('docker', thawArgv(target.node, id), { allowFailure: true, timeoutMs: 30_000 });
   // Resumed means listed running: a container that froze late is thawed again (up to 10 s), else PROVIDER_FAILED.
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const tasks = await nodeTasks(target.node).catch(() => undefined);
-    const frozen = target.containers.filter((id) => tasks?.get(id) === 'PAUSED' || tasks?.get(id) === 'PAUSING');
-    if (tasks === undefined && performance.now() < deadline) { await new Promise((r) => setTimeout(r, 500)); continue; }
-    if (!frozen.length) return outcome;
-    if (performance.now() >= deadline) throw new ProdlikeError('PROVIDER_FAILED', `Pod ${target.pod} on node ${target.node} is still frozen after its resume: ${frozen.map((id) => id.slice(0, 12)).join(', ')}.`, { hint: `Thaw it by hand: docker exec ${target.node} ctr --namespace ${CRI_NAMESPACE} task resume <id>.` });
-    await thawTasks({ ...target, containers: frozen });
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // A node that cannot be listed (gone, or not answering) shows nothing frozen.
+  let frozen: string[] = [];
+  const thawed = await waitFor(async () => {
+    frozen = [];
+    const tasks = await nodeTasks(target.node);
+    frozen = target.containers.filter((id) => frozenStatus(tasks?.get(id)));
+    if (frozen.length) await thawTasks({ ...target, containers: frozen });
+    return frozen.length === 0;
+  }, { timeoutMs: 10_000, intervalMs: 500, description: `pod ${target.pod}'s containers to be listed running` }).catch(() => false);
+  if (thawed || !frozen.length) return outcome;
+  throw new ProdlikeError('PROVIDER_FAILED', `Pod ${target.pod} on node ${target.node} is still frozen after its resume: ${frozen.map((id) => id.slice(0, 12)).join(', ')}.`, { hint: `Thaw it by hand: docker exec ${target.node} ctr --namespace ${CRI_NAMESPACE} task resume <id>.` });
 }
 
 /**
@@ -199,7 +202,7 @@ export async function pausedContainers(nodes: Iterable<string>, tasksOf: (node: 
       unreadable.set(node, error instanceof Error ? error.message : String(error));
       return;
     }
-    for (const [id, status] of tasks ?? []) if (status === 'PAUSED' || status === 'PAUSING') paused.add(id);
+    for (const [id, status] of tasks ?? []) if (frozenStatus(status)) paused.add(id);
   }));
   return { paused, unreadable };
 }
@@ -210,13 +213,11 @@ export async function pausedContainers(nodes: Iterable<string>, tasksOf: (node: 
  * Returns the ids thawed.
  */
 export async function thawAllPaused(nodes: readonly string[]): Promise<string[]> {
-  const states = await pausedContainers(nodes);
-  const thawed: string[] = [];
-  await Promise.all(nodes.map(async (node) => {
+  const thawed = await Promise.all(nodes.map(async (node) => {
     const tasks = await nodeTasks(node).catch(() => undefined);
-    const ids = [...(tasks ?? [])].filter(([id]) => states.paused.has(id)).map(([id]) => id);
+    const ids = [...(tasks ?? [])].filter(([, status]) => frozenStatus(status)).map(([id]) => id);
     if (ids.length) await thawTasks({ pod: '(any)', node, containers: ids });
-    thawed.push(...ids);
+    return ids;
   }));
-  return thawed;
+  return thawed.flat();
 }

@@ -16,7 +16,7 @@ import type {
 } from '../provider.ts';
 import { partitionComment } from './cluster-views.ts';
 import { accessHostPort, clusterName } from './cluster-config.ts';
-import { assertNodeImage, kindNodeNames } from './kind-images.ts';
+import { assertNodeImage } from './kind-images.ts';
 import { clusterStatus, cutPodIps, healPodIps, nodeContainers } from './kind-network.ts';
 import { containerIdOf, pauseTargetOf, pauseTasks, resumeTasks, thawAllPaused, type ResumeOutcome } from './kind-pause.ts';
 import { workloadStatus } from './workload-status.ts';
@@ -224,7 +224,7 @@ export class KindProvider implements Provider, SupportsEndpoints, SupportsScale,
     const removed: string[] = [];
     if (await this.#clusterExists()) {
       // A frozen container (a pause whose resume never came: a killed run) keeps its node from being killed.
-      await thawAllPaused(await kindNodeNames(this.cluster)).catch(() => undefined);
+      await thawAllPaused(await nodeContainers(this.cluster)).catch(() => undefined);
       // Only a cluster this environment's name maps to, and only with its own kubeconfig file.
       await kind(['delete', 'cluster', '--name', this.cluster, '--kubeconfig', this.kubeconfig], { timeoutMs: 5 * 60_000 });
       removed.push(`kind cluster ${this.cluster}`);
