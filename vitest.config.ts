@@ -15,7 +15,7 @@ import { defineConfig } from 'vitest/config';
 // integration-kind) go first and the fileParallelism:false ones after them — observed in CI (12/2026):
 // integration-kind, unit, calibration, scenarios, scenarios-kind, then integration. The groups:
 //   0  unit, integration (real containers), integration-kind and integration-cluster (a kind cluster each, one after the other)
-//   1  calibration
+//   1  calibration (with the *.timing.test.ts unit tests: wall-clock accuracy, never beside other work)
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
 //   4  scenarios-saasit (document 000's application on its own kind cluster; `npm test` runs it in a third
@@ -31,7 +31,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'kind/**/*.test.ts', 'fixtures/app/src/**/*.test.ts', 'scenarios/support/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', 'src/setup/smoke-checks.test.ts', '**/node_modules/**'],
+          // *.timing.test.ts: unit tests whose assertions are wall-clock accuracy (a probe's schedule, a measured
+          // outage within ±250 ms, a rate over a window): they run in `calibration`, alone on the machine.
+          exclude: ['**/*.int.test.ts', '**/*.timing.test.ts', 'src/setup/smoke-checks.test.ts', '**/node_modules/**'],
           // A hang, not a slow test, is what this catches: `npm test` runs unit beside the kind integration
           // projects (the slowest unit test, CLI processes, took 8.5 s there against 4 s alone).
           testTimeout: 60_000,
@@ -92,7 +94,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'calibration',
-          include: ['src/measure/calibration.int.test.ts'],
+          // The measurement primitives against known outages (containers) and the timing unit tests (no Docker).
+          include: ['src/measure/calibration.int.test.ts', 'src/**/*.timing.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

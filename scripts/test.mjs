@@ -7,15 +7,19 @@
 //   1. `unit` beside the kind integration projects (`integration-kind`, `integration-cluster`,
 //      `integration-online`): two vitest processes at once. Neither measures a time against a target that
 //      the other's CPU use could move (the kind projects' few budgets are minutes wide), and the kind ones
-//      spend most of their time waiting on cluster start-up: unit's ~2.5 min come off the run. Unit's
+//      spend most of their time waiting on cluster start-up: unit's ~2.5 min come off the run (its wall-clock
+//      tests, *.timing.test.ts, run in `calibration`, alone). Measured (12/2026): the three kind projects in three
+//      processes instead of one made the stage slower (418 s against 400 s; load 36) and the online project's
+//      ingress rate limit read 19.5 req/s; in two (online apart) 354 s but its measurement beside the clusters. Unit's
 //      output goes to runs/test-unit.log and is printed whole once the stage ends (never interleaved).
 //   2. every measuring project, alone on the machine: integration, calibration, scenarios, scenarios-kind.
 //   3. `scenarios-saasit`. A project's global teardown (scenarios/support/shared-env-teardown.ts: the
 //      shared kind cluster removed) runs only when its whole vitest run ends, so in one run the scenarios-kind
 //      cluster would still be running while examples/saasit's cluster is created and measured beside it.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const STAGES = [
   [{ projects: ['unit'], quiet: true }, { projects: ['integration-kind', 'integration-cluster', 'integration-online'] }],
@@ -23,7 +27,9 @@ const STAGES = [
   [{ projects: ['scenarios-saasit'] }],
 ];
 const given = process.argv.slice(2);
-const stages = given.length ? [[{ args: given }]] : STAGES.map((runs) => runs.map((r) => ({ ...r, args: r.projects.flatMap((p) => ['--project', p]) })));
+// PRODLIKE_TEST_STAGES=2,3 runs only those stages (numbered as above).
+const only = (process.env.PRODLIKE_TEST_STAGES ?? '').split(',').filter(Boolean).map(Number);
+const stages = given.length ? [[{ args: given }]] : STAGES.filter((_, i) => !only.length || only.includes(i + 1)).map((runs) => runs.map((r) => ({ ...r, args: r.projects.flatMap((p) => ['--project', p]) })));
 mkdirSync('runs', { recursive: true });
 const reporter = join('src', 'cli', 'vitest-outcome-reporter.ts');
 const started = Date.now();
@@ -32,6 +38,7 @@ let failed = 0;
 let skipped = 0;
 let status = 0;
 let times = '';
+const failures = [];
 let interrupted = false;
 const stageTimes = [];
 for (const [i, runs] of stages.entries()) {
@@ -49,7 +56,11 @@ for (const [i, runs] of stages.entries()) {
       failed += (report.numFailedTests ?? 0) + suitesFailedWithoutTests(report);
       skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
       times += projectTimes(report, outcomesFile);
-    } else if (code !== 0) failed += 1;
+      failures.push(...failedTests(report, outcomesFile));
+    } else if (code !== 0) {
+      failed += 1;
+      failures.push(`vitest exited ${code ?? signal} without a report (${out}): see its output above`);
+    }
   }
   if (stages.length > 1) stageTimes.push(`  stage ${i + 1} ${seconds(Date.now() - stageStarted).padStart(9)}  ${runs.map((r) => r.projects.join(', ')).join('  |  ')}`);
   if (interrupted) break;
@@ -57,6 +68,9 @@ for (const [i, runs] of stages.entries()) {
 if (times) process.stdout.write(`\nvitest projects (wall time from first file start to last file end):\n${times}`);
 if (stageTimes.length) process.stdout.write(`\nvitest stages:\n${stageTimes.join('\n')}\n`);
 process.stdout.write(`\nvitest: ${seconds(Date.now() - started)} in all\n`);
+// Named here, near the end, where CI's tail shows them: the counting line alone says how many, not which.
+writeFileSync(join('runs', 'test-failures.txt'), failures.map((f) => `${f}\n`).join(''));
+if (failures.length) process.stdout.write(`\nfailed (${failures.length}):\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(status);
 
@@ -86,6 +100,37 @@ function vitest(r, suffix) {
 // A file that fails to load (or a failing hook) is a failed suite with no failed test: count it once.
 function suitesFailedWithoutTests(report) {
   return (report.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+}
+
+/**
+ * Each failed test (project, file, title, the first line of its error), each file that failed outside its tests
+ * and each unhandled error, from the outcome reporter's file (it knows the project: failover.test.ts runs in three);
+ * from vitest's JSON report when that file is missing.
+ */
+function failedTests(report, outcomesFile) {
+  const clean = (m, max = 400) => stripVTControlCharacters(String(m ?? '')).split('\n').find((l) => l.trim())?.trim().slice(0, max) ?? '';
+  const coded = (e) => clean(e ? `${e.code ? `${e.code}: ` : ''}${e.message}` : '');
+  if (existsSync(outcomesFile)) {
+    const outcomes = JSON.parse(readFileSync(outcomesFile, 'utf8'));
+    return [
+      ...outcomes.modules.flatMap((m) => {
+        const where = `[${m.project ?? '?'}] ${relative(process.cwd(), m.file)}`;
+        return [
+          ...m.errors.map((e) => `${where} (${e.where}): ${coded(e)}`),
+          ...m.tests.filter((t) => t.state === 'failed').map((t) => `${where} > ${clean(t.name, 140)}: ${coded(t.errors[0])}`),
+        ];
+      }),
+      ...outcomes.unhandled.map((e) => `unhandled error: ${coded(e)}`),
+    ];
+  }
+  return (report.testResults ?? []).flatMap((s) => {
+    const file = relative(process.cwd(), s.name);
+    const failedHere = (s.assertionResults ?? []).filter((a) => a.status === 'failed');
+    return [
+      ...failedHere.map((a) => `${file} > ${clean(a.fullName ?? a.title, 140)}: ${clean(a.failureMessages?.[0])}`),
+      ...(s.status === 'failed' && !failedHere.length ? [`${file} (the file failed outside its tests): ${clean(s.message)}`] : []),
+    ];
+  });
 }
 
 // Per project: first file start to last file end (wall time), the files' summed time and the slowest file.

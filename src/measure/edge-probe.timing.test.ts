@@ -60,15 +60,16 @@ describe('edge probe against a local https server', () => {
     const b = await burst(send, { count: 20, concurrency: 5 });
     expect(b.sent).toBe(20);
     expect(b.admitted).toBeGreaterThanOrEqual(5);
-    expect(b.admitted).toBeLessThan(12);
+    // The bucket's 5 plus what 10/s refilled while the burst ran (a slow handshake lets more in, never fewer).
+    expect(b.admitted).toBeLessThanOrEqual(5 + Math.ceil((10 * b.ms) / 1000) + 1);
     expect(b.rejected + b.admitted + b.errors).toBe(20);
     const st = await steady(send, { rate: 20, seconds: 1 });
     expect(st.sent).toBe(20);
     expect(st.admitted).toBeGreaterThanOrEqual(7);
-    expect(st.admitted).toBeLessThanOrEqual(14);
+    expect(st.admitted).toBeLessThanOrEqual(5 + Math.ceil((10 * st.ms) / 1000) + 1);
     expect(st.statuses['429']).toBe(st.rejected);
-    // Offered over about the nominal second (19 intervals of 50 ms + one), never less.
+    // Offered over at least the nominal second (19 intervals of 50 ms + one), within the sample's span plus one interval.
     expect(st.offeredMs).toBeGreaterThanOrEqual(995);
-    expect(st.offeredMs).toBeLessThan(1_500);
+    expect(st.offeredMs).toBeLessThanOrEqual(st.ms + 51);
   });
 });
