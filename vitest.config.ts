@@ -18,10 +18,11 @@ import { defineConfig } from 'vitest/config';
 //   1  calibration (with the *.timing.test.ts unit tests: wall-clock accuracy, never beside other work)
 //   2  scenarios (docker)
 //   3  scenarios-kind (one kind cluster, created by the first suite and reset between suites)
-//   4  scenarios-saasit (document 000's application on its own kind cluster; `npm test` runs it in a third
-//      stage, so the cluster of group 3 is gone first: scripts/test.mjs)
+//   4  scenarios-saasit (document 000's application on its own kind cluster; `npm test` runs it in a stage of
+//      its own, so the cluster of group 3 is gone first: scripts/test.mjs)
 // `npm test` (scripts/test.mjs) runs `unit` in a vitest process of its own beside the kind integration projects
-// (stage 1), then the measuring projects alone (stage 2), then scenarios-saasit (stage 3).
+// (stage 1), then the measuring projects alone (stage 2), then integration (stage 3, once the scenarios-kind cluster
+// is gone), then scenarios-saasit (stage 4).
 export default defineConfig({
   test: {
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
@@ -134,7 +135,7 @@ export default defineConfig({
       {
         // Document 000's application (examples/saasit): the failover and backup-restore suites on kind with
         // only its configuration and manifests, no code of its own (issue #16). Its own cluster, created by
-        // the first suite; scripts/test.mjs runs it in a second vitest pass, after the first pass's global
+        // the first suite; scripts/test.mjs runs it in a vitest pass of its own, after the scenarios-kind pass's global
         // teardown removed the scenarios-kind cluster, so two clusters never share the two cores.
         extends: true,
         test: {

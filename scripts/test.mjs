@@ -3,7 +3,7 @@
 // `N passed, N failed, N skipped` that CI reads, after the wall time of each vitest project (projects of
 // one group run at the same time: see vitest.config.ts). The exit code is vitest's (the worst of its runs).
 //
-// Without arguments, three stages of vitest runs, one after the other:
+// Without arguments, four stages of vitest runs, one after the other:
 //   1. `unit` beside the kind integration projects (`integration-kind`, `integration-cluster`,
 //      `integration-online`): two vitest processes at once. Neither measures a time against a target that
 //      the other's CPU use could move (the kind projects' few budgets are minutes wide), and the kind ones
@@ -12,10 +12,11 @@
 //      processes instead of one made the stage slower (418 s against 400 s; load 36) and the online project's
 //      ingress rate limit read 19.5 req/s; in two (online apart) 354 s but its measurement beside the clusters. Unit's
 //      output goes to runs/test-unit.log and is printed whole once the stage ends (never interleaved).
-//   2. every measuring project, alone on the machine: integration, calibration, scenarios, scenarios-kind.
-//   3. `scenarios-saasit`. A project's global teardown (scenarios/support/shared-env-teardown.ts: the
-//      shared kind cluster removed) runs only when its whole vitest run ends, so in one run the scenarios-kind
-//      cluster would still be running while examples/saasit's cluster is created and measured beside it.
+//   2. the measuring projects, alone on the machine: calibration, scenarios, scenarios-kind.
+//   3. `integration` (real containers). A project's global teardown (scenarios/support/shared-env-teardown.ts:
+//      the shared kind cluster removed) runs only when its whole vitest run ends: in stage 2's run, vitest
+//      ran integration last, beside the idle scenarios-kind cluster, which took ~110 % of the 2 cores' 200 %.
+//   4. `scenarios-saasit`, once that cluster is gone (else examples/saasit's cluster is created and measured beside it).
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,7 +24,8 @@ import { stripVTControlCharacters } from 'node:util';
 
 const STAGES = [
   [{ projects: ['unit'], quiet: true }, { projects: ['integration-kind', 'integration-cluster', 'integration-online'] }],
-  [{ projects: ['integration', 'calibration', 'scenarios', 'scenarios-kind'] }],
+  [{ projects: ['calibration', 'scenarios', 'scenarios-kind'] }],
+  [{ projects: ['integration'] }],
   [{ projects: ['scenarios-saasit'] }],
 ];
 const given = process.argv.slice(2);
