@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ProviderName } from '../config/schema.ts';
 import { ERROR_CODES, EXIT_CODES, ProdlikeError, UsageError, type ErrorCode } from '../core/errors.ts';
@@ -135,6 +136,9 @@ export function mergeSuiteRuns(runs: readonly SuiteRun[], stopped?: OutcomeError
   return { vitestExit, outcomes };
 }
 
+/** The vitest CLI prodlike depends on (its package's `bin`), resolved from prodlike's own package. */
+const VITEST_CLI = join(dirname(createRequire(join(PACKAGE_ROOT, 'package.json')).resolve('vitest/package.json')), 'vitest.mjs');
+
 /**
  * One suite file's vitest, in its own process group: Ctrl-C/SIGTERM is forwarded to the whole group, so the
  * test worker (which holds the rollbacks of its faults) gets it too, not only the runner, and we wait
@@ -143,7 +147,9 @@ export function mergeSuiteRuns(runs: readonly SuiteRun[], stopped?: OutcomeError
 function runVitest(file: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
   const reporter = join(PACKAGE_ROOT, 'src', 'cli', 'vitest-outcome-reporter.ts');
   return new Promise<number>((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', '--project', 'scenarios', '--reporter=default', `--reporter=${reporter}`, file], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    // vitest's own CLI on this Node, not through npx: one process less between us and the suite (npm exec
+    // resolves the binary, reads npm's config and cache on every start) and nothing of npm's to wait on.
+    const child = spawn(process.execPath, [VITEST_CLI, 'run', '--project', 'scenarios', '--reporter=default', `--reporter=${reporter}`, file], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     const stop = () => signalGroup(child.pid, 'SIGINT');
     signal.addEventListener('abort', stop, { once: true });
     child.on('exit', (code) => {

@@ -73,8 +73,12 @@ describe.skipIf(Boolean(skipReason))(`SIGINT during \`prodlike run failover\`${s
     let out = '';
     child.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
     child.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
-    await waitForLine(child, (l) => l.includes(marker), 10 * 60_000).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n--- output ---\n${out.slice(-4000)}`);
+    await waitForLine(child, (l) => l.includes(marker), 10 * 60_000).catch(async (e: unknown) => {
+      // Where it stands (a rehearsal once saw no output at all for 10 min after the override warning): the
+      // processes of the run, with their state and what the kernel has them wait on.
+      const ps = await execa('ps', ['-eo', 'pid,ppid,etimes,stat,wchan:24,args', '--sort=start_time'], { reject: false, timeout: 10_000 });
+      const tree = ps.stdout.split('\n').filter((l, i) => i === 0 || /prodlike|vitest|npm|node /.test(l)).map((l) => l.slice(0, 240)).join('\n');
+      throw new Error(`${(e as Error).message}\n--- output ---\n${out.slice(-4000)}\n--- processes ---\n${tree}`);
     });
     await realFault(); // the fault is really there when we interrupt
     const journal = JSON.parse(await readFile(join(stateDir(project.dir, project.name), FAULT_JOURNAL_FILE), 'utf8')) as { description: string }[];
