@@ -31,7 +31,7 @@ const STAGES = [
 const given = process.argv.slice(2);
 // PRODLIKE_TEST_STAGES=2,3 runs only those stages (numbered as above).
 const only = (process.env.PRODLIKE_TEST_STAGES ?? '').split(',').filter(Boolean).map(Number);
-const stages = given.length ? [[{ args: given }]] : STAGES.filter((_, i) => !only.length || only.includes(i + 1)).map((runs) => runs.map((r) => ({ ...r, args: r.projects.flatMap((p) => ['--project', p]) })));
+const stages = given.length ? [[{ args: given }]] : STAGES.map((runs, i) => Object.assign(runs.map((r) => ({ ...r, args: r.projects.flatMap((p) => ['--project', p]) })), { number: i + 1 })).filter((runs) => !only.length || only.includes(runs.number));
 mkdirSync('runs', { recursive: true });
 const reporter = join('src', 'cli', 'vitest-outcome-reporter.ts');
 const started = Date.now();
@@ -45,7 +45,7 @@ let interrupted = false;
 const stageTimes = [];
 for (const [i, runs] of stages.entries()) {
   const stageStarted = Date.now();
-  if (stages.length > 1) process.stdout.write(`\n=== vitest stage ${i + 1} of ${stages.length}: ${runs.map((r) => r.projects.join(', ') + (r.quiet ? ' (output printed when it ends)' : '')).join('  |  at the same time:  ')}\n`);
+  if (stages.length > 1) process.stdout.write(`\n=== vitest stage ${runs.number ?? i + 1} of ${STAGES.length}: ${runs.map((r) => r.projects.join(', ') + (r.quiet ? ' (output printed when it ends)' : '')).join('  |  at the same time:  ')}\n`);
   const results = await Promise.all(runs.map((r, j) => vitest(r, `${stages.length > 1 ? `-${i + 1}` : ''}${runs.length > 1 ? `-${j + 1}` : ''}`)));
   for (const { code, signal, out, outcomesFile, log } of results) {
     if (log) process.stdout.write(`\n=== output of the ${log.projects} run (beside the kind projects)\n${readFileSync(log.file, 'utf8')}`);
@@ -57,14 +57,16 @@ for (const [i, runs] of stages.entries()) {
       passed += report.numPassedTests ?? 0;
       failed += (report.numFailedTests ?? 0) + suitesFailedWithoutTests(report);
       skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-      times += projectTimes(report, outcomesFile);
-      failures.push(...failedTests(report, outcomesFile));
+      // The outcome reporter's file (per module: project, times, failures), read once for both.
+      const outcomes = existsSync(outcomesFile) ? JSON.parse(readFileSync(outcomesFile, 'utf8')) : undefined;
+      times += projectTimes(report, outcomes);
+      failures.push(...failedTests(report, outcomes));
     } else if (code !== 0) {
       failed += 1;
       failures.push(`vitest exited ${code ?? signal} without a report (${out}): see its output above`);
     }
   }
-  if (stages.length > 1) stageTimes.push(`  stage ${i + 1} ${seconds(Date.now() - stageStarted).padStart(9)}  ${runs.map((r) => r.projects.join(', ')).join('  |  ')}`);
+  if (stages.length > 1) stageTimes.push(`  stage ${runs.number ?? i + 1} ${seconds(Date.now() - stageStarted).padStart(9)}  ${runs.map((r) => r.projects.join(', ')).join('  |  ')}`);
   if (interrupted) break;
 }
 if (times) process.stdout.write(`\nvitest projects (wall time from first file start to last file end):\n${times}`);
@@ -109,11 +111,10 @@ function suitesFailedWithoutTests(report) {
  * and each unhandled error, from the outcome reporter's file (it knows the project: failover.test.ts runs in three);
  * from vitest's JSON report when that file is missing.
  */
-function failedTests(report, outcomesFile) {
+function failedTests(report, outcomes) {
   const clean = (m, max = 400) => stripVTControlCharacters(String(m ?? '')).split('\n').find((l) => l.trim())?.trim().slice(0, max) ?? '';
   const coded = (e) => clean(e ? `${e.code ? `${e.code}: ` : ''}${e.message}` : '');
-  if (existsSync(outcomesFile)) {
-    const outcomes = JSON.parse(readFileSync(outcomesFile, 'utf8'));
+  if (outcomes) {
     return [
       ...outcomes.modules.flatMap((m) => {
         const where = `[${m.project ?? '?'}] ${relative(process.cwd(), m.file)}`;
@@ -137,12 +138,12 @@ function failedTests(report, outcomesFile) {
 
 // Per project: first file start to last file end (wall time), the files' summed time and the slowest file.
 // The project of each file comes from the outcome reporter (src/cli/vitest-outcome-reporter.ts).
-function projectTimes(report, outcomesFile) {
-  if (!existsSync(outcomesFile)) return '';
+function projectTimes(report, outcomes) {
+  if (!outcomes) return '';
   // A file run by two projects (failover.test.ts in `scenarios` and `scenarios-kind`) appears twice under
   // one name: groups run one after the other, so its runs, by start time, are its projects by group order.
   const projectsOf = new Map();
-  for (const m of JSON.parse(readFileSync(outcomesFile, 'utf8')).modules) projectsOf.set(m.file, [...(projectsOf.get(m.file) ?? []), m]);
+  for (const m of outcomes.modules) projectsOf.set(m.file, [...(projectsOf.get(m.file) ?? []), m]);
   for (const list of projectsOf.values()) list.sort((a, b) => (a.groupOrder ?? 0) - (b.groupOrder ?? 0));
   // The reporter's own times (module start to end, its beforeAll hooks included) win over the JSON report's,
   // which start a file at its first test: integration-kind showed 35 s for a file that took 147 s.
