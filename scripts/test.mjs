@@ -83,9 +83,10 @@ function vitest(r, suffix) {
   const out = join('runs', `test-results${suffix}.json`);
   const outcomesFile = join('runs', `test-outcomes${suffix}.json`);
   for (const f of [out, outcomesFile]) if (existsSync(f)) rmSync(f);
-  const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, `--reporter=./${reporter}`, ...r.args];
+  const args = [join('node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, `--reporter=./${reporter}`, ...r.args];
   const logFile = r.quiet ? join('runs', `test-${r.projects.join('-')}.log`) : undefined;
-  const child = spawn('npx', args, { stdio: logFile ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, PRODLIKE_VITEST_OUTCOMES: outcomesFile } });
+  // vitest's CLI on this Node, as `prodlike run` starts it (src/cli/run-scenarios.ts), not through npx.
+  const child = spawn(process.execPath, args, { stdio: logFile ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, PRODLIKE_VITEST_OUTCOMES: outcomesFile } });
   const sink = logFile ? createWriteStream(logFile) : undefined;
   if (sink) {
     child.stdout.pipe(sink, { end: false });
